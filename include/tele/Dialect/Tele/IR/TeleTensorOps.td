@@ -1,0 +1,470 @@
+//===- TeleTensorOps.td - tensor-level ops -----------------*- tablegen -*-===//
+//
+// This file declares the tensor-level ops: what `tele-expand-model` produces
+// (forward), what `tele-autodiff` adds (`*_grad`) and what `tele-optimizer`
+// adds (norms, schedule, AdamW, state updates). All shapes are static.
+// Activations are [batch, seq, features]; weights are stored [out, in];
+// attention and RoPE work on [batch, seq, heads * head_dim] directly.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TELE_DIALECT_TELE_IR_TELETENSOROPS_TD
+#define TELE_DIALECT_TELE_IR_TELETENSOROPS_TD
+
+include "tele/Dialect/Tele/IR/TeleAttrs.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+class Tele_PureOp<string mnemonic, list<Trait> traits = []>
+    : Tele_Op<mnemonic, !listconcat(traits, [Pure])>;
+
+//===----------------------------------------------------------------------===//
+// Training state: parameters, masks, assignments
+//===----------------------------------------------------------------------===//
+
+def Tele_ParamOp : Tele_Op<"param", [MemoryEffects<[MemRead]>]> {
+  let summary = "Read a named parameter (or optimizer state) tensor";
+  let description = [{
+    Reads the current value of the named training-state tensor. Names follow
+    the Llama/Hugging Face convention (`model.layers.0.self_attn.q_proj.weight`);
+    optimizer moments are `optim.m.<name>` / `optim.v.<name>`. `group` picks
+    the optimizer group (matrix-like or vector-like learning rate), `init` how
+    the tensor is initialised (normal with the model's `init_std`, ones, zeros).
+
+    ```mlir
+    %w = tele.param "model.layers.0.mlp.up_proj.weight" {group = #tele.group<matrix>, init = #tele.init<normal>} : tensor<172x64xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name,
+      DefaultValuedAttr<Tele_ParamGroupAttr, "ParamGroup::matrix">:$group,
+      DefaultValuedAttr<Tele_ParamInitAttr, "ParamInit::normal">:$init);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tele_AssignOp : Tele_Op<"assign", [MemoryEffects<[MemWrite]>]> {
+  let summary = "Overwrite a named training-state tensor";
+  let description = [{
+    Stores `value` as the new value of the named state tensor (a parameter or
+    an optimizer moment). Reads of the same name earlier in the function see
+    the old value.
+
+    ```mlir
+    tele.assign "model.norm.weight", %new : tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, AnyRankedTensor:$value);
+  let assemblyFormat = "$name `,` $value attr-dict `:` type($value)";
+}
+
+def Tele_MaskValueOp : Tele_Op<"mask_value", [MemoryEffects<[MemRead]>]> {
+  let summary = "Read the current value of a growth mask";
+  let description = [{
+    The scalar c of one grown structure: 0 at the growth step, rising to 1
+    over the transition. It is a runtime input, not a learned parameter.
+
+    ```mlir
+    %c = tele.mask_value "mask.hidden" : tensor<f32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs Tele_Scalar:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+}
+
+def Tele_MaskVectorOp : Tele_PureOp<"mask_vector"> {
+  let summary = "Build an MSG mask [1]*kept ++ [c]*(n - kept)";
+  let description = [{
+    The per-feature mask of a grown dimension: the first `kept` entries (the
+    old structure) are 1, the rest are the scalar `c`.
+
+    ```mlir
+    %m = tele.mask_vector %c {kept = 64} : tensor<f32> -> tensor<96xf32>
+    ```
+  }];
+  let arguments = (ins Tele_Scalar:$value, I64Attr:$kept);
+  let results = (outs RankedTensorOf<[F32, F64, BF16, F16], [HasAnyRankOfPred<[1]>]>:$result);
+  let assemblyFormat = "$value attr-dict `:` type($value) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Forward ops
+//===----------------------------------------------------------------------===//
+
+def Tele_EmbedOp : Tele_PureOp<"embed"> {
+  let summary = "Embedding lookup";
+  let description = [{
+    `result[b, t, :] = table[tokens[b, t], :]`.
+
+    ```mlir
+    %x = tele.embed %table, %tokens : tensor<260x64xf32>, tensor<2x64xi32> -> tensor<2x64x64xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$table, Tele_TokenTensor:$tokens);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$table `,` $tokens attr-dict `:` type($table) `,` type($tokens) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tele_RMSNormOp : Tele_PureOp<"rms_norm", [AllTypesMatch<["input", "result"]>]> {
+  let summary = "RMSNorm with gain, optionally with an MSG width mask";
+  let description = [{
+    `y = gain * x / sqrt(sum_i m_i x_i^2 / sum_i m_i + eps)` over the last
+    dimension; without `mask` m is all ones (plain RMSNorm). Statistics are
+    computed in at least fp32.
+
+    ```mlir
+    %y = tele.rms_norm %x, %g mask %m {eps = 1.0e-05 : f64} : tensor<2x8x96xf32>, tensor<96xf32>, tensor<96xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$input, Tele_FloatTensor:$gain,
+                       Optional<Tele_FloatTensor>:$mask, F64Attr:$eps);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $gain (`mask` $mask^)? attr-dict `:` type($input) `,` type($gain) (`,` type($mask)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Tele_LinearOp : Tele_PureOp<"linear"> {
+  let summary = "Multiply by a weight stored [out, in] (no bias)";
+  let description = [{
+    `result[..., n] = sum_k input[..., k] * weight[n, k]`. Lowered to a GEMM.
+
+    ```mlir
+    %q = tele.linear %x, %wq : tensor<2x8x64xf32>, tensor<64x64xf32> -> tensor<2x8x64xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$input, Tele_FloatTensor:$weight);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $weight attr-dict `:` type($input) `,` type($weight) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tele_RopeOp : Tele_PureOp<"rope", [AllTypesMatch<["input", "result"]>]> {
+  let summary = "Rotary position embedding (rotate-half), per head";
+  let description = [{
+    Rotates each `head_dim`-wide head of `[batch, seq, heads * head_dim]` by
+    position-dependent angles `t * theta^(-2i/head_dim)` in the rotate-half
+    convention. With `inverse` the rotation is by the negative angle, which is
+    also the gradient of the forward rotation.
+
+    ```mlir
+    %qr = tele.rope %q {head_dim = 16 : i64, theta = 1.0e+04 : f64} : tensor<2x8x64xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$input, I64Attr:$head_dim, F64Attr:$theta,
+                       UnitAttr:$inverse);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Tele_AttentionOp : Tele_PureOp<"attention", [AllTypesMatch<["query", "key", "value", "result"]>]> {
+  let summary = "Causal multi-head attention";
+  let description = [{
+    For each head, `softmax(q k^T / sqrt(head_dim) + causal) v` with softmax
+    in fp32; q, k, v and the result are `[batch, seq, heads * head_dim]`.
+
+    ```mlir
+    %a = tele.attention %q, %k, %v {head_dim = 16 : i64} : tensor<2x8x64xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$query, Tele_FloatTensor:$key,
+                       Tele_FloatTensor:$value, I64Attr:$head_dim);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$query `,` $key `,` $value attr-dict `:` type($query)";
+  let hasVerifier = 1;
+}
+
+def Tele_SwiGLUOp : Tele_PureOp<"swiglu", [AllTypesMatch<["gate", "up", "result"]>]> {
+  let summary = "SwiGLU product silu(gate) * up";
+  let description = [{
+    ```mlir
+    %h = tele.swiglu %g, %u : tensor<2x8x172xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$gate, Tele_FloatTensor:$up);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$gate `,` $up attr-dict `:` type($gate)";
+  let hasVerifier = 1;
+}
+
+def Tele_AddOp : Tele_PureOp<"add", [Commutative, AllTypesMatch<["lhs", "rhs", "result"]>]> {
+  let summary = "Elementwise sum (residual add, gradient accumulation)";
+  let description = [{
+    ```mlir
+    %y = tele.add %x, %r : tensor<2x8x64xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$lhs, Tele_FloatTensor:$rhs);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs)";
+  let hasVerifier = 1;
+}
+
+def Tele_ScaleOp : Tele_PureOp<"scale", [AllTypesMatch<["input", "result"]>]> {
+  let summary = "Multiply by a constant factor";
+  let description = [{
+    Used for the output multiplier `alpha_out` on the logits.
+
+    ```mlir
+    %y = tele.scale %x {factor = 3.125000e-02 : f64} : tensor<2x8x260xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$input, F64Attr:$factor);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Tele_MaskMulOp : Tele_PureOp<"mask_mul", [AllTypesMatch<["input", "result"]>]> {
+  let summary = "Multiply the last dimension by a mask vector";
+  let description = [{
+    `result[..., i] = input[..., i] * mask[i]`: how MSG scales the
+    contribution of new features, heads or FFN channels.
+
+    ```mlir
+    %y = tele.mask_mul %x, %m : tensor<2x8x96xf32>, tensor<96xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$input, Tele_FloatTensor:$mask);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $mask attr-dict `:` type($input) `,` type($mask)";
+  let hasVerifier = 1;
+}
+
+def Tele_LerpOp : Tele_PureOp<"lerp", [AllTypesMatch<["start", "end", "result"]>]> {
+  let summary = "x + c * (y - x) with a scalar c";
+  let description = [{
+    A new layer inserted by depth growth computes `lerp(x, Block(x), c)`:
+    the identity at c = 0, the plain block at c = 1.
+
+    ```mlir
+    %y = tele.lerp %x, %b, %c : tensor<2x8x64xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$start, Tele_FloatTensor:$end, Tele_Scalar:$weight);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$start `,` $end `,` $weight attr-dict `:` type($start) `,` type($weight)";
+  let hasVerifier = 1;
+}
+
+def Tele_CrossEntropyOp : Tele_PureOp<"cross_entropy"> {
+  let summary = "Mean softmax cross-entropy of logits against target tokens";
+  let description = [{
+    `mean_r w_r * (logsumexp(logits[r]) - logits[r, target[r]])` over all
+    positions r, with w the optional `loss_mask` (ones by default; SFT masks
+    prompt tokens) and the mean taken over sum(w). Computed in fp32 or wider.
+
+    ```mlir
+    %loss = tele.cross_entropy %logits, %targets : tensor<2x8x260xf32>, tensor<2x8xi32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$logits, Tele_TokenTensor:$targets,
+                       Optional<Tele_FloatTensor>:$loss_mask);
+  let results = (outs Tele_Scalar:$result);
+  let assemblyFormat = [{
+    $logits `,` $targets (`mask` $loss_mask^)? attr-dict `:` type($logits) `,` type($targets) (`,` type($loss_mask)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient ops (added by tele-autodiff)
+//===----------------------------------------------------------------------===//
+
+def Tele_LinearGradInputOp : Tele_PureOp<"linear_grad_input"> {
+  let summary = "Input gradient of tele.linear: dy · W";
+  let description = [{
+    ```mlir
+    %dx = tele.linear_grad_input %dy, %w : tensor<2x8x172xf32>, tensor<172x64xf32> -> tensor<2x8x64xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$grad, Tele_FloatTensor:$weight);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$grad `,` $weight attr-dict `:` type($grad) `,` type($weight) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tele_LinearGradWeightOp : Tele_PureOp<"linear_grad_weight"> {
+  let summary = "Weight gradient of tele.linear: dy^T · x over all positions";
+  let description = [{
+    ```mlir
+    %dw = tele.linear_grad_weight %dy, %x : tensor<2x8x172xf32>, tensor<2x8x64xf32> -> tensor<172x64xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$grad, Tele_FloatTensor:$input);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$grad `,` $input attr-dict `:` type($grad) `,` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tele_EmbedGradOp : Tele_PureOp<"embed_grad"> {
+  let summary = "Table gradient of tele.embed (scatter-add by token)";
+  let description = [{
+    ```mlir
+    %dt = tele.embed_grad %dy, %tokens : tensor<2x8x64xf32>, tensor<2x8xi32> -> tensor<260x64xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$grad, Tele_TokenTensor:$tokens);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$grad `,` $tokens attr-dict `:` type($grad) `,` type($tokens) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tele_RMSNormGradOp : Tele_PureOp<"rms_norm_grad", [AllTypesMatch<["input", "grad", "input_grad"]>, AllTypesMatch<["gain", "gain_grad"]>]> {
+  let summary = "Input and gain gradients of tele.rms_norm";
+  let description = [{
+    ```mlir
+    %dx, %dg = tele.rms_norm_grad %x, %g, %dy {eps = 1.0e-05 : f64} : tensor<2x8x64xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$input, Tele_FloatTensor:$gain,
+                       Tele_FloatTensor:$grad, Optional<Tele_FloatTensor>:$mask,
+                       F64Attr:$eps);
+  let results = (outs Tele_FloatTensor:$input_grad, Tele_FloatTensor:$gain_grad);
+  let assemblyFormat = [{
+    $input `,` $gain `,` $grad (`mask` $mask^)? attr-dict `:` type($input) `,` type($gain) (`,` type($mask)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Tele_AttentionGradOp : Tele_PureOp<"attention_grad", [AllTypesMatch<["query", "key", "value", "grad", "query_grad", "key_grad", "value_grad"]>]> {
+  let summary = "Gradients of tele.attention with respect to q, k and v";
+  let description = [{
+    ```mlir
+    %dq, %dk, %dv = tele.attention_grad %q, %k, %v, %dy {head_dim = 16 : i64} : tensor<2x8x64xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$query, Tele_FloatTensor:$key,
+                       Tele_FloatTensor:$value, Tele_FloatTensor:$grad, I64Attr:$head_dim);
+  let results = (outs Tele_FloatTensor:$query_grad, Tele_FloatTensor:$key_grad,
+                      Tele_FloatTensor:$value_grad);
+  let assemblyFormat = "$query `,` $key `,` $value `,` $grad attr-dict `:` type($query)";
+  let hasVerifier = 1;
+}
+
+def Tele_SwiGLUGradOp : Tele_PureOp<"swiglu_grad", [AllTypesMatch<["gate", "up", "grad", "gate_grad", "up_grad"]>]> {
+  let summary = "Gate and up gradients of tele.swiglu";
+  let description = [{
+    ```mlir
+    %dg, %du = tele.swiglu_grad %g, %u, %dy : tensor<2x8x172xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$gate, Tele_FloatTensor:$up, Tele_FloatTensor:$grad);
+  let results = (outs Tele_FloatTensor:$gate_grad, Tele_FloatTensor:$up_grad);
+  let assemblyFormat = "$gate `,` $up `,` $grad attr-dict `:` type($gate)";
+  let hasVerifier = 1;
+}
+
+def Tele_LerpGradOp : Tele_PureOp<"lerp_grad", [AllTypesMatch<["grad", "start_grad", "end_grad"]>]> {
+  let summary = "Gradients of tele.lerp with respect to start and end";
+  let description = [{
+    `(1 - c) * dy` and `c * dy`; masks are constants, so no gradient for c.
+
+    ```mlir
+    %dx, %db = tele.lerp_grad %dy, %c : tensor<2x8x64xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$grad, Tele_Scalar:$weight);
+  let results = (outs Tele_FloatTensor:$start_grad, Tele_FloatTensor:$end_grad);
+  let assemblyFormat = "$grad `,` $weight attr-dict `:` type($grad) `,` type($weight)";
+  let hasVerifier = 1;
+}
+
+def Tele_CrossEntropyGradOp : Tele_PureOp<"cross_entropy_grad", [AllTypesMatch<["logits", "result"]>]> {
+  let summary = "Logit gradient of tele.cross_entropy";
+  let description = [{
+    `dloss * w_r / sum(w) * (softmax(logits[r]) - onehot(target[r]))`.
+
+    ```mlir
+    %dl = tele.cross_entropy_grad %logits, %targets, %dloss : tensor<2x8x260xf32>, tensor<2x8xi32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$logits, Tele_TokenTensor:$targets,
+                       Tele_Scalar:$grad, Optional<Tele_FloatTensor>:$loss_mask);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $targets `,` $grad (`mask` $loss_mask^)? attr-dict `:` type($logits) `,` type($targets) `,` type($grad) (`,` type($loss_mask)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer ops (added by tele-optimizer)
+//===----------------------------------------------------------------------===//
+
+def Tele_GlobalNormOp : Tele_PureOp<"global_norm"> {
+  let summary = "L2 norm over a list of tensors";
+  let description = [{
+    `sqrt(sum over all tensors and elements of g^2)`, accumulated in fp64.
+
+    ```mlir
+    %n = tele.global_norm %g0, %g1 : tensor<64xf32>, tensor<64x64xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Variadic<Tele_FloatTensor>:$inputs);
+  let results = (outs Tele_Scalar:$result);
+  let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tele_ClipScaleOp : Tele_PureOp<"clip_scale", [AllTypesMatch<["norm", "result"]>]> {
+  let summary = "Gradient scale factor of global-norm clipping";
+  let description = [{
+    `min(1, max_norm / (norm + 1e-6))` (PyTorch's clip_grad_norm_).
+
+    ```mlir
+    %s = tele.clip_scale %n {max_norm = 1.0 : f64} : tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tele_Scalar:$norm, F64Attr:$max_norm);
+  let results = (outs Tele_Scalar:$result);
+  let assemblyFormat = "$norm attr-dict `:` type($norm)";
+}
+
+def Tele_LRScheduleOp : Tele_PureOp<"lr_schedule"> {
+  let summary = "Learning rate at a step of a stage";
+  let description = [{
+    Linear warmup from `peak / warmup` to `peak` over `warmup` steps, then
+    decay (`cosine`, `linear` or `constant`) to `min` at step `total`.
+    `step` counts optimizer steps within the stage from 0.
+
+    ```mlir
+    %lr = tele.lr_schedule %step {peak = 3.0e-03 : f64, min = 3.0e-04 : f64, warmup = 10 : i64, total = 100 : i64, decay = #tele.decay<cosine>} : tensor<i64> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tele_StepScalar:$step, F64Attr:$peak, F64Attr:$min,
+                       I64Attr:$warmup, I64Attr:$total, Tele_DecayKindAttr:$decay);
+  let results = (outs Tele_Scalar:$result);
+  let assemblyFormat = "$step attr-dict `:` type($step) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tele_AdamWOp : Tele_PureOp<"adamw", [AllTypesMatch<["param", "grad", "moment1", "moment2", "new_param", "new_moment1", "new_moment2"]>, AllTypesMatch<["lr", "grad_scale"]>]> {
+  let summary = "One AdamW update of a parameter and its moments";
+  let description = [{
+    With g' = g * `grad_scale` (the clip factor): m = b1 m + (1-b1) g',
+    v = b2 v + (1-b2) g'^2, p = p - lr * wd * p - lr * m_hat / (sqrt(v_hat) + eps)
+    where the hats are bias-corrected with the 1-based optimizer step.
+    Decoupled weight decay as in PyTorch's AdamW.
+
+    ```mlir
+    %p1, %m1, %v1 = tele.adamw %p, %g, %m, %v, %lr, %s, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-08 : f64, weight_decay = 0.1 : f64} : tensor<64x64xf32>, tensor<f32>, tensor<i64>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$param, Tele_FloatTensor:$grad,
+                       Tele_FloatTensor:$moment1, Tele_FloatTensor:$moment2,
+                       Tele_Scalar:$lr, Tele_Scalar:$grad_scale, Tele_StepScalar:$step,
+                       F64Attr:$beta1, F64Attr:$beta2, F64Attr:$eps, F64Attr:$weight_decay);
+  let results = (outs Tele_FloatTensor:$new_param, Tele_FloatTensor:$new_moment1,
+                      Tele_FloatTensor:$new_moment2);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $moment1 `,` $moment2 `,` $lr `,` $grad_scale `,` $step attr-dict `:` type($param) `,` type($lr) `,` type($step)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // TELE_DIALECT_TELE_IR_TELETENSOROPS_TD

@@ -1,0 +1,104 @@
+//===- Passes.td - tele transformation passes --------------*- tablegen -*-===//
+//
+// This file declares every pass of the tele dialect. Each pass has one job;
+// pipelines composing them live in passes/.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TELE_DIALECT_TELE_TRANSFORMS_PASSES_TD
+#define TELE_DIALECT_TELE_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def TeleExpandModel : Pass<"tele-expand-model", "::mlir::ModuleOp"> {
+  let summary = "Expand tele.model ops into tensor-level loss functions";
+  let description = [{
+    For each `tele.model` (or only the one named by `model`), adds a function
+    `@<model>_loss(%tokens, %targets) -> tensor<f32>` computing the mean
+    next-token cross-entropy of a `[batch, seq_len]` token batch:
+    embedding, then per layer pre-norm attention (RMSNorm, q/k/v projections,
+    RoPE on q and k, causal attention, output projection, residual add) and
+    pre-norm SwiGLU MLP (gate/up projections, SwiGLU, down projection,
+    residual add), a final RMSNorm, the untied LM head, the output multiplier
+    `alpha_out` and cross-entropy. Parameters are `tele.param` reads with
+    Llama-style names.
+
+    ```mlir
+    // Input
+    tele.model @tiny <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 1, seq_len = 4>
+    // Output (abridged)
+    func.func @tiny_loss(%tokens: tensor<2x4xi32>, %targets: tensor<2x4xi32>) -> tensor<f32> {
+      %emb = tele.param "model.embed_tokens.weight" ... : tensor<16x8xf32>
+      %x = tele.embed %emb, %tokens : ...
+      ...
+      %loss = tele.cross_entropy %logits, %targets : ...
+      return %loss : tensor<f32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"modelName", "model", "std::string", /*default=*/"\"\"",
+           "Expand only this model (default: all)">,
+    Option<"batch", "batch", "int64_t", /*default=*/"2",
+           "Number of sequences per batch">,
+    Option<"dtype", "dtype", "std::string", /*default=*/"\"f32\"",
+           "Element type of parameters and activations: f32 or f64">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
+def TeleAutodiff : Pass<"tele-autodiff", "::mlir::ModuleOp"> {
+  let summary = "Reverse-mode differentiation of a tensor-level loss function";
+  let description = [{
+    For the function `func` (default: every function whose name ends in
+    `_loss`), adds `@<func>_grad` returning the loss followed by the gradient
+    with respect to every `tele.param` read, in order of first read; the
+    function gets a `tele.params` array attribute with their names. Gradients
+    of values used several times are summed with `tele.add`; growth masks are
+    constants and get no gradient.
+
+    ```mlir
+    // For %y = tele.linear %x, %w the reverse sweep emits
+    %dx = tele.linear_grad_input %dy, %w : ...
+    %dw = tele.linear_grad_weight %dy, %x : ...
+    ```
+  }];
+  let options = [
+    Option<"funcName", "func", "std::string", /*default=*/"\"\"",
+           "Differentiate only this function (default: all *_loss)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def TeleOptimizer : Pass<"tele-optimizer", "::mlir::ModuleOp"> {
+  let summary = "Append the AdamW training step to a gradient function";
+  let description = [{
+    For each `@<name>_grad` function produced by `tele-autodiff`, adds
+    `@<name>_step(%tokens, %targets, %stage_step, %adam_step)` that computes
+    loss and gradients, the global gradient norm, the clip factor, the
+    learning rates of the matrix-like and vector-like groups from the stage
+    schedule, and one `tele.adamw` per parameter; new parameters and moments
+    are written back with `tele.assign`. It returns
+    (loss, grad_norm, lr_matrix, lr_vector). Options come from the
+    `#tele.stage_config` given by `stage` (a plan stage symbol) or the pass
+    options.
+
+    ```mlir
+    %p1, %m1, %v1 = tele.adamw %p, %g, %m, %v, %lr, %clip, %t {...} : ...
+    tele.assign "model.norm.weight", %p1 : tensor<64xf32>
+    tele.assign "optim.m.model.norm.weight", %m1 : tensor<64xf32>
+    ```
+  }];
+  let options = [
+    Option<"stageName", "stage", "std::string", /*default=*/"\"\"",
+           "Take the schedule and AdamW settings from this tele.stage">,
+    Option<"steps", "steps", "int64_t", /*default=*/"100", "Steps of the stage">,
+    Option<"warmup", "warmup", "int64_t", /*default=*/"0", "Warmup steps">,
+    Option<"lrMatrix", "lr-matrix", "double", /*default=*/"1e-3",
+           "Peak LR of matrix-like parameters">,
+    Option<"lrVector", "lr-vector", "double", /*default=*/"1e-3",
+           "Peak LR of vector-like parameters">,
+  ];
+}
+
+#endif // TELE_DIALECT_TELE_TRANSFORMS_PASSES_TD

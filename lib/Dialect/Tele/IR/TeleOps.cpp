@@ -1,0 +1,517 @@
+//===- TeleOps.cpp - tele op verifiers and helpers ------------------------===//
+//
+// This file implements the verifiers of the tele ops: plan structure, symbol
+// uses of stages and growth ops (what a growth may change), and the shape and
+// element-type rules of every tensor-level op. Messages name the operand and
+// the offending numbers so that a bad plan can be fixed from the error alone.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tele/Dialect/Tele/IR/TeleOps.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::tele;
+
+#define GET_OP_CLASSES
+#include "tele/Dialect/Tele/IR/TeleOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Shared helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+RankedTensorType tensorTypeOf(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// Checks that `v` has exactly the type `expected`, naming the operand.
+LogicalResult expectType(Operation *op, Value v, Type expected,
+                         StringRef what) {
+  if (v.getType() != expected)
+    return op->emitOpError() << what << " has type " << v.getType()
+                             << " but expected " << expected;
+  return success();
+}
+
+/// Checks that a per-feature vector (gain or mask) has shape [D] where D is
+/// the last dimension of `input`, and the input's element type.
+LogicalResult expectFeatureVector(Operation *op, Value vec, Value input,
+                                  StringRef what) {
+  auto in = tensorTypeOf(input);
+  auto ty = tensorTypeOf(vec);
+  if (in.getRank() < 1)
+    return op->emitOpError() << "input must have rank >= 1";
+  int64_t d = in.getShape().back();
+  if (ty.getRank() != 1 || ty.getDimSize(0) != d)
+    return op->emitOpError() << what << " must have shape [" << d
+                             << "] to match the last dimension of the input, got "
+                             << ty;
+  if (ty.getElementType() != in.getElementType())
+    return op->emitOpError() << what << " element type "
+                             << ty.getElementType()
+                             << " differs from the input's "
+                             << in.getElementType();
+  return success();
+}
+
+/// Checks a [batch, seq, heads * head_dim] tensor against head_dim.
+LogicalResult expectHeads(Operation *op, Value v, int64_t headDim) {
+  auto ty = tensorTypeOf(v);
+  if (ty.getRank() != 3)
+    return op->emitOpError()
+           << "expects [batch, seq, heads * head_dim] operands, got " << ty;
+  if (headDim <= 0 || headDim % 2 != 0)
+    return op->emitOpError() << "head_dim must be positive and even, got "
+                             << headDim;
+  if (ty.getDimSize(2) % headDim != 0)
+    return op->emitOpError() << "feature size " << ty.getDimSize(2)
+                             << " is not a multiple of head_dim " << headDim;
+  return success();
+}
+
+/// Checks that `scalar` has the element type of `like`.
+LogicalResult expectScalarOf(Operation *op, Value scalar, Value like,
+                             StringRef what) {
+  Type want = tensorTypeOf(like).getElementType();
+  Type got = tensorTypeOf(scalar).getElementType();
+  if (want != got)
+    return op->emitOpError() << what << " element type " << got
+                             << " differs from " << want;
+  return success();
+}
+
+/// Checks cross-entropy operands: targets are logits' shape minus the vocab
+/// dimension, the optional loss mask matches the targets' shape.
+LogicalResult verifyLossOperands(Operation *op, Value logits, Value targets,
+                                 Value lossMask) {
+  auto lt = tensorTypeOf(logits);
+  auto tt = tensorTypeOf(targets);
+  if (lt.getRank() < 2)
+    return op->emitOpError() << "logits must have rank >= 2, got " << lt;
+  if (tt.getShape() != lt.getShape().drop_back())
+    return op->emitOpError()
+           << "targets shape must be the logits shape without the vocabulary "
+              "dimension; got targets "
+           << tt << " for logits " << lt;
+  if (lossMask) {
+    auto mt = tensorTypeOf(lossMask);
+    if (mt.getShape() != tt.getShape() ||
+        mt.getElementType() != lt.getElementType())
+      return op->emitOpError() << "loss mask must have the targets' shape and "
+                                  "the logits' element type, got "
+                               << mt;
+  }
+  return success();
+}
+
+/// Models are siblings of the plan (itself a symbol table of stages), so
+/// lookups start at the plan's parent.
+Operation *modelScope(Operation *op) { return op->getParentOp()->getParentOp(); }
+
+ModelOp lookupModel(Operation *op, FlatSymbolRefAttr ref) {
+  return SymbolTable::lookupNearestSymbolFrom<ModelOp>(modelScope(op),
+                                                       ref.getAttr());
+}
+
+LogicalResult verifyModelRef(Operation *op, SymbolTableCollection &symbols,
+                             FlatSymbolRefAttr ref, StringRef role) {
+  Operation *found =
+      symbols.lookupNearestSymbolFrom(modelScope(op), ref.getAttr());
+  if (!found)
+    return op->emitOpError() << role << " " << ref << " is not defined";
+  if (!isa<ModelOp>(found))
+    return op->emitOpError() << role << " " << ref << " is not a tele.model";
+  return success();
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Model-level ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult PlanOp::verifyRegions() {
+  Block &body = getBody().front();
+  if (body.empty())
+    return emitOpError() << "must contain at least one tele.stage";
+  if (!isa<StageOp>(body.front()))
+    return body.front().emitOpError()
+           << "must follow a tele.stage: a plan begins by training a model";
+  // Walk the sequence keeping the model currently being trained, so that
+  // each growth continues from it and each stage trains its result.
+  FlatSymbolRefAttr current;
+  for (Operation &op : body) {
+    if (auto stage = dyn_cast<StageOp>(op)) {
+      if (current && stage.getModelAttr() != current)
+        return stage.emitOpError()
+               << "trains " << stage.getModelAttr() << " but the plan's model "
+               << "at this point is " << current
+               << "; insert a growth op between them";
+      current = stage.getModelAttr();
+      continue;
+    }
+    FlatSymbolRefAttr source, target;
+    if (auto grow = dyn_cast<GrowWidthOp>(op)) {
+      source = grow.getSourceAttr();
+      target = grow.getTargetAttr();
+    } else if (auto grow = dyn_cast<GrowDepthOp>(op)) {
+      source = grow.getSourceAttr();
+      target = grow.getTargetAttr();
+    } else {
+      return op.emitOpError()
+             << "is not allowed in a tele.plan (only tele.stage and tele.grow.*)";
+    }
+    if (source != current)
+      return op.emitOpError() << "grows " << source
+                              << " but the plan's model at this point is "
+                              << current;
+    current = target;
+  }
+  if (!isa<StageOp>(body.back()))
+    return body.back().emitOpError()
+           << "must be followed by a tele.stage that trains the grown model";
+  return success();
+}
+
+LogicalResult
+StageOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  return verifyModelRef(*this, symbolTable, getModelAttr(), "model");
+}
+
+ModelOp GrowWidthOp::getSourceModel() { return lookupModel(*this, getSourceAttr()); }
+ModelOp GrowWidthOp::getTargetModel() { return lookupModel(*this, getTargetAttr()); }
+ModelOp GrowDepthOp::getSourceModel() { return lookupModel(*this, getSourceAttr()); }
+ModelOp GrowDepthOp::getTargetModel() { return lookupModel(*this, getTargetAttr()); }
+
+LogicalResult GrowWidthOp::verify() {
+  if (getTransitionSteps() <= 0)
+    return emitOpError() << "transition_steps must be positive, got "
+                         << getTransitionSteps();
+  if (!(getInitStd().convertToDouble() > 0.0))
+    return emitOpError() << "init_std must be positive";
+  return success();
+}
+
+LogicalResult GrowDepthOp::verify() {
+  if (getTransitionSteps() <= 0)
+    return emitOpError() << "transition_steps must be positive, got "
+                         << getTransitionSteps();
+  return success();
+}
+
+namespace {
+/// Fields a growth op must leave unchanged, with their names for messages.
+LogicalResult expectUnchanged(Operation *op, StringRef field, int64_t from,
+                              int64_t to) {
+  if (from != to)
+    return op->emitOpError() << "may not change " << field << " (" << from
+                             << " -> " << to << ")";
+  return success();
+}
+
+LogicalResult expectSameFloat(Operation *op, StringRef field,
+                              const llvm::APFloat &from,
+                              const llvm::APFloat &to) {
+  if (!from.bitwiseIsEqual(to))
+    return op->emitOpError() << "may not change " << field << " ("
+                             << from.convertToDouble() << " -> "
+                             << to.convertToDouble()
+                             << "); growth must preserve the function";
+  return success();
+}
+
+/// Checks the fields that no growth may change: vocabulary, head_dim,
+/// sequence length, norm eps, RoPE base and the output multiplier.
+LogicalResult verifyInvariantFields(Operation *op, ModelConfigAttr a,
+                                    ModelConfigAttr b) {
+  if (failed(expectUnchanged(op, "vocab", a.getVocab(), b.getVocab())) ||
+      failed(expectUnchanged(op, "head_dim", a.getHeadDim(), b.getHeadDim())) ||
+      failed(expectUnchanged(op, "seq_len", a.getSeqLen(), b.getSeqLen())) ||
+      failed(expectSameFloat(op, "eps", a.getEps(), b.getEps())) ||
+      failed(expectSameFloat(op, "rope_theta", a.getRopeTheta(),
+                             b.getRopeTheta())) ||
+      failed(expectSameFloat(op, "alpha_out", a.getAlphaOut(),
+                             b.getAlphaOut())))
+    return failure();
+  return success();
+}
+} // namespace
+
+LogicalResult
+GrowWidthOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  if (failed(verifyModelRef(*this, symbolTable, getSourceAttr(), "source")) ||
+      failed(verifyModelRef(*this, symbolTable, getTargetAttr(), "target")))
+    return failure();
+  ModelConfigAttr a = getSourceModel().getConfig();
+  ModelConfigAttr b = getTargetModel().getConfig();
+  if (failed(verifyInvariantFields(*this, a, b)) ||
+      failed(expectUnchanged(*this, "layers", a.getLayers(), b.getLayers())))
+    return failure();
+  struct Dim {
+    const char *name;
+    int64_t from, to;
+  };
+  bool grows = false;
+  for (Dim dim : {Dim{"hidden", a.getHidden(), b.getHidden()},
+                  Dim{"heads", a.getHeads(), b.getHeads()},
+                  Dim{"ffn", a.getFfn(), b.getFfn()}}) {
+    if (dim.to < dim.from)
+      return emitOpError() << "may not shrink " << dim.name << " (" << dim.from
+                           << " -> " << dim.to << ")";
+    grows |= dim.to > dim.from;
+  }
+  if (!grows)
+    return emitOpError()
+           << "grows nothing: hidden, heads and ffn are all unchanged";
+  return success();
+}
+
+LogicalResult
+GrowDepthOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  if (failed(verifyModelRef(*this, symbolTable, getSourceAttr(), "source")) ||
+      failed(verifyModelRef(*this, symbolTable, getTargetAttr(), "target")))
+    return failure();
+  ModelConfigAttr a = getSourceModel().getConfig();
+  ModelConfigAttr b = getTargetModel().getConfig();
+  if (failed(verifyInvariantFields(*this, a, b)) ||
+      failed(expectUnchanged(*this, "hidden", a.getHidden(), b.getHidden())) ||
+      failed(expectUnchanged(*this, "heads", a.getHeads(), b.getHeads())) ||
+      failed(expectUnchanged(*this, "ffn", a.getFfn(), b.getFfn())))
+    return failure();
+  if (b.getLayers() <= a.getLayers())
+    return emitOpError() << "must add layers (" << a.getLayers() << " -> "
+                         << b.getLayers() << ")";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor-level ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult ParamOp::verify() {
+  if (getName().empty())
+    return emitOpError() << "needs a non-empty name";
+  if (!isa<FloatType>(getType().getElementType()))
+    return emitOpError() << "must produce a floating-point tensor, got "
+                         << getType();
+  return success();
+}
+
+LogicalResult MaskVectorOp::verify() {
+  auto ty = getType();
+  if (getKept() < 0 || getKept() > ty.getDimSize(0))
+    return emitOpError() << "kept (" << getKept() << ") must be in [0, "
+                         << ty.getDimSize(0) << "]";
+  return expectScalarOf(*this, getValue(), getResult(), "mask value");
+}
+
+LogicalResult EmbedOp::verify() {
+  auto table = getTable().getType();
+  auto tokens = getTokens().getType();
+  if (table.getRank() != 2)
+    return emitOpError() << "table must be [vocab, hidden], got " << table;
+  SmallVector<int64_t> shape(tokens.getShape());
+  shape.push_back(table.getDimSize(1));
+  return expectType(*this, getResult(),
+                    RankedTensorType::get(shape, table.getElementType()),
+                    "result");
+}
+
+LogicalResult RMSNormOp::verify() {
+  if (!(getEps().convertToDouble() > 0.0))
+    return emitOpError() << "eps must be positive";
+  if (failed(expectFeatureVector(*this, getGain(), getInput(), "gain")))
+    return failure();
+  if (getMask() &&
+      failed(expectFeatureVector(*this, getMask(), getInput(), "mask")))
+    return failure();
+  return expectType(*this, getResult(), getInput().getType(), "result");
+}
+
+namespace {
+/// Shape rule of y = x W^T with W [N, K]: x [..., K] -> y [..., N].
+LogicalResult verifyLinearShapes(Operation *op, RankedTensorType x,
+                                 RankedTensorType w, RankedTensorType y) {
+  if (w.getRank() != 2)
+    return op->emitOpError() << "weight must be [out, in], got " << w;
+  if (x.getRank() < 1 || x.getShape().back() != w.getDimSize(1))
+    return op->emitOpError() << "input " << x << " does not match weight " << w
+                             << ": the last dimension must be "
+                             << w.getDimSize(1);
+  if (x.getElementType() != w.getElementType())
+    return op->emitOpError() << "input and weight element types differ ("
+                             << x.getElementType() << " vs "
+                             << w.getElementType() << ")";
+  SmallVector<int64_t> shape(x.getShape().drop_back());
+  shape.push_back(w.getDimSize(0));
+  auto expected = RankedTensorType::get(shape, x.getElementType());
+  if (y != expected)
+    return op->emitOpError() << "result has type " << y << " but expected "
+                             << expected;
+  return success();
+}
+} // namespace
+
+LogicalResult LinearOp::verify() {
+  return verifyLinearShapes(*this, getInput().getType(), getWeight().getType(),
+                            getType());
+}
+
+LogicalResult LinearGradInputOp::verify() {
+  // dx = dy W  <=>  the linear rule with the roles of dx and dy swapped.
+  return verifyLinearShapes(*this, getType(), getWeight().getType(),
+                            getGrad().getType());
+}
+
+LogicalResult LinearGradWeightOp::verify() {
+  auto dy = getGrad().getType(), x = getInput().getType();
+  if (dy.getShape().drop_back() != x.getShape().drop_back())
+    return emitOpError() << "gradient " << dy << " and input " << x
+                         << " must agree on all but the last dimension";
+  auto expected = RankedTensorType::get(
+      {dy.getShape().back(), x.getShape().back()}, x.getElementType());
+  return expectType(*this, getResult(), expected, "result");
+}
+
+LogicalResult RopeOp::verify() {
+  if (!(getTheta().convertToDouble() > 0.0))
+    return emitOpError() << "theta must be positive";
+  if (failed(expectHeads(*this, getInput(), getHeadDim())))
+    return failure();
+  return expectType(*this, getResult(), getInput().getType(), "result");
+}
+
+LogicalResult AttentionOp::verify() {
+  if (failed(expectHeads(*this, getQuery(), getHeadDim())) ||
+      failed(expectType(*this, getKey(), getQuery().getType(), "key")) ||
+      failed(expectType(*this, getValue(), getQuery().getType(), "value")))
+    return failure();
+  return expectType(*this, getResult(), getQuery().getType(), "result");
+}
+
+LogicalResult AttentionGradOp::verify() {
+  // Operand and result types are tied by AllTypesMatch.
+  return expectHeads(*this, getQuery(), getHeadDim());
+}
+
+LogicalResult SwiGLUOp::verify() {
+  if (failed(expectType(*this, getUp(), getGate().getType(), "up")))
+    return failure();
+  return expectType(*this, getResult(), getGate().getType(), "result");
+}
+
+LogicalResult SwiGLUGradOp::verify() {
+  Type t = getGate().getType();
+  if (failed(expectType(*this, getUp(), t, "up")) ||
+      failed(expectType(*this, getGrad(), t, "grad")) ||
+      failed(expectType(*this, getGateGrad(), t, "gate_grad")))
+    return failure();
+  return expectType(*this, getUpGrad(), t, "up_grad");
+}
+
+LogicalResult AddOp::verify() {
+  if (failed(expectType(*this, getRhs(), getLhs().getType(), "rhs")))
+    return failure();
+  return expectType(*this, getResult(), getLhs().getType(), "result");
+}
+
+LogicalResult ScaleOp::verify() {
+  return expectType(*this, getResult(), getInput().getType(), "result");
+}
+
+LogicalResult MaskMulOp::verify() {
+  if (failed(expectFeatureVector(*this, getMask(), getInput(), "mask")))
+    return failure();
+  return expectType(*this, getResult(), getInput().getType(), "result");
+}
+
+LogicalResult LerpOp::verify() {
+  if (failed(expectType(*this, getEnd(), getStart().getType(), "end")) ||
+      failed(expectScalarOf(*this, getWeight(), getStart(), "weight")))
+    return failure();
+  return expectType(*this, getResult(), getStart().getType(), "result");
+}
+
+LogicalResult LerpGradOp::verify() {
+  if (failed(expectScalarOf(*this, getWeight(), getGrad(), "weight")) ||
+      failed(expectType(*this, getStartGrad(), getGrad().getType(),
+                        "start_grad")))
+    return failure();
+  return expectType(*this, getEndGrad(), getGrad().getType(), "end_grad");
+}
+
+LogicalResult CrossEntropyOp::verify() {
+  if (failed(verifyLossOperands(*this, getLogits(), getTargets(),
+                                getLossMask())))
+    return failure();
+  return expectScalarOf(*this, getResult(), getLogits(), "result");
+}
+
+LogicalResult CrossEntropyGradOp::verify() {
+  if (failed(verifyLossOperands(*this, getLogits(), getTargets(),
+                                getLossMask())) ||
+      failed(expectScalarOf(*this, getGrad(), getLogits(), "grad")))
+    return failure();
+  return expectType(*this, getResult(), getLogits().getType(), "result");
+}
+
+LogicalResult EmbedGradOp::verify() {
+  auto dy = getGrad().getType();
+  auto tokens = getTokens().getType();
+  if (dy.getShape().drop_back() != tokens.getShape())
+    return emitOpError() << "gradient " << dy
+                         << " must be the tokens' shape plus a hidden "
+                            "dimension, tokens are "
+                         << tokens;
+  auto table = getType();
+  if (table.getRank() != 2 || table.getDimSize(1) != dy.getShape().back() ||
+      table.getElementType() != dy.getElementType())
+    return emitOpError() << "result must be [vocab, " << dy.getShape().back()
+                         << "] of " << dy.getElementType() << ", got " << table;
+  return success();
+}
+
+LogicalResult RMSNormGradOp::verify() {
+  if (!(getEps().convertToDouble() > 0.0))
+    return emitOpError() << "eps must be positive";
+  if (failed(expectFeatureVector(*this, getGain(), getInput(), "gain")) ||
+      (getMask() &&
+       failed(expectFeatureVector(*this, getMask(), getInput(), "mask"))) ||
+      failed(expectType(*this, getGrad(), getInput().getType(), "grad")) ||
+      failed(expectType(*this, getInputGrad(), getInput().getType(),
+                        "input_grad")))
+    return failure();
+  return expectType(*this, getGainGrad(), getGain().getType(), "gain_grad");
+}
+
+LogicalResult GlobalNormOp::verify() {
+  if (getInputs().empty())
+    return emitOpError() << "needs at least one tensor";
+  return success();
+}
+
+LogicalResult LRScheduleOp::verify() {
+  double peak = getPeak().convertToDouble(), min = getMin().convertToDouble();
+  if (getTotal() <= 0)
+    return emitOpError() << "total must be positive, got " << getTotal();
+  if (getWarmup() < 0 || getWarmup() > getTotal())
+    return emitOpError() << "warmup must be in [0, total], got "
+                         << getWarmup();
+  if (!(peak > 0) || min < 0 || min > peak)
+    return emitOpError() << "needs 0 <= min <= peak and peak > 0";
+  return success();
+}
+
+LogicalResult AdamWOp::verify() {
+  Type t = getParam().getType();
+  if (failed(expectType(*this, getGrad(), t, "grad")) ||
+      failed(expectType(*this, getMoment1(), t, "moment1")) ||
+      failed(expectType(*this, getMoment2(), t, "moment2")) ||
+      failed(expectScalarOf(*this, getLr(), getParam(), "lr")) ||
+      failed(expectScalarOf(*this, getGradScale(), getParam(), "grad_scale")))
+    return failure();
+  double b1 = getBeta1().convertToDouble(), b2 = getBeta2().convertToDouble();
+  if (!(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1))
+    return emitOpError() << "beta1 and beta2 must be in [0, 1)";
+  return success();
+}

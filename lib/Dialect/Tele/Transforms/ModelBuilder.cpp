@@ -1,0 +1,160 @@
+//===- ModelBuilder.cpp - build tensor-level model graphs -----------------===//
+//
+// This file builds the forward graph of a Llama-style decoder as tele
+// tensor-level ops. With growth masks it builds the MSG-masked graph of a
+// grown model: at mask value 0 it computes exactly the small model's function.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tele/Dialect/Tele/Transforms/ModelBuilder.h"
+#include "llvm/ADT/Twine.h"
+
+using namespace mlir;
+using namespace mlir::tele;
+
+std::string mlir::tele::layerMaskName(int64_t layer) {
+  return ("mask.layer." + Twine(layer)).str();
+}
+
+std::string mlir::tele::layerParamName(int64_t layer, StringRef suffix) {
+  return ("model.layers." + Twine(layer) + "." + suffix).str();
+}
+
+namespace {
+/// Emits the ops of one model; keeps the shared types and mask vectors.
+class GraphEmitter {
+public:
+  GraphEmitter(ImplicitLocOpBuilder &b, ModelConfigAttr config, int64_t batch,
+               FloatType et, const GrowthMasks &masks)
+      : b(b), cfg(config), batch(batch), et(et), masks(masks) {}
+
+  Value emitLoss(Value tokens, Value targets);
+
+private:
+  RankedTensorType activation(int64_t features) {
+    return RankedTensorType::get({batch, cfg.getSeqLen(), features}, et);
+  }
+  Value param(StringRef name, ArrayRef<int64_t> shape, ParamGroup group,
+              ParamInit init) {
+    return ParamOp::create(b, RankedTensorType::get(shape, et),
+                           b.getStringAttr(name),
+                           ParamGroupAttr::get(b.getContext(), group),
+                           ParamInitAttr::get(b.getContext(), init));
+  }
+  Value matrix(StringRef name, int64_t out, int64_t in) {
+    return param(name, {out, in}, ParamGroup::matrix, ParamInit::normal);
+  }
+  Value gain(StringRef name) {
+    return param(name, {cfg.getHidden()}, ParamGroup::vector, ParamInit::ones);
+  }
+  Value linear(Value x, Value w) {
+    auto wt = cast<RankedTensorType>(w.getType());
+    return LinearOp::create(b, activation(wt.getDimSize(0)), x, w);
+  }
+  Value maskVector(StringRef name, int64_t kept, int64_t size) {
+    Value c = MaskValueOp::create(b, RankedTensorType::get({}, et),
+                                  b.getStringAttr(name));
+    return MaskVectorOp::create(b, RankedTensorType::get({size}, et), c,
+                                b.getI64IntegerAttr(kept));
+  }
+  /// Multiplies by the mask vector if the dimension grew.
+  Value applyMask(Value x, Value mask) {
+    return mask ? MaskMulOp::create(b, x.getType(), x, mask).getResult() : x;
+  }
+  Value rmsNorm(Value x, Value g) {
+    return RMSNormOp::create(b, x.getType(), x, g, hiddenMask,
+                             b.getF64FloatAttr(cfg.getEpsValue()));
+  }
+  Value emitLayer(int64_t layer, Value x);
+
+  ImplicitLocOpBuilder &b;
+  ModelConfigAttr cfg;
+  int64_t batch;
+  FloatType et;
+  const GrowthMasks &masks;
+  Value hiddenMask, attentionMask, ffnMask;
+};
+} // namespace
+
+Value GraphEmitter::emitLayer(int64_t layer, Value x) {
+  int64_t d = cfg.getHidden(), f = cfg.getFfn();
+  auto name = [&](StringRef suffix) { return layerParamName(layer, suffix); };
+  auto headDim = b.getI64IntegerAttr(cfg.getHeadDim());
+  auto theta = b.getF64FloatAttr(cfg.getRopeThetaValue());
+
+  // Attention block: x + mask_h * W_o(attn(rope(q), rope(k), v)).
+  Value n1 = rmsNorm(x, gain(name("input_layernorm.weight")));
+  Value q = applyMask(linear(n1, matrix(name("self_attn.q_proj.weight"), d, d)),
+                      attentionMask);
+  Value k = applyMask(linear(n1, matrix(name("self_attn.k_proj.weight"), d, d)),
+                      attentionMask);
+  Value v = applyMask(linear(n1, matrix(name("self_attn.v_proj.weight"), d, d)),
+                      attentionMask);
+  Value qr = RopeOp::create(b, q.getType(), q, headDim, theta, UnitAttr());
+  Value kr = RopeOp::create(b, k.getType(), k, headDim, theta, UnitAttr());
+  Value att = AttentionOp::create(b, q.getType(), qr, kr, v, headDim);
+  Value o = applyMask(linear(att, matrix(name("self_attn.o_proj.weight"), d, d)),
+                      hiddenMask);
+  Value h = AddOp::create(b, x.getType(), x, o);
+
+  // MLP block: h + mask_h * W_down(mask_f * swiglu(W_gate n, W_up n)).
+  Value n2 = rmsNorm(h, gain(name("post_attention_layernorm.weight")));
+  Value g = linear(n2, matrix(name("mlp.gate_proj.weight"), f, d));
+  Value u = linear(n2, matrix(name("mlp.up_proj.weight"), f, d));
+  Value s = applyMask(SwiGLUOp::create(b, g.getType(), g, u), ffnMask);
+  Value down =
+      applyMask(linear(s, matrix(name("mlp.down_proj.weight"), d, f)), hiddenMask);
+  Value out = AddOp::create(b, x.getType(), h, down);
+
+  // A layer added by depth growth: identity at c = 0.
+  if (layer < (int64_t)masks.newLayers.size() && masks.newLayers[layer]) {
+    Value c = MaskValueOp::create(b, RankedTensorType::get({}, et),
+                                  b.getStringAttr(layerMaskName(layer)));
+    out = LerpOp::create(b, x.getType(), x, out, c);
+  }
+  return out;
+}
+
+Value GraphEmitter::emitLoss(Value tokens, Value targets) {
+  int64_t d = cfg.getHidden(), V = cfg.getVocab();
+  if (masks.hiddenKept >= 0)
+    hiddenMask = maskVector(kHiddenMaskName, masks.hiddenKept, d);
+  if (masks.attentionKept >= 0)
+    attentionMask = maskVector(kAttentionMaskName, masks.attentionKept, d);
+  if (masks.ffnKept >= 0)
+    ffnMask = maskVector(kFfnMaskName, masks.ffnKept, cfg.getFfn());
+
+  Value table = param("model.embed_tokens.weight", {V, d}, ParamGroup::vector,
+                      ParamInit::normal);
+  Value x = applyMask(EmbedOp::create(b, activation(d), table, tokens),
+                      hiddenMask);
+  for (int64_t layer = 0; layer < cfg.getLayers(); ++layer)
+    x = emitLayer(layer, x);
+  Value n = rmsNorm(x, gain("model.norm.weight"));
+  Value logits = linear(n, matrix("lm_head.weight", V, d));
+  logits = ScaleOp::create(b, logits.getType(), logits,
+                           b.getF64FloatAttr(cfg.getAlphaOutValue()));
+  return CrossEntropyOp::create(b, RankedTensorType::get({}, et), logits,
+                                targets, Value());
+}
+
+func::FuncOp mlir::tele::buildLossFunction(OpBuilder &builder, Location loc,
+                                           StringRef name,
+                                           ModelConfigAttr config,
+                                           int64_t batch, FloatType elementType,
+                                           const GrowthMasks &masks) {
+  auto tokenType = RankedTensorType::get({batch, config.getSeqLen()},
+                                         builder.getI32Type());
+  auto fnType = builder.getFunctionType(
+      {tokenType, tokenType}, {RankedTensorType::get({}, elementType)});
+  auto fn = func::FuncOp::create(builder, loc, name, fnType);
+  fn->setAttr(kModelConfigAttrName, config);
+  Block *entry = fn.addEntryBlock();
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(entry);
+  ImplicitLocOpBuilder b(loc, builder);
+  GraphEmitter emitter(b, config, batch, elementType, masks);
+  Value loss = emitter.emitLoss(entry->getArgument(0), entry->getArgument(1));
+  func::ReturnOp::create(b, loss);
+  return fn;
+}

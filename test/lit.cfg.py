@@ -1,0 +1,41 @@
+# -*- Python -*-
+# lit configuration of the tele test suite. Tests under Integration/GPU are
+# gated on the `cuda-gpu` feature, present only when nvidia-smi sees a GPU.
+import os
+import shutil
+import subprocess
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "TELE"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test", ".yaml", ".json"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.tele_obj_root, "test")
+config.excludes = ["Inputs", "CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py"]
+
+# Strict FileCheck: variables captured in one CHECK-LABEL block stay there.
+config.environment["FILECHECK_OPTS"] = "--enable-var-scope --dump-input=fail"
+
+llvm_config.use_default_substitutions()
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%tele_src", config.tele_src_root))
+
+tool_dirs = [config.tele_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(["tele-opt", "tele"], tool_dirs)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.tele_tools_dir, append_path=True)
+
+def has_cuda_gpu():
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return False
+    try:
+        return subprocess.run([smi, "-L"], capture_output=True, timeout=20).returncode == 0
+    except Exception:
+        return False
+
+if has_cuda_gpu():
+    config.available_features.add("cuda-gpu")
