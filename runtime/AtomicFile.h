@@ -1,4 +1,4 @@
-//===- runtime/AtomicFile.h - Crash-safe whole-file replacement ------------===//
+//===- runtime/AtomicFile.h - Crash-safe whole-file replacement -----------===//
 //
 // This file defines tele::rt::AtomicFileWriter, shared by the token-file
 // writer (tele_data) and the safetensors writer (tele_checkpoint). Both must
@@ -10,8 +10,10 @@
 // failure, or destruction before commit(), removes the temporary file and
 // leaves an existing target untouched.
 //
-// It is header-only so that the two static libraries can share it without a
-// third library target.
+// The temporary name depends only on the path and the process id, so a
+// process must not write the same path from two writers at once. It is
+// header-only so that the two static libraries can share it without a third
+// library target.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TELE_RUNTIME_ATOMICFILE_H
@@ -128,8 +130,9 @@ public:
     ::close(dfd);
     // Some filesystems cannot fsync a directory; that is not a write failure.
     if (rc != 0 && err != EINVAL && err != ENOTSUP)
-      return Status::error("wrote '" + path_ + "' but cannot fsync directory '" +
-                           dir + "': " + std::strerror(err));
+      return Status::error("wrote '" + path_ +
+                           "' but cannot fsync directory '" + dir +
+                           "': " + std::strerror(err));
     return Status::ok();
   }
 

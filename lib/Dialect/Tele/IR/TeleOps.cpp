@@ -184,18 +184,22 @@ ModelOp GrowDepthOp::getSourceModel() { return lookupModel(*this, getSourceAttr(
 ModelOp GrowDepthOp::getTargetModel() { return lookupModel(*this, getTargetAttr()); }
 
 LogicalResult GrowWidthOp::verify() {
-  if (getTransitionSteps() <= 0)
+  if (getTransitionStepsAttr().getInt() <= 0)
     return emitOpError() << "transition_steps must be positive, got "
-                         << getTransitionSteps();
+                         << getTransitionStepsAttr().getInt();
   if (!(getInitStd().convertToDouble() > 0.0))
     return emitOpError() << "init_std must be positive";
   return success();
 }
 
 LogicalResult GrowDepthOp::verify() {
-  if (getTransitionSteps() <= 0)
+  if (getTransitionStepsAttr().getInt() <= 0)
     return emitOpError() << "transition_steps must be positive, got "
-                         << getTransitionSteps();
+                         << getTransitionStepsAttr().getInt();
+  if (auto copies = getCopyLayers())
+    if (!llvm::is_sorted(*copies) ||
+        llvm::any_of(*copies, [](int64_t l) { return l < 0; }))
+      return emitOpError() << "copy_layers must be sorted and non-negative";
   return success();
 }
 
@@ -225,7 +229,7 @@ LogicalResult expectSameFloat(Operation *op, StringRef field,
 LogicalResult verifyInvariantFields(Operation *op, ModelConfigAttr a,
                                     ModelConfigAttr b) {
   if (failed(expectUnchanged(op, "vocab", a.getVocab(), b.getVocab())) ||
-      failed(expectUnchanged(op, "head_dim", a.getHeadDim(), b.getHeadDim())) ||
+      failed(expectUnchanged(op, "head_dim", a.getHeadDimAttr().getInt(), b.getHeadDimAttr().getInt())) ||
       failed(expectUnchanged(op, "seq_len", a.getSeqLen(), b.getSeqLen())) ||
       failed(expectSameFloat(op, "eps", a.getEps(), b.getEps())) ||
       failed(expectSameFloat(op, "rope_theta", a.getRopeTheta(),
@@ -281,6 +285,16 @@ GrowDepthOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   if (b.getLayers() <= a.getLayers())
     return emitOpError() << "must add layers (" << a.getLayers() << " -> "
                          << b.getLayers() << ")";
+  if (auto copies = getCopyLayers()) {
+    int64_t added = b.getLayers() - a.getLayers();
+    if ((int64_t)copies->size() != added)
+      return emitOpError() << "copy_layers names " << copies->size()
+                           << " layers but the growth adds " << added;
+    if (!copies->empty() && copies->back() >= a.getLayers())
+      return emitOpError() << "copy_layers entry " << copies->back()
+                           << " is not a layer of the source model ("
+                           << a.getLayers() << " layers)";
+  }
   return success();
 }
 
@@ -299,8 +313,8 @@ LogicalResult ParamOp::verify() {
 
 LogicalResult MaskVectorOp::verify() {
   auto ty = getType();
-  if (getKept() < 0 || getKept() > ty.getDimSize(0))
-    return emitOpError() << "kept (" << getKept() << ") must be in [0, "
+  if (getKeptAttr().getInt() < 0 || getKeptAttr().getInt() > ty.getDimSize(0))
+    return emitOpError() << "kept (" << getKeptAttr().getInt() << ") must be in [0, "
                          << ty.getDimSize(0) << "]";
   return expectScalarOf(*this, getValue(), getResult(), "mask value");
 }
@@ -376,13 +390,13 @@ LogicalResult LinearGradWeightOp::verify() {
 LogicalResult RopeOp::verify() {
   if (!(getTheta().convertToDouble() > 0.0))
     return emitOpError() << "theta must be positive";
-  if (failed(expectHeads(*this, getInput(), getHeadDim())))
+  if (failed(expectHeads(*this, getInput(), getHeadDimAttr().getInt())))
     return failure();
   return expectType(*this, getResult(), getInput().getType(), "result");
 }
 
 LogicalResult AttentionOp::verify() {
-  if (failed(expectHeads(*this, getQuery(), getHeadDim())) ||
+  if (failed(expectHeads(*this, getQuery(), getHeadDimAttr().getInt())) ||
       failed(expectType(*this, getKey(), getQuery().getType(), "key")) ||
       failed(expectType(*this, getValue(), getQuery().getType(), "value")))
     return failure();
@@ -391,7 +405,7 @@ LogicalResult AttentionOp::verify() {
 
 LogicalResult AttentionGradOp::verify() {
   // Operand and result types are tied by AllTypesMatch.
-  return expectHeads(*this, getQuery(), getHeadDim());
+  return expectHeads(*this, getQuery(), getHeadDimAttr().getInt());
 }
 
 LogicalResult SwiGLUOp::verify() {
@@ -492,11 +506,11 @@ LogicalResult GlobalNormOp::verify() {
 
 LogicalResult LRScheduleOp::verify() {
   double peak = getPeak().convertToDouble(), min = getMin().convertToDouble();
-  if (getTotal() <= 0)
-    return emitOpError() << "total must be positive, got " << getTotal();
-  if (getWarmup() < 0 || getWarmup() > getTotal())
+  if (getTotalAttr().getInt() <= 0)
+    return emitOpError() << "total must be positive, got " << getTotalAttr().getInt();
+  if (getWarmupAttr().getInt() < 0 || getWarmupAttr().getInt() > getTotalAttr().getInt())
     return emitOpError() << "warmup must be in [0, total], got "
-                         << getWarmup();
+                         << getWarmupAttr().getInt();
   if (!(peak > 0) || min < 0 || min > peak)
     return emitOpError() << "needs 0 <= min <= peak and peak > 0";
   return success();
@@ -513,5 +527,27 @@ LogicalResult AdamWOp::verify() {
   double b1 = getBeta1().convertToDouble(), b2 = getBeta2().convertToDouble();
   if (!(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1))
     return emitOpError() << "beta1 and beta2 must be in [0, 1)";
+  return success();
+}
+
+LogicalResult GrowPadOp::verify() {
+  auto in = getInput().getType(), out = getType();
+  if (in.getRank() != out.getRank() || in.getElementType() != out.getElementType())
+    return emitOpError() << "result " << out
+                         << " must have the input's rank and element type ("
+                         << in << ")";
+  for (auto [a, b] : llvm::zip(in.getShape(), out.getShape()))
+    if (b < a)
+      return emitOpError() << "may not shrink a dimension (" << in << " -> "
+                           << out << ")";
+  if (getFill() == GrowFill::normal && !(getStd().convertToDouble() > 0.0))
+    return emitOpError() << "std must be positive for normal fill";
+  return success();
+}
+
+LogicalResult StreamDistanceOp::verify() {
+  if (failed(expectType(*this, getOutput(), getInput().getType(), "output")) ||
+      failed(expectScalarOf(*this, getResult(), getInput(), "result")))
+    return failure();
   return success();
 }

@@ -25,12 +25,8 @@ struct ExpandModelPass : tele::impl::TeleExpandModelBase<ExpandModelPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     OpBuilder builder(module.getContext());
-    FloatType et;
-    if (dtype == "f32")
-      et = builder.getF32Type();
-    else if (dtype == "f64")
-      et = builder.getF64Type();
-    else {
+    FloatType et = parseElementType(module.getContext(), dtype);
+    if (!et) {
       module.emitError() << "tele-expand-model: unsupported dtype '" << dtype
                          << "' (expected f32 or f64)";
       return signalPassFailure();

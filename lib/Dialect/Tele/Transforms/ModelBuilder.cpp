@@ -28,7 +28,14 @@ public:
                FloatType et, const GrowthMasks &masks)
       : b(b), cfg(config), batch(batch), et(et), masks(masks) {}
 
-  Value emitLoss(Value tokens, Value targets);
+  /// Creates the mask vectors of the grown dimensions (once, up front).
+  void emitMasks();
+  /// Embedding lookup, masked by the hidden mask.
+  Value emitEmbedding(Value tokens);
+  /// One decoder layer on the residual stream `x`.
+  Value emitLayer(int64_t layer, Value x);
+  /// Final norm, LM head, alpha_out and cross-entropy.
+  Value emitHeadAndLoss(Value x, Value targets);
 
 private:
   RankedTensorType activation(int64_t features) {
@@ -65,8 +72,6 @@ private:
     return RMSNormOp::create(b, x.getType(), x, g, hiddenMask,
                              b.getF64FloatAttr(cfg.getEpsValue()));
   }
-  Value emitLayer(int64_t layer, Value x);
-
   ImplicitLocOpBuilder &b;
   ModelConfigAttr cfg;
   int64_t batch;
@@ -115,27 +120,53 @@ Value GraphEmitter::emitLayer(int64_t layer, Value x) {
   return out;
 }
 
-Value GraphEmitter::emitLoss(Value tokens, Value targets) {
-  int64_t d = cfg.getHidden(), V = cfg.getVocab();
+void GraphEmitter::emitMasks() {
+  int64_t d = cfg.getHidden();
   if (masks.hiddenKept >= 0)
     hiddenMask = maskVector(kHiddenMaskName, masks.hiddenKept, d);
   if (masks.attentionKept >= 0)
     attentionMask = maskVector(kAttentionMaskName, masks.attentionKept, d);
   if (masks.ffnKept >= 0)
     ffnMask = maskVector(kFfnMaskName, masks.ffnKept, cfg.getFfn());
+}
 
-  Value table = param("model.embed_tokens.weight", {V, d}, ParamGroup::vector,
+Value GraphEmitter::emitEmbedding(Value tokens) {
+  Value table = param("model.embed_tokens.weight",
+                      {cfg.getVocab(), cfg.getHidden()}, ParamGroup::vector,
                       ParamInit::normal);
-  Value x = applyMask(EmbedOp::create(b, activation(d), table, tokens),
-                      hiddenMask);
-  for (int64_t layer = 0; layer < cfg.getLayers(); ++layer)
-    x = emitLayer(layer, x);
+  return applyMask(EmbedOp::create(b, activation(cfg.getHidden()), table, tokens),
+                   hiddenMask);
+}
+
+Value GraphEmitter::emitHeadAndLoss(Value x, Value targets) {
   Value n = rmsNorm(x, gain("model.norm.weight"));
-  Value logits = linear(n, matrix("lm_head.weight", V, d));
+  Value logits = linear(n, matrix("lm_head.weight", cfg.getVocab(), cfg.getHidden()));
   logits = ScaleOp::create(b, logits.getType(), logits,
                            b.getF64FloatAttr(cfg.getAlphaOutValue()));
   return CrossEntropyOp::create(b, RankedTensorType::get({}, et), logits,
                                 targets, Value());
+}
+
+namespace {
+/// Creates `func.func @name(args) -> results` and an emitter positioned in
+/// its entry block.
+func::FuncOp createFunction(OpBuilder &builder, Location loc, StringRef name,
+                            ModelConfigAttr config, TypeRange args,
+                            TypeRange results) {
+  auto fn = func::FuncOp::create(builder, loc, name,
+                                 builder.getFunctionType(args, results));
+  fn->setAttr(kModelConfigAttrName, config);
+  fn.addEntryBlock();
+  return fn;
+}
+} // namespace
+
+FloatType mlir::tele::parseElementType(MLIRContext *ctx, StringRef name) {
+  if (name == "f32")
+    return Float32Type::get(ctx);
+  if (name == "f64")
+    return Float64Type::get(ctx);
+  return nullptr;
 }
 
 func::FuncOp mlir::tele::buildLossFunction(OpBuilder &builder, Location loc,
@@ -145,16 +176,44 @@ func::FuncOp mlir::tele::buildLossFunction(OpBuilder &builder, Location loc,
                                            const GrowthMasks &masks) {
   auto tokenType = RankedTensorType::get({batch, config.getSeqLen()},
                                          builder.getI32Type());
-  auto fnType = builder.getFunctionType(
-      {tokenType, tokenType}, {RankedTensorType::get({}, elementType)});
-  auto fn = func::FuncOp::create(builder, loc, name, fnType);
-  fn->setAttr(kModelConfigAttrName, config);
-  Block *entry = fn.addEntryBlock();
+  auto fn = createFunction(builder, loc, name, config, {tokenType, tokenType},
+                           {RankedTensorType::get({}, elementType)});
+  Block *entry = &fn.getBody().front();
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToStart(entry);
   ImplicitLocOpBuilder b(loc, builder);
   GraphEmitter emitter(b, config, batch, elementType, masks);
-  Value loss = emitter.emitLoss(entry->getArgument(0), entry->getArgument(1));
+  emitter.emitMasks();
+  Value x = emitter.emitEmbedding(entry->getArgument(0));
+  for (int64_t layer = 0; layer < config.getLayers(); ++layer)
+    x = emitter.emitLayer(layer, x);
+  Value loss = emitter.emitHeadAndLoss(x, entry->getArgument(1));
   func::ReturnOp::create(b, loss);
+  return fn;
+}
+
+func::FuncOp mlir::tele::buildLayerDistanceFunction(
+    OpBuilder &builder, Location loc, StringRef name, ModelConfigAttr config,
+    int64_t batch, FloatType elementType, DistanceMetric metric) {
+  auto tokenType = RankedTensorType::get({batch, config.getSeqLen()},
+                                         builder.getI32Type());
+  auto scalar = RankedTensorType::get({}, elementType);
+  SmallVector<Type> results(config.getLayers(), scalar);
+  auto fn = createFunction(builder, loc, name, config, {tokenType}, results);
+  Block *entry = &fn.getBody().front();
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(entry);
+  ImplicitLocOpBuilder b(loc, builder);
+  GrowthMasks none;
+  GraphEmitter emitter(b, config, batch, elementType, none);
+  Value x = emitter.emitEmbedding(entry->getArgument(0));
+  SmallVector<Value> distances;
+  for (int64_t layer = 0; layer < config.getLayers(); ++layer) {
+    Value next = emitter.emitLayer(layer, x);
+    distances.push_back(StreamDistanceOp::create(
+        b, scalar, x, next, DistanceMetricAttr::get(b.getContext(), metric)));
+    x = next;
+  }
+  func::ReturnOp::create(b, distances);
   return fn;
 }

@@ -85,6 +85,16 @@ def Tele_ParamInitAttr : EnumAttr<Tele_Dialect, Tele_ParamInit, "init"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Tele_GrowFill : I32EnumAttr<"GrowFill", "how new entries of a grown tensor are filled", [
+      I32EnumAttrCase<"normal", 0>, I32EnumAttrCase<"ones", 1>,
+      I32EnumAttrCase<"zeros", 2>, I32EnumAttrCase<"mean", 3>]> {
+  let cppNamespace = "::mlir::tele";
+  let genSpecializedAttr = 0;
+}
+def Tele_GrowFillAttr : EnumAttr<Tele_Dialect, Tele_GrowFill, "fill"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 //===----------------------------------------------------------------------===//
 // Parameters
 //===----------------------------------------------------------------------===//

@@ -117,7 +117,11 @@ def Tele_GrowDepthOp : Tele_GrowOp<"grow.depth"> {
     right after it and computes `x + c * (Block(x) - x)`, the identity at
     c = 0. Layers are ranked by the distance between their input and output
     residual stream on a calibration batch (`metric`: euclidean or cosine) and
-    the `smallest` (default) or `largest` are copied.
+    the `smallest` (default) or `largest` are copied. When the target adds
+    more than `layers` layers every layer gets floor(added / layers) copies
+    and the rest go by rank. `copy_layers` records the chosen source layers
+    (one entry per new layer, sorted); `tele train` fills it in from a
+    calibration batch before the growth is lowered.
 
     ```mlir
     tele.grow.depth @wide -> @deep {transition_steps = 50, metric = #tele.metric<cosine>}
@@ -127,7 +131,8 @@ def Tele_GrowDepthOp : Tele_GrowOp<"grow.depth"> {
       I64Attr:$transition_steps,
       DefaultValuedAttr<Tele_DistanceMetricAttr, "DistanceMetric::euclidean">:$metric,
       DefaultValuedAttr<Tele_LayerSelectionAttr, "LayerSelection::smallest">:$select,
-      DefaultValuedAttr<Tele_SecondMomentInitAttr, "SecondMomentInit::zero">:$moment_init);
+      DefaultValuedAttr<Tele_SecondMomentInitAttr, "SecondMomentInit::zero">:$moment_init,
+      OptionalAttr<DenseI64ArrayAttr>:$copy_layers);
   let assemblyFormat = "$source `->` $target attr-dict";
   let hasVerifier = 1;
   let extraClassDeclaration = commonExtraClassDeclaration;

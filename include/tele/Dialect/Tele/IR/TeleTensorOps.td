@@ -467,4 +467,66 @@ def Tele_AdamWOp : Tele_PureOp<"adamw", [AllTypesMatch<["param", "grad", "moment
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Growth ops (added by tele-lower-growth)
+//===----------------------------------------------------------------------===//
+
+def Tele_GrowPadOp : Tele_PureOp<"grow.pad"> {
+  let summary = "Embed a tensor in the top-left block of a larger one";
+  let description = [{
+    The parameter map of MSG growth: the result has the old tensor in its
+    top-left block (every dimension may grow, none may shrink) and new
+    entries filled with N(0, `std`) drawn from a generator seeded by `seed`
+    (`normal`), ones (new norm gains), zeros (new first moments) or the mean
+    of the old entries (`mean`, to seed new second moments).
+
+    ```mlir
+    %w1 = tele.grow.pad %w {fill = #tele.fill<normal>, std = 2.0e-02 : f64, seed = 7 : i64} : tensor<64x64xf32> -> tensor<96x96xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$input, Tele_GrowFillAttr:$fill,
+                       DefaultValuedAttr<F64Attr, "0.02">:$std,
+                       DefaultValuedAttr<I64Attr, "0">:$seed);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tele_GrowFillOp : Tele_PureOp<"grow.fill", [AllTypesMatch<["input", "result"]>]> {
+  let summary = "A fresh tensor shaped like its input";
+  let description = [{
+    Every entry is new: N(0, `std`) from a generator seeded by `seed`
+    (`normal`), ones, zeros, or the mean of the input's entries (`mean`).
+    Depth growth uses it for the AdamW moments of a copied layer, which start
+    afresh like any new structure.
+
+    ```mlir
+    %v1 = tele.grow.fill %v {fill = #tele.fill<mean>} : tensor<64x64xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$input, Tele_GrowFillAttr:$fill,
+                       DefaultValuedAttr<F64Attr, "0.02">:$std,
+                       DefaultValuedAttr<I64Attr, "0">:$seed);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Tele_StreamDistanceOp : Tele_PureOp<"stream_distance", [AllTypesMatch<["input", "output"]>]> {
+  let summary = "Distance between a layer's input and output residual stream";
+  let description = [{
+    Depth growth ranks layers by how much they change the residual stream:
+    `euclidean` is `mean_t ||out_t - in_t||`, `cosine` is
+    `1 - mean_t cos(in_t, out_t)`, over all positions t.
+
+    ```mlir
+    %d = tele.stream_distance %x_in, %x_out {metric = #tele.metric<euclidean>} : tensor<2x8x64xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$input, Tele_FloatTensor:$output,
+                       Tele_DistanceMetricAttr:$metric);
+  let results = (outs Tele_Scalar:$result);
+  let assemblyFormat = "$input `,` $output attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // TELE_DIALECT_TELE_IR_TELETENSOROPS_TD

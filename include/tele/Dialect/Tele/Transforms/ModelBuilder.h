@@ -52,7 +52,17 @@ func::FuncOp buildLossFunction(OpBuilder &builder, Location loc, StringRef name,
                                FloatType elementType,
                                const GrowthMasks &masks = {});
 
-/// The model config recorded on a loss function by buildLossFunction.
+/// Builds `func.func @<name>(%tokens) -> (tensor<f32> x layers)`: for each
+/// layer, the distance between its input and output residual stream.
+func::FuncOp buildLayerDistanceFunction(OpBuilder &builder, Location loc,
+                                        StringRef name, ModelConfigAttr config,
+                                        int64_t batch, FloatType elementType,
+                                        DistanceMetric metric);
+
+/// "f32" or "f64" as a type; null for anything else.
+FloatType parseElementType(MLIRContext *ctx, StringRef name);
+
+/// The model config recorded on functions built here.
 inline constexpr const char *kModelConfigAttrName = "tele.model_config";
 
 } // namespace mlir::tele

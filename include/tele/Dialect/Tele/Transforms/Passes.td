@@ -101,4 +101,89 @@ def TeleOptimizer : Pass<"tele-optimizer", "::mlir::ModuleOp"> {
   ];
 }
 
+def TeleLowerGrowth : Pass<"tele-lower-growth", "::mlir::ModuleOp"> {
+  let summary = "Lower MSG growth ops to a parameter map and a masked graph";
+  let description = [{
+    For every `tele.grow.width` / `tele.grow.depth` of the plan (or only the
+    `index`-th growth op), adds:
+
+    * `@grow_<source>_to_<target>`: the parameter map, a function without
+      arguments that reads every parameter of the source model (and, with
+      `moments`, its AdamW moments) and assigns the target model's: old
+      blocks copied top-left by `tele.grow.pad`, new entries N(0, init_std),
+      new norm gains 1, new first moments 0 and new second moments 0 or the
+      mean of the old ones; new layers are copies of their source layer
+      (`copy_layers`, required for depth growth) inserted right after it.
+    * `@<target>_loss`: the target model's loss with MSG masks on every new
+      structure, read as runtime scalars (`mask.hidden`, `mask.attention`,
+      `mask.ffn`, `mask.layer.<i>`). At mask value 0 it computes exactly the
+      source model's loss.
+
+    ```mlir
+    // tele.grow.width @tiny -> @wide {transition_steps = 10} lowers to
+    func.func @grow_tiny_to_wide() {
+      %e = tele.param "model.embed_tokens.weight" ... : tensor<16x8xf32>
+      %e1 = tele.grow.pad %e {fill = #tele.fill<normal>, ...} : tensor<16x8xf32> -> tensor<16x12xf32>
+      ...
+      tele.assign "model.embed_tokens.weight", %e1 : tensor<16x12xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"growIndex", "index", "int64_t", /*default=*/"-1",
+           "Lower only the growth op with this position among the plan's "
+           "growth ops (default: all)">,
+    Option<"batch", "batch", "int64_t", /*default=*/"2",
+           "Sequences per batch of the masked loss function">,
+    Option<"dtype", "dtype", "std::string", /*default=*/"\"f32\"",
+           "Element type: f32 or f64">,
+    Option<"moments", "moments", "bool", /*default=*/"true",
+           "Also map the AdamW moments">,
+    Option<"seed", "seed", "int64_t", /*default=*/"0",
+           "Seed of the random new entries">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
+def TeleFoldMasks : Pass<"tele-fold-masks", "::mlir::ModuleOp"> {
+  let summary = "Remove MSG masks once every mask has reached 1";
+  let description = [{
+    After the transition every mask value is 1, so a masked graph equals the
+    plain graph of the grown model: `tele.mask_mul` by a mask vector becomes
+    its input, the masked RMSNorm statistic becomes the plain one and a new
+    layer's `tele.lerp(x, Block(x), c)` becomes `Block(x)`. Run it on loss
+    functions, before `tele-autodiff`.
+
+    ```mlir
+    %y = tele.mask_mul %x, %m : tensor<2x4x12xf32>, tensor<12xf32>   // -> %x
+    %z = tele.lerp %a, %b, %c : tensor<2x4x12xf32>, tensor<f32>      // -> %b
+    ```
+  }];
+}
+
+def TeleLayerDistances : Pass<"tele-layer-distances", "::mlir::ModuleOp"> {
+  let summary = "Add per-layer residual-stream distance functions";
+  let description = [{
+    For each `tele.model` (or only `model`), adds
+    `@<model>_layer_distances(%tokens) -> (tensor<f32>, ...)`, one result per
+    layer: the distance between the layer's input and output residual stream
+    on the batch (`tele.stream_distance`, Euclidean or cosine). Depth growth
+    copies the layers with the smallest (or largest) distance.
+
+    ```mlir
+    %d0 = tele.stream_distance %x0, %x1 {metric = #tele.metric<euclidean>} : tensor<2x4x8xf32> -> tensor<f32>
+    ```
+  }];
+  let options = [
+    Option<"modelName", "model", "std::string", /*default=*/"\"\"",
+           "Only this model (default: all)">,
+    Option<"batch", "batch", "int64_t", /*default=*/"2", "Sequences per batch">,
+    Option<"metric", "metric", "std::string", /*default=*/"\"euclidean\"",
+           "euclidean or cosine">,
+    Option<"dtype", "dtype", "std::string", /*default=*/"\"f32\"",
+           "Element type: f32 or f64">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // TELE_DIALECT_TELE_TRANSFORMS_PASSES_TD

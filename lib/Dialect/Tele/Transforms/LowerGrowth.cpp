@@ -1,0 +1,264 @@
+//===- LowerGrowth.cpp - tele-lower-growth pass ---------------------------===//
+//
+// This file lowers MSG growth ops (../shared/GROWTH.md section 3) into a
+// parameter-map function and the masked loss graph of the grown model. The
+// parameter map reads every source tensor before it assigns any target
+// tensor, so depth growth may renumber layers in place.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tele/Dialect/Tele/Transforms/ModelBuilder.h"
+#include "tele/Dialect/Tele/Transforms/Passes.h"
+#include "llvm/ADT/Hashing.h"
+
+#define DEBUG_TYPE "tele-lower-growth"
+
+namespace mlir::tele {
+#define GEN_PASS_DEF_TELELOWERGROWTH
+#include "tele/Dialect/Tele/Transforms/Passes.h.inc"
+} // namespace mlir::tele
+
+using namespace mlir;
+using namespace mlir::tele;
+
+namespace {
+/// Shape and role of one parameter of a model.
+struct ParamSpec {
+  std::string name;
+  SmallVector<int64_t> shape;
+  GrowFill newEntries; // how entries added by width growth are filled
+};
+
+/// The parameters of `cfg` in the order the model reads them.
+SmallVector<ParamSpec> modelParams(ModelConfigAttr cfg) {
+  int64_t V = cfg.getVocab(), d = cfg.getHidden(), f = cfg.getFfn();
+  SmallVector<ParamSpec> params;
+  params.push_back({"model.embed_tokens.weight", {V, d}, GrowFill::normal});
+  for (int64_t l = 0; l < cfg.getLayers(); ++l) {
+    auto n = [&](StringRef s) { return layerParamName(l, s); };
+    params.push_back({n("input_layernorm.weight"), {d}, GrowFill::ones});
+    for (StringRef p : {"q_proj", "k_proj", "v_proj", "o_proj"})
+      params.push_back({n(("self_attn." + p + ".weight").str()), {d, d},
+                        GrowFill::normal});
+    params.push_back({n("post_attention_layernorm.weight"), {d}, GrowFill::ones});
+    params.push_back({n("mlp.gate_proj.weight"), {f, d}, GrowFill::normal});
+    params.push_back({n("mlp.up_proj.weight"), {f, d}, GrowFill::normal});
+    params.push_back({n("mlp.down_proj.weight"), {d, f}, GrowFill::normal});
+  }
+  params.push_back({"model.norm.weight", {d}, GrowFill::ones});
+  params.push_back({"lm_head.weight", {V, d}, GrowFill::normal});
+  return params;
+}
+
+/// Emits the body of a parameter map: reads of all sources first, then the
+/// computed targets are assigned.
+class ParamMapEmitter {
+public:
+  ParamMapEmitter(ImplicitLocOpBuilder &b, FloatType et, int64_t seed,
+                  double std)
+      : b(b), et(et), seed(seed), std(std) {}
+
+  Value read(StringRef name, ArrayRef<int64_t> shape, ParamGroup group) {
+    return ParamOp::create(b, RankedTensorType::get(shape, et),
+                           b.getStringAttr(name),
+                           ParamGroupAttr::get(b.getContext(), group),
+                           ParamInitAttr::get(b.getContext(), ParamInit::zeros));
+  }
+  Value pad(Value v, ArrayRef<int64_t> shape, GrowFill fill, StringRef name) {
+    if (cast<RankedTensorType>(v.getType()).getShape() == shape)
+      return v;
+    // A seed per tensor name: the result does not depend on emission order.
+    int64_t s = (int64_t)(llvm::hash_combine(seed, name) & 0x7fffffffffffLL);
+    return GrowPadOp::create(b, RankedTensorType::get(shape, et), v,
+                             GrowFillAttr::get(b.getContext(), fill),
+                             b.getF64FloatAttr(std), b.getI64IntegerAttr(s));
+  }
+  Value fill(Value v, GrowFill kind, StringRef name) {
+    int64_t s = (int64_t)(llvm::hash_combine(seed, name) & 0x7fffffffffffLL);
+    return GrowFillOp::create(b, v.getType(), v,
+                              GrowFillAttr::get(b.getContext(), kind),
+                              b.getF64FloatAttr(std), b.getI64IntegerAttr(s));
+  }
+  void assignLater(StringRef name, Value v) {
+    pending.emplace_back(name.str(), v);
+  }
+  void flush() {
+    for (auto &[name, v] : pending)
+      AssignOp::create(b, b.getStringAttr(name), v);
+    pending.clear();
+  }
+
+private:
+  ImplicitLocOpBuilder &b;
+  FloatType et;
+  int64_t seed;
+  double std;
+  SmallVector<std::pair<std::string, Value>> pending;
+};
+
+ParamGroup groupOf(const ParamSpec &p) {
+  return p.shape.size() == 2 && p.name != "model.embed_tokens.weight"
+             ? ParamGroup::matrix
+             : ParamGroup::vector;
+}
+
+/// Width growth: every tensor of the source padded to the target's shape.
+void emitWidthMap(ParamMapEmitter &e, ModelConfigAttr from, ModelConfigAttr to,
+                  bool moments, SecondMomentInit vInit) {
+  auto oldParams = modelParams(from), newParams = modelParams(to);
+  for (auto [o, n] : llvm::zip(oldParams, newParams)) {
+    ParamGroup group = groupOf(o);
+    e.assignLater(n.name, e.pad(e.read(o.name, o.shape, group), n.shape,
+                                n.newEntries, n.name));
+    if (!moments)
+      continue;
+    std::string m = "optim.m." + o.name, v = "optim.v." + o.name;
+    e.assignLater(m, e.pad(e.read(m, o.shape, group), n.shape, GrowFill::zeros, m));
+    e.assignLater(v, e.pad(e.read(v, o.shape, group), n.shape,
+                           vInit == SecondMomentInit::mean ? GrowFill::mean
+                                                           : GrowFill::zeros,
+                           v));
+  }
+}
+
+/// Depth growth: the grown stack is [L0, copies of L0, L1, copies of L1, ...].
+void emitDepthMap(ParamMapEmitter &e, ModelConfigAttr from,
+                  ArrayRef<int64_t> copyLayers, bool moments,
+                  SecondMomentInit vInit) {
+  auto params = modelParams(from);
+  // Layer-independent tensors (embedding, final norm, LM head) keep their
+  // names and values; only layers are renumbered and copied.
+  int64_t perLayer = (int64_t)(params.size() - 3) / from.getLayers();
+  auto layerParams = [&](int64_t l) {
+    return ArrayRef<ParamSpec>(params).slice(1 + l * perLayer, perLayer);
+  };
+  auto suffixOf = [&](const ParamSpec &p, int64_t l) {
+    return StringRef(p.name).drop_front(layerParamName(l, "").size());
+  };
+  int64_t target = 0;
+  for (int64_t l = 0; l < from.getLayers(); ++l) {
+    int64_t copies = llvm::count(copyLayers, l);
+    for (int64_t c = 0; c <= copies; ++c, ++target) {
+      for (const ParamSpec &p : layerParams(l)) {
+        ParamGroup group = groupOf(p);
+        std::string newName = layerParamName(target, suffixOf(p, l));
+        e.assignLater(newName, e.read(p.name, p.shape, group));
+        if (!moments)
+          continue;
+        Value m = e.read("optim.m." + p.name, p.shape, group);
+        Value v = e.read("optim.v." + p.name, p.shape, group);
+        if (c > 0) {
+          // A new layer starts with fresh moments, like any new entry.
+          m = e.fill(m, GrowFill::zeros, "optim.m." + newName);
+          v = e.fill(v, vInit == SecondMomentInit::mean ? GrowFill::mean
+                                                        : GrowFill::zeros,
+                     "optim.v." + newName);
+        }
+        e.assignLater("optim.m." + newName, m);
+        e.assignLater("optim.v." + newName, v);
+      }
+    }
+  }
+}
+} // namespace
+
+namespace {
+struct LowerGrowthPass : tele::impl::TeleLowerGrowthBase<LowerGrowthPass> {
+  using Base::Base;
+
+  LogicalResult lower(Operation *grow, ModuleOp module, FloatType et);
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    FloatType et = parseElementType(module.getContext(), dtype);
+    if (!et) {
+      module.emitError() << "tele-lower-growth: unsupported dtype '" << dtype
+                         << "' (expected f32 or f64)";
+      return signalPassFailure();
+    }
+    SmallVector<Operation *> grows;
+    module.walk([&](Operation *op) {
+      if (isa<GrowWidthOp, GrowDepthOp>(op))
+        grows.push_back(op);
+    });
+    if (growIndex >= (int64_t)grows.size()) {
+      module.emitError() << "tele-lower-growth: index " << growIndex
+                         << " but the module has " << grows.size()
+                         << " growth ops";
+      return signalPassFailure();
+    }
+    for (auto [i, grow] : llvm::enumerate(grows)) {
+      if (growIndex >= 0 && (int64_t)i != growIndex)
+        continue;
+      if (failed(lower(grow, module, et)))
+        return signalPassFailure();
+    }
+  }
+};
+} // namespace
+
+LogicalResult LowerGrowthPass::lower(Operation *grow, ModuleOp module,
+                                     FloatType et) {
+  auto width = dyn_cast<GrowWidthOp>(grow);
+  auto depth = dyn_cast<GrowDepthOp>(grow);
+  ModelOp source = width ? width.getSourceModel() : depth.getSourceModel();
+  ModelOp target = width ? width.getTargetModel() : depth.getTargetModel();
+  ModelConfigAttr from = source.getConfig(), to = target.getConfig();
+  if (depth && !depth.getCopyLayers())
+    return depth.emitOpError()
+           << "needs copy_layers to be lowered (tele train chooses them from "
+              "a calibration batch; tele-opt users set them explicitly)";
+
+  std::string mapName =
+      ("grow_" + source.getSymName() + "_to_" + target.getSymName()).str();
+  std::string lossName = (target.getSymName() + "_loss").str();
+  for (StringRef name : {StringRef(mapName), StringRef(lossName)})
+    if (module.lookupSymbol(name))
+      return grow->emitOpError() << "tele-lower-growth: symbol @" << name
+                                 << " already exists";
+
+  OpBuilder builder(module.getContext());
+  builder.setInsertionPointToEnd(module.getBody());
+  Location loc = grow->getLoc();
+
+  // The parameter map.
+  auto mapFn = func::FuncOp::create(builder, loc, mapName,
+                                    builder.getFunctionType({}, {}));
+  mapFn->setAttr(kModelConfigAttrName, to);
+  Block *entry = mapFn.addEntryBlock();
+  {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToStart(entry);
+    ImplicitLocOpBuilder b(loc, builder);
+    double std = width ? width.getInitStd().convertToDouble()
+                       : from.getInitStdValue();
+    ParamMapEmitter emitter(b, et, seed, std);
+    if (width)
+      emitWidthMap(emitter, from, to, moments, width.getMomentInit());
+    else
+      emitDepthMap(emitter, from, *depth.getCopyLayers(), moments,
+                   depth.getMomentInit());
+    emitter.flush();
+    func::ReturnOp::create(b);
+  }
+
+  // The masked loss of the grown model.
+  GrowthMasks masks;
+  if (width) {
+    if (to.getHidden() > from.getHidden())
+      masks.hiddenKept = masks.attentionKept = from.getHidden();
+    if (to.getFfn() > from.getFfn())
+      masks.ffnKept = from.getFfn();
+  } else {
+    masks.newLayers.assign(to.getLayers(), false);
+    int64_t target = 0;
+    for (int64_t l = 0; l < from.getLayers(); ++l) {
+      target += 1;
+      for (int64_t c = 0, n = llvm::count(*depth.getCopyLayers(), l); c < n; ++c)
+        masks.newLayers[target++] = true;
+    }
+  }
+  builder.setInsertionPointToEnd(module.getBody());
+  buildLossFunction(builder, loc, lossName, to, batch, et, masks);
+  return success();
+}

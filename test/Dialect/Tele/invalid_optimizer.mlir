@@ -1,0 +1,146 @@
+// RUN: tele-opt %s -split-input-file -verify-diagnostics
+
+// Verifiers of the optimizer ops: tele.global_norm, tele.clip_scale,
+// tele.lr_schedule and tele.adamw.
+
+// A global norm is taken over at least one tensor.
+func.func @global_norm_empty() -> tensor<f32> {
+  // expected-error @+1 {{'tele.global_norm' op needs at least one tensor}}
+  %n = "tele.global_norm"() : () -> tensor<f32>
+  return %n : tensor<f32>
+}
+
+// -----
+
+// The global norm is a scalar.
+func.func @global_norm_vector(%g: tensor<8xf32>) -> tensor<1xf32> {
+  // expected-error @+1 {{'tele.global_norm' op result #0 must be 0D tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<1xf32>'}}
+  %n = tele.global_norm %g : tensor<8xf32> -> tensor<1xf32>
+  return %n : tensor<1xf32>
+}
+
+// -----
+
+// The clip factor has the norm's type.
+func.func @clip_scale_type(%n: tensor<f32>) -> tensor<f64> {
+  // expected-error @+1 {{'tele.clip_scale' op failed to verify that all of {norm, result} have same type}}
+  %s = "tele.clip_scale"(%n) <{max_norm = 1.0 : f64}> : (tensor<f32>) -> tensor<f64>
+  return %s : tensor<f64>
+}
+
+// -----
+
+// The clip threshold is required.
+func.func @clip_scale_no_max(%n: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.clip_scale' op requires attribute 'max_norm'}}
+  %s = tele.clip_scale %n : tensor<f32>
+  return %s : tensor<f32>
+}
+
+// -----
+
+// Warmup fits in the schedule.
+func.func @warmup_gt_total(%step: tensor<i64>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.lr_schedule' op warmup must be in [0, total], got 20}}
+  %lr = tele.lr_schedule %step {peak = 1.0e-3 : f64, min = 0.0 : f64, warmup = 20 : i64, total = 10 : i64, decay = #tele.decay<cosine>} : tensor<i64> -> tensor<f32>
+  return %lr : tensor<f32>
+}
+
+// -----
+
+// The schedule has at least one step.
+func.func @total_zero(%step: tensor<i64>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.lr_schedule' op total must be positive, got 0}}
+  %lr = tele.lr_schedule %step {peak = 1.0e-3 : f64, min = 0.0 : f64, warmup = 0 : i64, total = 0 : i64, decay = #tele.decay<linear>} : tensor<i64> -> tensor<f32>
+  return %lr : tensor<f32>
+}
+
+// -----
+
+// The minimum learning rate may not exceed the peak.
+func.func @min_gt_peak(%step: tensor<i64>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.lr_schedule' op needs 0 <= min <= peak and peak > 0}}
+  %lr = tele.lr_schedule %step {peak = 1.0e-3 : f64, min = 2.0e-3 : f64, warmup = 0 : i64, total = 10 : i64, decay = #tele.decay<cosine>} : tensor<i64> -> tensor<f32>
+  return %lr : tensor<f32>
+}
+
+// -----
+
+// The peak learning rate is positive.
+func.func @zero_peak(%step: tensor<i64>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.lr_schedule' op needs 0 <= min <= peak and peak > 0}}
+  %lr = tele.lr_schedule %step {peak = 0.0 : f64, min = 0.0 : f64, warmup = 0 : i64, total = 10 : i64, decay = #tele.decay<constant>} : tensor<i64> -> tensor<f32>
+  return %lr : tensor<f32>
+}
+
+// -----
+
+// The step counter is an i64 scalar.
+func.func @step_type(%step: tensor<i32>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.lr_schedule' op operand #0 must be 0D tensor of 64-bit signless integer values, but got 'tensor<i32>'}}
+  %lr = tele.lr_schedule %step {peak = 1.0e-3 : f64, min = 0.0 : f64, warmup = 0 : i64, total = 10 : i64, decay = #tele.decay<cosine>} : tensor<i32> -> tensor<f32>
+  return %lr : tensor<f32>
+}
+
+// -----
+
+// The decay is required.
+func.func @no_decay(%step: tensor<i64>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.lr_schedule' op requires attribute 'decay'}}
+  %lr = tele.lr_schedule %step {peak = 1.0e-3 : f64, min = 0.0 : f64, warmup = 0 : i64, total = 10 : i64} : tensor<i64> -> tensor<f32>
+  return %lr : tensor<f32>
+}
+
+// -----
+
+// The learning rate has the parameter's element type.
+func.func @adamw_lr(%p: tensor<8x8xf32>, %lr: tensor<f64>, %t: tensor<i64>) -> tensor<8x8xf32> {
+  // expected-error @+1 {{'tele.adamw' op lr element type 'f64' differs from 'f32'}}
+  %p1, %m1, %v1 = tele.adamw %p, %p, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<8x8xf32>, tensor<f64>, tensor<i64>
+  return %p1 : tensor<8x8xf32>
+}
+
+// -----
+
+// The learning rate and the clip factor have one type.
+func.func @adamw_grad_scale(%p: tensor<8x8xf32>, %lr: tensor<f32>, %s: tensor<f64>, %t: tensor<i64>) -> tensor<8x8xf32> {
+  // expected-error @+1 {{'tele.adamw' op failed to verify that all of {lr, grad_scale} have same type}}
+  %p1, %m1, %v1 = "tele.adamw"(%p, %p, %p, %p, %lr, %s, %t) <{beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.1 : f64}> : (tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>, tensor<f32>, tensor<f64>, tensor<i64>) -> (tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>)
+  return %p1 : tensor<8x8xf32>
+}
+
+// -----
+
+// The gradient and moments have the parameter's type.
+func.func @adamw_grad_type(%p: tensor<8x8xf32>, %g: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> tensor<8x8xf32> {
+  // expected-error @+1 {{'tele.adamw' op failed to verify that all of {param, grad, moment1, moment2, new_param, new_moment1, new_moment2} have same type}}
+  %p1, %m1, %v1 = "tele.adamw"(%p, %g, %p, %p, %lr, %lr, %t) <{beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.1 : f64}> : (tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8x8xf32>, tensor<f32>, tensor<f32>, tensor<i64>) -> (tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>)
+  return %p1 : tensor<8x8xf32>
+}
+
+// -----
+
+// beta1 lies in [0, 1).
+func.func @adamw_beta1(%p: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> tensor<8xf32> {
+  // expected-error @+1 {{'tele.adamw' op beta1 and beta2 must be in [0, 1)}}
+  %p1, %m1, %v1 = tele.adamw %p, %p, %p, %p, %lr, %lr, %t {beta1 = 1.0 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.0 : f64} : tensor<8xf32>, tensor<f32>, tensor<i64>
+  return %p1 : tensor<8xf32>
+}
+
+// -----
+
+// beta2 lies in [0, 1).
+func.func @adamw_beta2(%p: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> tensor<8xf32> {
+  // expected-error @+1 {{'tele.adamw' op beta1 and beta2 must be in [0, 1)}}
+  %p1, %m1, %v1 = tele.adamw %p, %p, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = -0.1 : f64, eps = 1.0e-8 : f64, weight_decay = 0.0 : f64} : tensor<8xf32>, tensor<f32>, tensor<i64>
+  return %p1 : tensor<8xf32>
+}
+
+// -----
+
+// The optimizer step is an i64 scalar.
+func.func @adamw_step(%p: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<f32>) -> tensor<8xf32> {
+  // expected-error @+1 {{'tele.adamw' op operand #6 must be 0D tensor of 64-bit signless integer values, but got 'tensor<f32>'}}
+  %p1, %m1, %v1 = tele.adamw %p, %p, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.0 : f64} : tensor<8xf32>, tensor<f32>, tensor<f32>
+  return %p1 : tensor<8xf32>
+}
