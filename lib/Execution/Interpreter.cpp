@@ -444,7 +444,7 @@ template <typename T> llvm::Error Executor<T>::run(Operation *op) {
         double peak = l.getPeak().convertToDouble();
         double min = l.getMin().convertToDouble();
         int64_t warmup = l.getWarmupAttr().getInt(), total = l.getTotalAttr().getInt();
-        double lr;
+        double lr = peak;
         if (step < warmup) {
           lr = peak * double(step + 1) / double(warmup);
         } else {

@@ -229,7 +229,7 @@ LogicalResult expectSameFloat(Operation *op, StringRef field,
 LogicalResult verifyInvariantFields(Operation *op, ModelConfigAttr a,
                                     ModelConfigAttr b) {
   if (failed(expectUnchanged(op, "vocab", a.getVocab(), b.getVocab())) ||
-      failed(expectUnchanged(op, "head_dim", a.getHeadDimAttr().getInt(), b.getHeadDimAttr().getInt())) ||
+      failed(expectUnchanged(op, "head_dim", a.getHeadDim(), b.getHeadDim())) ||
       failed(expectUnchanged(op, "seq_len", a.getSeqLen(), b.getSeqLen())) ||
       failed(expectSameFloat(op, "eps", a.getEps(), b.getEps())) ||
       failed(expectSameFloat(op, "rope_theta", a.getRopeTheta(),
