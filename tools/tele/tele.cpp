@@ -1,1 +1,154 @@
-int main() { return 0; }
+//===- tele.cpp - the tele command-line tool ------------------------------===//
+//
+// This file is the user-facing CLI: thin subcommands over the tele
+// libraries.
+//   tele train [PLAN]    train a plan (default: the embedded growth demo)
+//   tele compile [PLAN]  write the compiled training-step IR of every stage
+//   tele plan [PLAN]     print a plan file as tele IR
+//   tele data prepare    turn UTF-8 text files into token files
+//   tele grow CKPT       grow a checkpoint by itself
+// Errors print one line, `file:line:col: error: message`, and exit 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tele/Config/PlanFile.h"
+#include "tele/InitAllDialects.h"
+#include "tele/InitAllPasses.h"
+#include "tele/Tools/Commands.h"
+#include "tele/Train/Trainer.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::tele;
+namespace cl = llvm::cl;
+
+static cl::SubCommand trainCmd("train", "Train a plan (default: the embedded plan)");
+static cl::SubCommand compileCmd("compile", "Write the compiled training step of every stage");
+static cl::SubCommand planCmd("plan", "Print a plan file as tele IR");
+static cl::SubCommand dataCmd("data", "Prepare token files from UTF-8 text: tele data FILES... -o DIR");
+static cl::SubCommand growCmd("grow", "Grow a checkpoint: tele grow CKPT --to PLAN-or-SHAPE --out CKPT2");
+
+// train
+static cl::opt<std::string> trainPlanPath(cl::Positional, cl::desc("[PLAN]"), cl::init(""), cl::sub(trainCmd));
+static cl::opt<std::string> device("device", cl::desc("cpu or cuda"), cl::init("cpu"), cl::sub(trainCmd));
+static cl::opt<int64_t> maxSteps("steps", cl::desc("Cap on the total optimizer steps of the plan"), cl::init(-1), cl::sub(trainCmd));
+static cl::opt<std::string> outDir("out", cl::desc("Output directory (metrics.jsonl, checkpoints)"), cl::init("tele-out"), cl::sub(trainCmd));
+static cl::opt<bool> resume("resume", cl::desc("Continue from the newest checkpoint in --out"), cl::sub(trainCmd));
+static cl::opt<int64_t> saveEvery("save-every", cl::desc("Checkpoint every K steps (and at the end)"), cl::init(0), cl::sub(trainCmd));
+static cl::opt<int64_t> evalEvery("eval-every", cl::desc("Validation loss every K steps"), cl::init(50), cl::sub(trainCmd));
+static cl::opt<uint64_t> seed("seed", cl::desc("Seed of initialisation, growth and data order"), cl::init(1234), cl::sub(trainCmd), cl::sub(growCmd));
+static cl::opt<std::string> dataDir("data", cl::desc("Directory with train.tok and val.tok (default: the default corpus)"), cl::init(""), cl::sub(trainCmd), cl::sub(growCmd));
+static cl::opt<bool> fp64("fp64", cl::desc("Compute in fp64 instead of fp32"), cl::sub(trainCmd), cl::sub(growCmd));
+static cl::opt<bool> quiet("quiet", cl::desc("Print only errors and the summary"), cl::sub(trainCmd));
+
+// compile / plan
+static cl::opt<std::string> compilePlanPath(cl::Positional, cl::desc("[PLAN]"), cl::init(""), cl::sub(compileCmd), cl::sub(planCmd));
+static cl::opt<std::string> target("target", cl::desc("cpu or cuda"), cl::init("cpu"), cl::sub(compileCmd));
+static cl::opt<std::string> compileOut("o", cl::desc("Output directory"), cl::init("tele-compiled"), cl::sub(compileCmd));
+
+// data
+static cl::list<std::string> dataInputs(cl::Positional, cl::desc("FILES..."), cl::sub(dataCmd));
+static cl::opt<std::string> dataOut("o", cl::desc("Output directory for train.tok and val.tok"), cl::Required, cl::sub(dataCmd));
+static cl::opt<std::string> dataFormat("format", cl::desc("plain (one document per file) or fortune (%-separated)"), cl::init("plain"), cl::sub(dataCmd));
+static cl::opt<double> valFraction("val-fraction", cl::desc("Fraction of documents for validation"), cl::init(0.05), cl::sub(dataCmd));
+
+// grow
+static cl::opt<std::string> growCkpt(cl::Positional, cl::desc("CKPT"), cl::sub(growCmd));
+static cl::opt<std::string> growTo("to", cl::desc("Target: a plan file whose first growth op applies, or a shape hidden=..,heads=..,ffn=..,layers=.."), cl::sub(growCmd));
+static cl::opt<std::string> growFrom("plan", cl::desc("Plan file describing the checkpoint's model (default: the embedded plan)"), cl::init(""), cl::sub(growCmd));
+static cl::opt<std::string> growOut("out", cl::desc("Output checkpoint"), cl::sub(growCmd));
+static cl::opt<bool> growVerify("verify", cl::desc("Check that the grown model at mask 0 computes the same loss (relative difference <= 1e-6)"), cl::sub(growCmd));
+
+namespace {
+/// Prints each diagnostic as one line: `loc: error: message`.
+void installDiagnosticPrinter(MLIRContext &ctx) {
+  ctx.getDiagEngine().registerHandler([](Diagnostic &diag) {
+    llvm::raw_ostream &os = llvm::errs();
+    Location loc = diag.getLocation();
+    if (!isa<UnknownLoc>(loc))
+      os << loc << ": ";
+    else
+      os << "tele: ";
+    switch (diag.getSeverity()) {
+    case DiagnosticSeverity::Error: os << "error: "; break;
+    case DiagnosticSeverity::Warning: os << "warning: "; break;
+    case DiagnosticSeverity::Note: os << "note: "; break;
+    case DiagnosticSeverity::Remark: os << "remark: "; break;
+    }
+    os << diag.str() << "\n";
+    return success();
+  });
+}
+
+OwningOpRef<ModuleOp> loadPlan(StringRef path, MLIRContext &ctx) {
+  return path.empty() ? loadDefaultPlan(&ctx) : loadPlanFile(path, &ctx);
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "tele: compile and train decoder-only language models that grow\n\n"
+      "  tele train [PLAN]      train (default: the embedded growth demo)\n"
+      "  tele compile [PLAN]    write each stage's compiled training step\n"
+      "  tele plan [PLAN]       print a plan as tele IR\n"
+      "  tele data FILES -o DIR make train.tok/val.tok from UTF-8 text\n"
+      "  tele grow CKPT --to T  grow a checkpoint\n");
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  installDiagnosticPrinter(ctx);
+
+  if (trainCmd) {
+    auto plan = loadPlan(trainPlanPath, ctx);
+    if (!plan)
+      return 1;
+    TrainOptions opts;
+    opts.device = device;
+    opts.maxSteps = maxSteps;
+    opts.outDir = outDir;
+    opts.resume = resume;
+    opts.saveEvery = saveEvery;
+    opts.evalEvery = evalEvery;
+    opts.seed = seed;
+    opts.dataDir = dataDir;
+    opts.fp64 = fp64;
+    opts.quiet = quiet;
+    return failed(trainPlan(*plan, opts)) ? 1 : 0;
+  }
+  if (planCmd) {
+    auto plan = loadPlan(compilePlanPath, ctx);
+    if (!plan)
+      return 1;
+    plan->print(llvm::outs());
+    llvm::outs() << "\n";
+    return 0;
+  }
+  if (compileCmd) {
+    auto plan = loadPlan(compilePlanPath, ctx);
+    if (!plan)
+      return 1;
+    return failed(compilePlan(*plan, target, compileOut)) ? 1 : 0;
+  }
+  if (dataCmd)
+    return failed(prepareData(&ctx, dataInputs, dataFormat, valFraction,
+                              dataOut))
+               ? 1
+               : 0;
+  if (growCmd) {
+    auto plan = loadPlan(growFrom, ctx);
+    if (!plan)
+      return 1;
+    GrowOptions opts{growCkpt, growTo, growOut, growVerify, seed, dataDir, fp64};
+    return failed(growCheckpoint(*plan, opts)) ? 1 : 0;
+  }
+  cl::PrintHelpMessage();
+  return 1;
+}

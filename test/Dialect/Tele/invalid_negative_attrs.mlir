@@ -1,11 +1,8 @@
 // RUN: tele-opt %s -split-input-file -verify-diagnostics
 
-// Negative values of I64Attr fields. ODS generates `uint64_t` getters for
-// I64Attr, so the verifiers' `<= 0` / `< 0` tests on transition_steps, total,
-// warmup and kept see 2^64 - n instead of -n: negative transition_steps and
-// total are accepted, negative warmup and kept are rejected with the number
-// printed as 18446744073709551615. Each case states the intended diagnostic.
-// XFAIL: *
+// Negative values of I64Attr fields. ODS getters of I64Attr return
+// uint64_t, so verifiers must read these attributes as signed: negative
+// counts are rejected and reported as written (not as 2^64 - n).
 
 // A negative width transition is rejected like zero.
 tele.model @small <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 1, seq_len = 4>

@@ -243,21 +243,7 @@ LogicalResult LowerGrowthPass::lower(Operation *grow, ModuleOp module,
   }
 
   // The masked loss of the grown model.
-  GrowthMasks masks;
-  if (width) {
-    if (to.getHidden() > from.getHidden())
-      masks.hiddenKept = masks.attentionKept = from.getHidden();
-    if (to.getFfn() > from.getFfn())
-      masks.ffnKept = from.getFfn();
-  } else {
-    masks.newLayers.assign(to.getLayers(), false);
-    int64_t target = 0;
-    for (int64_t l = 0; l < from.getLayers(); ++l) {
-      target += 1;
-      for (int64_t c = 0, n = llvm::count(*depth.getCopyLayers(), l); c < n; ++c)
-        masks.newLayers[target++] = true;
-    }
-  }
+  GrowthMasks masks = growthMasksFor(grow);
   builder.setInsertionPointToEnd(module.getBody());
   buildLossFunction(builder, loc, lossName, to, batch, et, masks);
   return success();

@@ -34,8 +34,10 @@ public:
   Value emitEmbedding(Value tokens);
   /// One decoder layer on the residual stream `x`.
   Value emitLayer(int64_t layer, Value x);
-  /// Final norm, LM head, alpha_out and cross-entropy.
-  Value emitHeadAndLoss(Value x, Value targets);
+  /// Final norm, LM head and alpha_out: the logits.
+  Value emitLogits(Value x);
+  /// Mean cross-entropy of the logits.
+  Value emitLoss(Value logits, Value targets);
 
 private:
   RankedTensorType activation(int64_t features) {
@@ -138,11 +140,14 @@ Value GraphEmitter::emitEmbedding(Value tokens) {
                    hiddenMask);
 }
 
-Value GraphEmitter::emitHeadAndLoss(Value x, Value targets) {
+Value GraphEmitter::emitLogits(Value x) {
   Value n = rmsNorm(x, gain("model.norm.weight"));
   Value logits = linear(n, matrix("lm_head.weight", cfg.getVocab(), cfg.getHidden()));
-  logits = ScaleOp::create(b, logits.getType(), logits,
-                           b.getF64FloatAttr(cfg.getAlphaOutValue()));
+  return ScaleOp::create(b, logits.getType(), logits,
+                         b.getF64FloatAttr(cfg.getAlphaOutValue()));
+}
+
+Value GraphEmitter::emitLoss(Value logits, Value targets) {
   return CrossEntropyOp::create(b, RankedTensorType::get({}, et), logits,
                                 targets, Value());
 }
@@ -173,11 +178,16 @@ func::FuncOp mlir::tele::buildLossFunction(OpBuilder &builder, Location loc,
                                            StringRef name,
                                            ModelConfigAttr config,
                                            int64_t batch, FloatType elementType,
-                                           const GrowthMasks &masks) {
+                                           const GrowthMasks &masks,
+                                           bool returnLogits) {
   auto tokenType = RankedTensorType::get({batch, config.getSeqLen()},
                                          builder.getI32Type());
+  SmallVector<Type> results{RankedTensorType::get({}, elementType)};
+  if (returnLogits)
+    results.push_back(RankedTensorType::get(
+        {batch, config.getSeqLen(), config.getVocab()}, elementType));
   auto fn = createFunction(builder, loc, name, config, {tokenType, tokenType},
-                           {RankedTensorType::get({}, elementType)});
+                           results);
   Block *entry = &fn.getBody().front();
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToStart(entry);
@@ -187,8 +197,12 @@ func::FuncOp mlir::tele::buildLossFunction(OpBuilder &builder, Location loc,
   Value x = emitter.emitEmbedding(entry->getArgument(0));
   for (int64_t layer = 0; layer < config.getLayers(); ++layer)
     x = emitter.emitLayer(layer, x);
-  Value loss = emitter.emitHeadAndLoss(x, entry->getArgument(1));
-  func::ReturnOp::create(b, loss);
+  Value logits = emitter.emitLogits(x);
+  Value loss = emitter.emitLoss(logits, entry->getArgument(1));
+  if (returnLogits)
+    func::ReturnOp::create(b, ValueRange{loss, logits});
+  else
+    func::ReturnOp::create(b, loss);
   return fn;
 }
 
@@ -216,4 +230,52 @@ func::FuncOp mlir::tele::buildLayerDistanceFunction(
   }
   func::ReturnOp::create(b, distances);
   return fn;
+}
+
+GrowthMasks mlir::tele::growthMasksFor(Operation *grow) {
+  GrowthMasks masks;
+  if (auto width = dyn_cast<GrowWidthOp>(grow)) {
+    ModelConfigAttr from = width.getSourceModel().getConfig();
+    ModelConfigAttr to = width.getTargetModel().getConfig();
+    if (to.getHidden() > from.getHidden())
+      masks.hiddenKept = masks.attentionKept = from.getHidden();
+    if (to.getFfn() > from.getFfn())
+      masks.ffnKept = from.getFfn();
+    return masks;
+  }
+  auto depth = cast<GrowDepthOp>(grow);
+  ModelConfigAttr from = depth.getSourceModel().getConfig();
+  ModelConfigAttr to = depth.getTargetModel().getConfig();
+  masks.newLayers.assign(to.getLayers(), false);
+  if (!depth.getCopyLayers())
+    return masks;
+  ArrayRef<int64_t> copies = *depth.getCopyLayers();
+  int64_t target = 0;
+  for (int64_t l = 0; l < from.getLayers(); ++l) {
+    ++target; // the original layer keeps its place
+    for (int64_t c = 0, n = llvm::count(copies, l); c < n; ++c)
+      masks.newLayers[target++] = true;
+  }
+  return masks;
+}
+
+SmallVector<int64_t> mlir::tele::selectLayersToCopy(ArrayRef<double> distances,
+                                                    int64_t added,
+                                                    LayerSelection select) {
+  int64_t layers = distances.size();
+  SmallVector<int64_t> order(layers);
+  for (int64_t i = 0; i < layers; ++i)
+    order[i] = i;
+  llvm::stable_sort(order, [&](int64_t a, int64_t b) {
+    return select == LayerSelection::smallest ? distances[a] < distances[b]
+                                              : distances[a] > distances[b];
+  });
+  SmallVector<int64_t> copies;
+  for (int64_t l = 0; l < layers; ++l)
+    for (int64_t c = 0; c < added / layers; ++c)
+      copies.push_back(l);
+  for (int64_t r = 0; r < added % layers; ++r)
+    copies.push_back(order[r]);
+  llvm::sort(copies);
+  return copies;
 }

@@ -124,14 +124,18 @@ LogicalResult OptimizerPass::buildStep(func::FuncOp gradFn,
   };
   Value norm = GlobalNormOp::create(b, scalarType, grads);
   Value clip = ClipScaleOp::create(b, scalarType, norm, f64(stage.getClip()));
-  auto schedule = [&](const llvm::APFloat &peak, const llvm::APFloat &min) {
+  auto schedule = [&](llvm::APFloat peak, llvm::APFloat min) {
     return LRScheduleOp::create(
         b, scalarType, stageStep, f64(peak), f64(min),
         b.getI64IntegerAttr(stage.getWarmup()),
         b.getI64IntegerAttr(stage.getSteps()),
         DecayKindAttr::get(b.getContext(), stage.getDecay()));
   };
-  Value lrMatrix = schedule(stage.getLrMatrix(), stage.getMinLrMatrix());
+  auto scaled = [&](const llvm::APFloat &v) {
+    return llvm::APFloat(v.convertToDouble() * lrMatrixScale);
+  };
+  Value lrMatrix =
+      schedule(scaled(stage.getLrMatrix()), scaled(stage.getMinLrMatrix()));
   Value lrVector = schedule(stage.getLrVector(), stage.getMinLrVector());
 
   for (auto [nameAttr, grad] : llvm::zip(names, grads)) {

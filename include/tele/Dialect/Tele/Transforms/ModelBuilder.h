@@ -34,6 +34,18 @@ struct GrowthMasks {
   }
 };
 
+/// The masks of the graph a growth op (tele.grow.width / tele.grow.depth)
+/// produces; for depth growth the new layers follow `copy_layers` (none are
+/// marked new while it is unset).
+GrowthMasks growthMasksFor(Operation *grow);
+
+/// Depth-growth layer selection: given each source layer's residual-stream
+/// distance, the source layer of each of `added` new layers (sorted). Every
+/// layer gets floor(added / L) copies; the remaining added % L go to the
+/// layers with the smallest (or largest) distance, ties to the lower index.
+SmallVector<int64_t> selectLayersToCopy(ArrayRef<double> distances,
+                                        int64_t added, LayerSelection select);
+
 /// Names of the runtime mask scalars read by a masked graph.
 inline constexpr const char *kHiddenMaskName = "mask.hidden";
 inline constexpr const char *kAttentionMaskName = "mask.attention";
@@ -46,11 +58,14 @@ std::string layerParamName(int64_t layer, StringRef suffix);
 /// Builds `func.func @<name>(%tokens, %targets) -> tensor<f32>` at the
 /// builder's insertion point: the mean next-token cross-entropy of a
 /// [batch, seq_len] batch under the model `config`, in element type
-/// `elementType`, with the given growth masks.
+/// `elementType`, with the given growth masks. With `returnLogits` the
+/// function also returns the [batch, seq_len, vocab] logits (for evaluation
+/// and growth checks; autodiff wants the loss alone).
 func::FuncOp buildLossFunction(OpBuilder &builder, Location loc, StringRef name,
                                ModelConfigAttr config, int64_t batch,
                                FloatType elementType,
-                               const GrowthMasks &masks = {});
+                               const GrowthMasks &masks = {},
+                               bool returnLogits = false);
 
 /// Builds `func.func @<name>(%tokens) -> (tensor<f32> x layers)`: for each
 /// layer, the distance between its input and output residual stream.

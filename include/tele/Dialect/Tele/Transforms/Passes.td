@@ -98,6 +98,9 @@ def TeleOptimizer : Pass<"tele-optimizer", "::mlir::ModuleOp"> {
            "Peak LR of matrix-like parameters">,
     Option<"lrVector", "lr-vector", "double", /*default=*/"1e-3",
            "Peak LR of vector-like parameters">,
+    Option<"lrMatrixScale", "lr-matrix-scale", "double", /*default=*/"1.0",
+           "Multiplier of the matrix-like LR (muP width scaling: d0/d after "
+           "width growth)">,
   ];
 }
 

@@ -1,0 +1,417 @@
+//===- Commands.cpp - subcommands of the tele tool ------------------------===//
+//
+// This file implements `tele compile`, `tele data` and `tele grow` over the
+// tele libraries. `tele grow` runs the same lowered parameter map as a staged
+// plan, and with --verify checks function preservation on a calibration
+// batch: each growth's masked graph at mask 0 against the model before it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tele/Tools/Commands.h"
+#include "tele/Config/PlanFile.h"
+#include "tele/Dialect/Tele/Transforms/ModelBuilder.h"
+#include "tele/Train/StageCompiler.h"
+#include "tele/Train/TrainState.h"
+#include "tele/Train/Trainer.h"
+#include "data/Corpus.h"
+#include "data/TokenFile.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tele;
+using namespace mlir::tele::exec;
+
+namespace {
+LogicalResult fail(MLIRContext *ctx, const Twine &message) {
+  return emitError(UnknownLoc::get(ctx)) << message;
+}
+
+LogicalResult writeModule(ModuleOp module, StringRef path) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return fail(module.getContext(), "cannot write " + path + ": " + ec.message());
+  module.print(os);
+  os << "\n";
+  return success();
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// tele compile
+//===----------------------------------------------------------------------===//
+
+LogicalResult mlir::tele::compilePlan(ModuleOp plan, StringRef target,
+                                      StringRef outDir) {
+  MLIRContext *ctx = plan.getContext();
+  if (target == "cuda")
+    return fail(ctx, "--target cuda: the CUDA backend is not built yet; "
+                     "--target cpu writes the tensor-level training step");
+  if (target != "cpu")
+    return fail(ctx, "unknown target '" + target + "' (expected cpu or cuda)");
+  if (auto ec = llvm::sys::fs::create_directories(outDir))
+    return fail(ctx, "cannot create " + outDir + ": " + ec.message());
+
+  int64_t growIndex = -1;
+  Operation *grow = nullptr;
+  for (PlanOp p : plan.getOps<PlanOp>()) {
+    for (Operation &op : p.getBody().front()) {
+      if (!isa<StageOp>(op)) {
+        grow = &op;
+        ++growIndex;
+        continue;
+      }
+      auto stage = cast<StageOp>(op);
+      StageCompileOptions options{stage.getConfig().getBatch(),
+                                  Float32Type::get(ctx), 1.0, 0};
+      if (auto depth = dyn_cast_or_null<GrowDepthOp>(grow);
+          depth && !depth.getCopyLayers()) {
+        // Without a calibration batch, copy the first layers; tele train
+        // chooses them by residual-stream distance.
+        int64_t added = depth.getTargetModel().getConfig().getLayers() -
+                        depth.getSourceModel().getConfig().getLayers();
+        SmallVector<double> zeros(depth.getSourceModel().getConfig().getLayers());
+        depth.setCopyLayers(selectLayersToCopy(zeros, added, depth.getSelect()));
+      }
+      SmallVector<std::pair<MaskMode, std::string>> modes;
+      if (grow) {
+        modes.push_back({MaskMode::Masked, ".transition"});
+        modes.push_back({MaskMode::Folded, ""});
+      } else {
+        modes.push_back({MaskMode::None, ""});
+      }
+      for (auto &[mode, suffix] : modes) {
+        auto compiled = compileStage(plan, stage, grow, growIndex, mode, options);
+        if (failed(compiled))
+          return failure();
+        SmallString<256> path(outDir);
+        llvm::sys::path::append(path, (stage.getSymName() + suffix + ".mlir").str());
+        if (failed(writeModule(*compiled->module, path)))
+          return failure();
+        llvm::outs() << "wrote " << path << "\n";
+      }
+      grow = nullptr;
+    }
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// tele data
+//===----------------------------------------------------------------------===//
+
+LogicalResult mlir::tele::prepareData(MLIRContext *ctx,
+                                      const std::vector<std::string> &inputs,
+                                      StringRef format, double valFraction,
+                                      StringRef outDir) {
+  ::tele::data::CorpusOptions opts;
+  if (format == "plain")
+    opts.format = ::tele::data::CorpusFormat::Plain;
+  else if (format == "fortune")
+    opts.format = ::tele::data::CorpusFormat::Fortune;
+  else
+    return fail(ctx, "unknown --format '" + format + "' (expected plain or fortune)");
+  opts.valFraction = valFraction;
+  if (inputs.empty())
+    return fail(ctx, "tele data: no input files");
+  if (auto ec = llvm::sys::fs::create_directories(outDir))
+    return fail(ctx, "cannot create " + outDir + ": " + ec.message());
+  SmallString<256> train(outDir), val(outDir);
+  llvm::sys::path::append(train, "train.tok");
+  llvm::sys::path::append(val, "val.tok");
+  ::tele::data::CorpusStats stats;
+  ::tele::rt::Status st = ::tele::data::prepareCorpus(
+      inputs, opts, std::string(train), std::string(val), &stats);
+  if (!st)
+    return fail(ctx, st.message());
+  llvm::outs() << llvm::formatv(
+      "{0} documents ({1} bytes): {2} train tokens in {3}, {4} validation "
+      "tokens in {5}\n",
+      stats.documents, stats.bytes, stats.trainTokens, train, stats.valTokens,
+      val);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// tele grow
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// True if every parameter `fn` reads is in `state` with the same shape.
+template <typename T>
+bool stateMatches(func::FuncOp fn, const TrainingState<T> &state) {
+  bool ok = true;
+  fn.walk([&](ParamOp p) {
+    const auto *e = state.lookup(p.getName());
+    ok &= e && ArrayRef<int64_t>(e->shape) == p.getType().getShape();
+  });
+  return ok;
+}
+
+/// Builds a plan module: the source model, grown by `spec` (key=value,...).
+FailureOr<OwningOpRef<ModuleOp>> planFromShape(ModelOp source, StringRef spec) {
+  MLIRContext *ctx = source.getContext();
+  ModelConfigAttr from = source.getConfig();
+  int64_t hidden = -1, heads = -1, ffn = from.getFfn(), layers = from.getLayers();
+  SmallVector<StringRef> items;
+  spec.split(items, ',', -1, false);
+  for (StringRef item : items) {
+    auto [key, value] = item.split('=');
+    int64_t v;
+    if (value.trim().getAsInteger(10, v) || v <= 0)
+      return fail(ctx, "--to: '" + item + "' is not key=positive integer");
+    key = key.trim();
+    if (key == "hidden") hidden = v;
+    else if (key == "heads") heads = v;
+    else if (key == "ffn") ffn = v;
+    else if (key == "layers") layers = v;
+    else
+      return fail(ctx, "--to: unknown key '" + key +
+                           "' (expected hidden, heads, ffn, layers)");
+  }
+  int64_t dh = from.getHeadDim();
+  if (heads < 0 && hidden < 0) {
+    heads = from.getHeads();
+    hidden = from.getHidden();
+  } else if (heads < 0) {
+    if (hidden % dh)
+      return fail(ctx, "--to: hidden " + Twine(hidden) +
+                           " is not a multiple of head_dim " + Twine(dh));
+    heads = hidden / dh;
+  } else if (hidden < 0) {
+    hidden = heads * dh;
+  }
+  OwningOpRef<ModuleOp> module = ModuleOp::create(source.getLoc());
+  OpBuilder b(module->getBody(), module->getBody()->end());
+  auto f = [](double v) { return llvm::APFloat(v); };
+  auto model = [&](StringRef name, int64_t d, int64_t h, int64_t fw, int64_t l) {
+    return ModelOp::create(
+        b, source.getLoc(), name,
+        ModelConfigAttr::get(ctx, from.getVocab(), d, h, dh, fw, l,
+                             from.getSeqLen(), from.getEps(),
+                             from.getRopeTheta(), from.getAlphaOut(),
+                             from.getInitStd()));
+  };
+  model("source", from.getHidden(), from.getHeads(), from.getFfn(), from.getLayers());
+  bool width = hidden != from.getHidden() || ffn != from.getFfn();
+  bool depth = layers != from.getLayers();
+  if (width)
+    model("wide", hidden, heads, ffn, from.getLayers());
+  if (depth)
+    model("deep", hidden, heads, ffn, layers);
+  if (!width && !depth)
+    return fail(ctx, "--to '" + spec + "' grows nothing");
+  auto stageCfg = StageConfigAttr::get(ctx, 1, 1, f(1e-3), f(1e-3), f(0), f(0),
+                                       0, DecayKind::cosine, f(0.1), f(1.0),
+                                       f(0.9), f(0.95), f(1e-8));
+  auto plan = PlanOp::create(b, source.getLoc(), "grow");
+  plan.getBody().push_back(new Block());
+  OpBuilder pb(&plan.getBody().front(), plan.getBody().front().end());
+  auto sym = [&](StringRef n) { return FlatSymbolRefAttr::get(ctx, n); };
+  StageOp::create(pb, source.getLoc(), pb.getStringAttr("s0"), sym("source"),
+                  stageCfg, StringAttr());
+  StringRef current = "source";
+  if (width) {
+    GrowWidthOp::create(pb, source.getLoc(), sym(current), sym("wide"),
+                        pb.getI64IntegerAttr(1),
+                        MaskScheduleAttr::get(ctx, MaskSchedule::joint),
+                        pb.getF64FloatAttr(from.getInitStdValue()),
+                        SecondMomentInitAttr::get(ctx, SecondMomentInit::zero));
+    StageOp::create(pb, source.getLoc(), pb.getStringAttr("s1"), sym("wide"),
+                    stageCfg, StringAttr());
+    current = "wide";
+  }
+  if (depth) {
+    GrowDepthOp::create(pb, source.getLoc(), sym(current), sym("deep"),
+                        pb.getI64IntegerAttr(1),
+                        DistanceMetricAttr::get(ctx, DistanceMetric::euclidean),
+                        LayerSelectionAttr::get(ctx, LayerSelection::smallest),
+                        SecondMomentInitAttr::get(ctx, SecondMomentInit::zero),
+                        nullptr);
+    StageOp::create(pb, source.getLoc(), pb.getStringAttr("s2"), sym("deep"),
+                    stageCfg, StringAttr());
+  }
+  if (failed(verify(*module)))
+    return failure();
+  return module;
+}
+
+template <typename T>
+LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
+  MLIRContext *ctx = plan.getContext();
+  FloatType et = opts.fp64 ? FloatType(Float64Type::get(ctx))
+                           : FloatType(Float32Type::get(ctx));
+  TrainingState<T> state;
+  Progress progress;
+  if (auto err = readCheckpoint<T>(opts.checkpoint, state, progress, plan))
+    return fail(ctx, llvm::toString(std::move(err)));
+
+  // Which of the plan's models the checkpoint holds.
+  ModelOp source;
+  for (ModelOp m : plan.getOps<ModelOp>()) {
+    auto probe = compileEvalOnly(m, 1, et);
+    if (succeeded(probe) && stateMatches(probe->eval, state)) {
+      source = m;
+      break;
+    }
+  }
+  if (!source)
+    return fail(ctx, opts.checkpoint +
+                         ": its tensors match no model of the plan (pass the "
+                         "plan it was trained with as --plan)");
+
+  OwningOpRef<ModuleOp> growPlan;
+  StringRef to = opts.to;
+  if (to.ends_with(".yaml") || to.ends_with(".json") || to.ends_with(".mlir")) {
+    growPlan = loadPlanFile(to, ctx);
+    if (!growPlan)
+      return failure();
+  } else {
+    auto built = planFromShape(source, to);
+    if (failed(built))
+      return failure();
+    growPlan = std::move(*built);
+  }
+
+  // The growth ops (and the stage after each) whose chain starts at the
+  // checkpoint's architecture.
+  SmallVector<std::tuple<Operation *, int64_t, StageOp>> chain;
+  ModelConfigAttr current = source.getConfig();
+  int64_t index = -1;
+  Operation *pending = nullptr;
+  int64_t pendingIndex = -1;
+  for (PlanOp p : growPlan->getOps<PlanOp>())
+    for (Operation &op : p.getBody().front()) {
+      if (auto stage = dyn_cast<StageOp>(op)) {
+        if (pending)
+          chain.push_back({pending, pendingIndex, stage});
+        pending = nullptr;
+        continue;
+      }
+      ++index;
+      ModelOp from = isa<GrowWidthOp>(op) ? cast<GrowWidthOp>(op).getSourceModel()
+                                          : cast<GrowDepthOp>(op).getSourceModel();
+      ModelOp into = isa<GrowWidthOp>(op) ? cast<GrowWidthOp>(op).getTargetModel()
+                                          : cast<GrowDepthOp>(op).getTargetModel();
+      if (from.getConfig() == current) {
+        pending = &op;
+        pendingIndex = index;
+        current = into.getConfig();
+      }
+    }
+  if (chain.empty())
+    return fail(ctx, "--to " + to +
+                         ": no growth op starts from the checkpoint's model");
+
+  // Calibration batch for layer selection and --verify.
+  std::string dir = opts.dataDir.empty() ? defaultDataDir() : opts.dataDir;
+  SmallString<256> valPath(dir);
+  llvm::sys::path::append(valPath, "val.tok");
+  ::tele::data::TokenFile val;
+  if (auto st = ::tele::data::TokenFile::open(std::string(valPath), val); !st)
+    return fail(ctx, "calibration data: " + st.message());
+  int64_t batch = 2, seqLen = source.getConfig().getSeqLen();
+  ::tele::data::BatchSampler sampler(val, batch, seqLen, opts.seed);
+  std::vector<int32_t> in(batch * seqLen), tg(batch * seqLen);
+  if (auto st = sampler.sequentialBatch(0, in.data(), tg.data()); !st)
+    return fail(ctx, "calibration data: " + st.message());
+  auto lossOf = [&](func::FuncOp eval) -> FailureOr<double> {
+    auto r = execute<T>(eval,
+                        {HostValue<T>::fromTokens({batch, seqLen}, in),
+                         HostValue<T>::fromTokens({batch, seqLen}, tg)},
+                        state);
+    if (!r)
+      return fail(ctx, llvm::toString(r.takeError()));
+    return double((*r)[0].scalar());
+  };
+
+  ModelOp previous = source;
+  for (auto &[grow, growIndex, stage] : chain) {
+    ModelOp into = isa<GrowWidthOp>(grow) ? cast<GrowWidthOp>(grow).getTargetModel()
+                                          : cast<GrowDepthOp>(grow).getTargetModel();
+    auto before = compileEvalOnly(previous, batch, et);
+    if (failed(before))
+      return failure();
+    auto lossBefore = lossOf(before->eval);
+    if (failed(lossBefore))
+      return failure();
+    if (auto depth = dyn_cast<GrowDepthOp>(grow); depth && !depth.getCopyLayers()) {
+      auto module = buildDistanceModule(previous, batch, et, depth.getMetric());
+      auto r = execute<T>(module->template lookupSymbol<func::FuncOp>("distances"),
+                          {HostValue<T>::fromTokens({batch, seqLen}, in)}, state);
+      if (!r)
+        return fail(ctx, llvm::toString(r.takeError()));
+      SmallVector<double> d;
+      for (auto &v : *r)
+        d.push_back(v.scalar());
+      int64_t added = into.getConfig().getLayers() - previous.getConfig().getLayers();
+      depth.setCopyLayers(selectLayersToCopy(d, added, depth.getSelect()));
+    }
+    auto src = compileEvalOnly(previous, batch, et);
+    if (failed(src))
+      return failure();
+    StageCompileOptions options{batch, et, 1.0, int64_t(opts.seed) + growIndex};
+    auto compiled = compileStage(*growPlan, stage, grow, growIndex,
+                                 MaskMode::Masked, options);
+    if (failed(compiled))
+      return failure();
+    {
+      // Zero moments for a checkpoint without optimizer state.
+      src->eval.walk([&](ParamOp p) {
+        for (std::string name : {"optim.m." + p.getName().str(),
+                                 "optim.v." + p.getName().str()})
+          if (!state.contains(name))
+            state.set(name, p.getType().getShape(),
+                      std::make_shared<const std::vector<T>>(
+                          p.getType().getNumElements(), T(0)));
+      });
+    }
+    auto mapped = execute<T>(compiled->paramMap, {}, state);
+    if (!mapped)
+      return fail(ctx, llvm::toString(mapped.takeError()));
+    state.masks.clear();
+    GrowthMasks spec = growthMasksFor(grow);
+    for (const char *m : {kHiddenMaskName, kAttentionMaskName, kFfnMaskName})
+      state.masks[m] = 0.0;
+    for (size_t l = 0; l < spec.newLayers.size(); ++l)
+      state.masks[layerMaskName(l)] = 0.0;
+    auto lossAfter = lossOf(compiled->eval);
+    if (failed(lossAfter))
+      return failure();
+    double rel = std::abs(*lossAfter - *lossBefore) /
+                 std::max(std::abs(*lossBefore), 1e-30);
+    llvm::outs() << llvm::formatv(
+        "{0} {1} -> {2}: calibration loss {3:f8} before, {4:f8} after at mask "
+        "0 (relative difference {5:e2})\n",
+        isa<GrowWidthOp>(grow) ? "grow.width" : "grow.depth",
+        previous.getSymName(), into.getSymName(), *lossBefore, *lossAfter, rel);
+    double tolerance = opts.fp64 ? 1e-12 : 1e-6;
+    if (opts.verify && !(rel <= tolerance))
+      return fail(ctx, llvm::formatv("--verify failed: relative loss difference "
+                                     "{0:e3} exceeds {1:e0}",
+                                     rel, tolerance)
+                           .str());
+    previous = into;
+  }
+  if (auto err = writeCheckpoint<T>(opts.out, state, progress, *growPlan))
+    return fail(ctx, llvm::toString(std::move(err)));
+  llvm::outs() << "wrote " << opts.out << "\n";
+  return success();
+}
+} // namespace
+
+LogicalResult mlir::tele::growCheckpoint(ModuleOp plan,
+                                         const GrowOptions &options) {
+  MLIRContext *ctx = plan.getContext();
+  if (options.checkpoint.empty() || options.to.empty() || options.out.empty())
+    return fail(ctx, "usage: tele grow CKPT --to PLAN-or-SHAPE --out CKPT2 "
+                     "[--verify]");
+  return options.fp64 ? growWith<double>(plan, options)
+                      : growWith<float>(plan, options);
+}

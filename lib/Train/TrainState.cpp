@@ -1,0 +1,184 @@
+//===- TrainState.cpp - checkpoints of a training run ---------------------===//
+//
+// This file converts between the executor's training state and safetensors
+// checkpoints (runtime/checkpoint), keeping everything a resumed run needs
+// to be bit-identical to an uninterrupted one.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tele/Train/TrainState.h"
+#include "checkpoint/SafeTensors.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+using namespace mlir::tele;
+using namespace mlir::tele::exec;
+
+namespace {
+llvm::Error error(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+constexpr const char *kFormat = "tele.format";
+constexpr const char *kFormatVersion = "1";
+
+SmallVector<Operation *> growOps(ModuleOp plan) {
+  SmallVector<Operation *> ops;
+  plan.walk([&](Operation *op) {
+    if (isa<GrowWidthOp, GrowDepthOp>(op))
+      ops.push_back(op);
+  });
+  return ops;
+}
+} // namespace
+
+std::string mlir::tele::checkpointPath(llvm::StringRef dir, int64_t step) {
+  SmallString<256> path(dir);
+  char name[64];
+  std::snprintf(name, sizeof(name), "ckpt-%08lld.safetensors", (long long)step);
+  llvm::sys::path::append(path, name);
+  return std::string(path);
+}
+
+std::string mlir::tele::newestCheckpoint(llvm::StringRef dir) {
+  std::error_code ec;
+  std::string best;
+  int64_t bestStep = -1;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec)) {
+    StringRef name = llvm::sys::path::filename(it->path());
+    if (!name.consume_front("ckpt-") || !name.consume_back(".safetensors"))
+      continue;
+    int64_t step;
+    if (name.getAsInteger(10, step) || step <= bestStep)
+      continue;
+    bestStep = step;
+    best = it->path();
+  }
+  return best;
+}
+
+template <typename T>
+llvm::Error mlir::tele::writeCheckpoint(const std::string &path,
+                                        const TrainingState<T> &state,
+                                        const Progress &progress,
+                                        ModuleOp plan) {
+  ::tele::ckpt::Checkpoint ckpt;
+  for (const auto &[name, entry] : state.all()) {
+    ::tele::ckpt::TensorRecord &rec = ckpt.tensors[name];
+    std::vector<int64_t> shape(entry.shape.begin(), entry.shape.end());
+    ::tele::rt::Status st =
+        std::is_same_v<T, float>
+            ? rec.setFloats(shape, (const float *)entry.data->data(),
+                            entry.data->size())
+            : rec.setDoubles(shape, (const double *)entry.data->data(),
+                             entry.data->size());
+    if (!st)
+      return error(path + ": " + st.message());
+  }
+  auto &meta = ckpt.metadata;
+  meta[kFormat] = kFormatVersion;
+  meta["tele.dtype"] = std::is_same_v<T, float> ? "f32" : "f64";
+  meta["tele.step"] = std::to_string(progress.step);
+  meta["tele.stage_index"] = std::to_string(progress.stageIndex);
+  meta["tele.stage_step"] = std::to_string(progress.stageStep);
+  meta["tele.tokens"] = std::to_string(progress.tokens);
+  // The data order is a pure function of (seed, position): this is the
+  // whole random state of the run after initialisation.
+  meta["tele.sampler_position"] = std::to_string(progress.samplerPosition);
+  for (auto [i, op] : llvm::enumerate(growOps(plan)))
+    if (auto depth = dyn_cast<GrowDepthOp>(op))
+      if (auto copies = depth.getCopyLayers())
+        meta["tele.copy_layers." + std::to_string(i)] =
+            llvm::join(llvm::map_range(*copies,
+                                       [](int64_t v) { return std::to_string(v); }),
+                       ",");
+  if (auto st = ::tele::ckpt::writeSafeTensors(path, ckpt); !st)
+    return error(st.message());
+  return llvm::Error::success();
+}
+
+template <typename T>
+llvm::Error mlir::tele::readCheckpoint(const std::string &path,
+                                       TrainingState<T> &state,
+                                       Progress &progress, ModuleOp plan) {
+  ::tele::ckpt::Checkpoint ckpt;
+  if (auto st = ::tele::ckpt::readSafeTensors(path, ckpt); !st)
+    return error(st.message());
+  auto &meta = ckpt.metadata;
+  auto it = meta.find(kFormat);
+  if (it == meta.end() || it->second != kFormatVersion)
+    return error(path + ": not a tele training checkpoint (metadata " + kFormat +
+                 " missing or not " + kFormatVersion + ")");
+  auto integer = [&](StringRef key, auto &out) -> llvm::Error {
+    auto found = meta.find(key.str());
+    int64_t value;
+    if (found == meta.end() || StringRef(found->second).getAsInteger(10, value) ||
+        value < 0)
+      return error(path + ": metadata '" + key + "' is missing or invalid");
+    out = value;
+    return llvm::Error::success();
+  };
+  if (auto e = integer("tele.step", progress.step))
+    return e;
+  if (auto e = integer("tele.stage_index", progress.stageIndex))
+    return e;
+  if (auto e = integer("tele.stage_step", progress.stageStep))
+    return e;
+  if (auto e = integer("tele.tokens", progress.tokens))
+    return e;
+  if (auto e = integer("tele.sampler_position", progress.samplerPosition))
+    return e;
+
+  for (auto [i, op] : llvm::enumerate(growOps(plan))) {
+    auto found = meta.find("tele.copy_layers." + std::to_string(i));
+    auto depth = dyn_cast<GrowDepthOp>(op);
+    if (found == meta.end() || !depth)
+      continue;
+    SmallVector<StringRef> parts;
+    SmallVector<int64_t> layers;
+    StringRef(found->second).split(parts, ',');
+    for (StringRef p : parts) {
+      int64_t v;
+      if (p.getAsInteger(10, v))
+        return error(path + ": invalid copy_layers metadata '" +
+                     found->second + "'");
+      layers.push_back(v);
+    }
+    depth.setCopyLayers(layers);
+  }
+
+  for (auto &[name, rec] : ckpt.tensors) {
+    std::vector<T> data;
+    ::tele::rt::Status st;
+    if constexpr (std::is_same_v<T, float>)
+      st = rec.getFloats(data);
+    else
+      st = rec.getDoubles(data);
+    if (!st)
+      return error(path + ": " + st.message());
+    SmallVector<int64_t> shape(rec.shape.begin(), rec.shape.end());
+    state.set(name, shape,
+              std::make_shared<const std::vector<T>>(std::move(data)));
+  }
+  return llvm::Error::success();
+}
+
+namespace mlir::tele {
+template llvm::Error writeCheckpoint<float>(const std::string &,
+                                            const TrainingState<float> &,
+                                            const Progress &, ModuleOp);
+template llvm::Error writeCheckpoint<double>(const std::string &,
+                                             const TrainingState<double> &,
+                                             const Progress &, ModuleOp);
+template llvm::Error readCheckpoint<float>(const std::string &,
+                                           TrainingState<float> &, Progress &,
+                                           ModuleOp);
+template llvm::Error readCheckpoint<double>(const std::string &,
+                                            TrainingState<double> &,
+                                            Progress &, ModuleOp);
+} // namespace mlir::tele

@@ -1,0 +1,630 @@
+//===- Trainer.cpp - run a staged training plan ---------------------------===//
+//
+// This file implements `tele train`: for each stage of the plan it compiles
+// the training step with the tele pass pipeline and runs it on the CPU
+// executor. Between stages it applies growth: it measures the loss and logits
+// of the small model on a calibration batch, chooses the layers to copy
+// (depth growth), runs the lowered parameter map on the training state and
+// measures the masked grown model on the same batch at mask 0. During a
+// transition the masks ramp c(t) = min(1, t/T) and the masked graph runs;
+// afterwards the masks are folded away. Metrics go to metrics.jsonl,
+// checkpoints to ckpt-<step>.safetensors.
+//
+// Everything that decides a step's result (state tensors, data position,
+// stage and step counters, chosen layers) is in the checkpoint, so a resumed
+// run computes bit-identical losses.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tele/Train/Trainer.h"
+#include "tele/Train/StageCompiler.h"
+#include "tele/Train/TrainState.h"
+#include "tele/Dialect/Tele/Transforms/ModelBuilder.h"
+#include "tele/Execution/Interpreter.h"
+#include "data/TokenFile.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
+#include <chrono>
+#include <cmath>
+#include <unistd.h>
+
+using namespace mlir;
+using namespace mlir::tele;
+using namespace mlir::tele::exec;
+
+std::string mlir::tele::defaultDataDir() {
+  if (const char *env = std::getenv("TELE_DATA_DIR"))
+    return env;
+  std::string exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  SmallString<256> dir(llvm::sys::path::parent_path(exe));
+  llvm::sys::path::append(dir, "..", "share", "tele", "corpus");
+  return std::string(dir);
+}
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+/// One stage of the plan and the growth op right before it.
+struct PlanStage {
+  StageOp stage;
+  Operation *grow = nullptr; ///< null: no growth before this stage
+  int64_t growIndex = -1;    ///< position among the plan's growth ops
+};
+
+LogicalResult fail(Location loc, const Twine &message) {
+  return emitError(loc) << message;
+}
+
+/// The mask values of a transition at `t` steps after the growth.
+std::map<std::string, double> maskValues(Operation *grow, int64_t t) {
+  std::map<std::string, double> masks;
+  if (!grow)
+    return masks;
+  GrowthMasks spec = growthMasksFor(grow);
+  auto ramp = [](int64_t t, int64_t start, int64_t T) {
+    return std::clamp(double(t - start) / double(T), 0.0, 1.0);
+  };
+  if (auto width = dyn_cast<GrowWidthOp>(grow)) {
+    int64_t T = width.getTransitionStepsAttr().getInt();
+    bool sequential = width.getSchedule() == MaskSchedule::sequential;
+    // Sequential: the FFN first, then hidden and heads together.
+    int64_t hiddenStart = sequential && spec.ffnKept >= 0 ? T : 0;
+    if (spec.ffnKept >= 0)
+      masks[kFfnMaskName] = ramp(t, 0, T);
+    if (spec.hiddenKept >= 0) {
+      masks[kHiddenMaskName] = ramp(t, hiddenStart, T);
+      masks[kAttentionMaskName] = ramp(t, hiddenStart, T);
+    }
+    return masks;
+  }
+  auto depth = cast<GrowDepthOp>(grow);
+  int64_t T = depth.getTransitionStepsAttr().getInt();
+  for (auto [layer, isNew] : llvm::enumerate(spec.newLayers))
+    if (isNew)
+      masks[layerMaskName(layer)] = ramp(t, 0, T);
+  return masks;
+}
+
+bool allOnes(const std::map<std::string, double> &masks) {
+  return llvm::all_of(masks, [](const auto &kv) { return kv.second >= 1.0; });
+}
+
+std::string formatDuration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0)
+    return "?";
+  int64_t s = (int64_t)std::llround(seconds);
+  if (s >= 3600)
+    return llvm::formatv("{0}h{1:2}m", s / 3600, (s % 3600) / 60).str();
+  if (s >= 60)
+    return llvm::formatv("{0}m{1:2}s", s / 60, s % 60).str();
+  return llvm::formatv("{0}s", s).str();
+}
+
+/// Runs one plan in element type T.
+template <typename T> class PlanRunner {
+public:
+  PlanRunner(ModuleOp plan, const TrainOptions &opts)
+      : plan(plan), opts(opts), ctx(plan.getContext()) {}
+
+  LogicalResult run();
+
+private:
+  LogicalResult collectStages();
+  LogicalResult openData(const PlanStage &ps);
+  LogicalResult openMetrics(bool truncateAfterStep);
+  LogicalResult growInto(size_t stageIndex);
+  LogicalResult runStage(size_t stageIndex);
+  LogicalResult checkStateMatches(func::FuncOp fn, StringRef what);
+  FailureOr<std::pair<double, std::vector<T>>>
+  evaluate(func::FuncOp eval, ArrayRef<int32_t> inputs,
+           ArrayRef<int32_t> targets, int64_t batch, int64_t seqLen);
+  FailureOr<double> validationLoss(func::FuncOp eval, int64_t batch,
+                                   int64_t seqLen);
+  LogicalResult saveCheckpoint();
+  void writeMetrics(llvm::json::Object record);
+  void progress(const PlanStage &ps, double loss, double tokensPerSec,
+                bool final);
+  FloatType elementType() {
+    return opts.fp64 ? FloatType(Float64Type::get(ctx))
+                     : FloatType(Float32Type::get(ctx));
+  }
+  ModelOp modelOf(StageOp s) {
+    return plan.lookupSymbol<ModelOp>(s.getModelAttr());
+  }
+
+  ModuleOp plan;
+  const TrainOptions &opts;
+  MLIRContext *ctx;
+  std::vector<PlanStage> stages;
+  int64_t planSteps = 0;  ///< steps of the plan, capped by maxSteps
+  int64_t firstHidden = 0;
+
+  TrainingState<T> state;
+  Progress counters;
+  ::tele::data::TokenFile trainFile, valFile;
+  std::string openDataDir;
+  std::unique_ptr<llvm::raw_fd_ostream> metrics;
+  Clock::time_point started = Clock::now();
+  int64_t stepsThisRun = 0;
+  bool interactive = false;
+  std::vector<double> losses; ///< this run's training losses, for the summary
+};
+
+template <typename T> LogicalResult PlanRunner<T>::collectStages() {
+  auto plans = llvm::to_vector(plan.getOps<PlanOp>());
+  if (plans.size() != 1)
+    return fail(plan.getLoc(), "expected exactly one tele.plan, found " +
+                                   Twine(plans.size()));
+  Operation *pendingGrow = nullptr;
+  int64_t growCount = 0, pendingIndex = -1;
+  for (Operation &op : plans[0].getBody().front()) {
+    if (auto stage = dyn_cast<StageOp>(op)) {
+      stages.push_back({stage, pendingGrow, pendingIndex});
+      planSteps += stage.getConfig().getSteps();
+      pendingGrow = nullptr;
+      continue;
+    }
+    if (pendingGrow)
+      return fail(op.getLoc(),
+                  "tele train does not yet run two growth ops in a row; put a "
+                  "stage between them");
+    pendingGrow = &op;
+    pendingIndex = growCount++;
+  }
+  if (opts.maxSteps >= 0)
+    planSteps = std::min(planSteps, opts.maxSteps);
+  firstHidden = modelOf(stages.front().stage).getConfig().getHidden();
+  return success();
+}
+
+template <typename T>
+LogicalResult PlanRunner<T>::openData(const PlanStage &constStage) {
+  PlanStage ps = constStage;
+  std::string dir = ps.stage.getData() ? ps.stage.getData()->str()
+                    : opts.dataDir.empty() ? defaultDataDir()
+                                           : opts.dataDir;
+  if (dir == openDataDir)
+    return success();
+  auto open = [&](StringRef name, ::tele::data::TokenFile &file) {
+    SmallString<256> path(dir);
+    llvm::sys::path::append(path, name);
+    ::tele::rt::Status st = ::tele::data::TokenFile::open(std::string(path), file);
+    if (!st)
+      return fail(ps.stage.getLoc(), st.message() +
+                                          (ps.stage.getData() ? ""
+                                           : " (the default corpus is built "
+                                             "with the project; set "
+                                             "TELE_DATA_DIR or --data)"));
+    return success();
+  };
+  if (failed(open("train.tok", trainFile)) || failed(open("val.tok", valFile)))
+    return failure();
+  openDataDir = dir;
+  return success();
+}
+
+template <typename T>
+LogicalResult PlanRunner<T>::openMetrics(bool truncateAfterStep) {
+  SmallString<256> path(opts.outDir);
+  llvm::sys::path::append(path, "metrics.jsonl");
+  std::string kept;
+  if (truncateAfterStep) {
+    // Records past the checkpoint were not part of the resumed history.
+    if (auto buf = llvm::MemoryBuffer::getFile(path)) {
+      SmallVector<StringRef> lines;
+      (*buf)->getBuffer().split(lines, '\n', -1, false);
+      for (StringRef line : lines) {
+        auto parsed = llvm::json::parse(line);
+        if (!parsed) {
+          llvm::consumeError(parsed.takeError());
+          continue;
+        }
+        auto *obj = parsed->getAsObject();
+        std::optional<int64_t> step = obj ? obj->getInteger("step") : std::nullopt;
+        if (step && *step > counters.step)
+          continue;
+        kept += line.str() + "\n";
+      }
+    }
+  }
+  std::error_code ec;
+  metrics = std::make_unique<llvm::raw_fd_ostream>(path, ec);
+  if (ec)
+    return fail(plan.getLoc(), "cannot write " + path + ": " + ec.message());
+  *metrics << kept;
+  metrics->flush();
+  return success();
+}
+
+template <typename T>
+void PlanRunner<T>::writeMetrics(llvm::json::Object record) {
+  *metrics << llvm::json::Value(std::move(record)) << "\n";
+  metrics->flush();
+}
+
+template <typename T>
+LogicalResult PlanRunner<T>::checkStateMatches(func::FuncOp fn,
+                                               StringRef what) {
+  LogicalResult result = success();
+  fn.walk([&](ParamOp p) {
+    if (failed(result))
+      return;
+    const auto *entry = state.lookup(p.getName());
+    if (!entry) {
+      result = fail(p.getLoc(), what + " lacks tensor '" + p.getName() +
+                                    "' that the plan's model reads");
+      return;
+    }
+    if (ArrayRef<int64_t>(entry->shape) != p.getType().getShape()) {
+      std::string have, want;
+      llvm::raw_string_ostream h(have), w(want);
+      llvm::interleave(entry->shape, h, "x");
+      llvm::interleave(p.getType().getShape(), w, "x");
+      result = fail(p.getLoc(), what + ": tensor '" + p.getName() +
+                                    "' has shape [" + have +
+                                    "] but the plan's model expects [" + want +
+                                    "]");
+    }
+  });
+  return result;
+}
+
+template <typename T>
+FailureOr<std::pair<double, std::vector<T>>>
+PlanRunner<T>::evaluate(func::FuncOp eval, ArrayRef<int32_t> inputs,
+                        ArrayRef<int32_t> targets, int64_t batch,
+                        int64_t seqLen) {
+  SmallVector<HostValue<T>> args = {
+      HostValue<T>::fromTokens({batch, seqLen}, std::vector<int32_t>(inputs)),
+      HostValue<T>::fromTokens({batch, seqLen}, std::vector<int32_t>(targets))};
+  auto results = execute<T>(eval, args, state);
+  if (!results)
+    return fail(eval.getLoc(), llvm::toString(results.takeError()));
+  return std::make_pair(double((*results)[0].scalar()),
+                        std::vector<T>(*(*results)[1].floats));
+}
+
+template <typename T>
+FailureOr<double> PlanRunner<T>::validationLoss(func::FuncOp eval,
+                                                int64_t batch, int64_t seqLen) {
+  ::tele::data::BatchSampler sampler(valFile, batch, seqLen, opts.seed);
+  uint64_t available = sampler.numSequentialBatches();
+  if (available == 0)
+    return fail(eval.getLoc(), "validation file " + valFile.path() +
+                                   " is shorter than one batch");
+  std::vector<int32_t> in(batch * seqLen), tg(batch * seqLen);
+  double total = 0;
+  int64_t n = std::min<int64_t>(opts.evalBatches, available);
+  for (int64_t i = 0; i < n; ++i) {
+    if (auto st = sampler.sequentialBatch(i, in.data(), tg.data()); !st)
+      return fail(eval.getLoc(), st.message());
+    auto r = evaluate(eval, in, tg, batch, seqLen);
+    if (failed(r))
+      return failure();
+    total += r->first;
+  }
+  return total / double(n);
+}
+
+template <typename T> LogicalResult PlanRunner<T>::growInto(size_t index) {
+  const PlanStage &ps = stages[index];
+  Operation *grow = ps.grow;
+  StageOp stage = ps.stage;
+  int64_t batch = stage.getConfig().getBatch();
+  ModelOp source = isa<GrowWidthOp>(grow) ? cast<GrowWidthOp>(grow).getSourceModel()
+                                          : cast<GrowDepthOp>(grow).getSourceModel();
+  int64_t seqLen = source.getConfig().getSeqLen();
+
+  // The calibration batch: the first validation batch.
+  ::tele::data::BatchSampler sampler(valFile, batch, seqLen, opts.seed);
+  std::vector<int32_t> in(batch * seqLen), tg(batch * seqLen);
+  if (auto st = sampler.sequentialBatch(0, in.data(), tg.data()); !st)
+    return fail(grow->getLoc(), "calibration batch: " + st.message());
+
+  auto before = compileEvalOnly(source, batch, elementType());
+  if (failed(before))
+    return failure();
+  auto small = evaluate(before->eval, in, tg, batch, seqLen);
+  if (failed(small))
+    return failure();
+
+  llvm::json::Object event{{"event", "grow"},
+                           {"stage", stage.getSymName()},
+                           {"step", counters.step},
+                           {"kind", isa<GrowWidthOp>(grow) ? "width" : "depth"},
+                           {"from", source.getSymName()},
+                           {"to", stage.getModel()}};
+  if (auto depth = dyn_cast<GrowDepthOp>(grow)) {
+    if (!depth.getCopyLayers()) {
+      auto module = buildDistanceModule(source, batch, elementType(),
+                                        depth.getMetric());
+      auto fn = module->template lookupSymbol<func::FuncOp>("distances");
+      auto results = execute<T>(
+          fn, {HostValue<T>::fromTokens({batch, seqLen}, in)}, state);
+      if (!results)
+        return fail(grow->getLoc(), llvm::toString(results.takeError()));
+      std::vector<double> distances;
+      for (auto &r : *results)
+        distances.push_back(r.scalar());
+      int64_t added = depth.getTargetModel().getConfig().getLayers() -
+                      source.getConfig().getLayers();
+      SmallVector<int64_t> copies =
+          selectLayersToCopy(distances, added, depth.getSelect());
+      depth.setCopyLayers(copies);
+      event["layer_distances"] = llvm::json::Array(distances);
+    }
+    event["copy_layers"] = llvm::json::Array(*depth.getCopyLayers());
+  }
+
+  StageCompileOptions options{batch, elementType(),
+                              double(firstHidden) /
+                                  modelOf(stage).getConfig().getHidden(),
+                              int64_t(opts.seed) + ps.growIndex};
+  auto grown = compileStage(plan, stage, grow, ps.growIndex, MaskMode::Masked,
+                            options);
+  if (failed(grown))
+    return failure();
+  auto mapped = execute<T>(grown->paramMap, {}, state);
+  if (!mapped)
+    return fail(grow->getLoc(), llvm::toString(mapped.takeError()));
+  state.masks = maskValues(grow, 0);
+  auto large = evaluate(grown->eval, in, tg, batch, seqLen);
+  if (failed(large))
+    return failure();
+
+  double maxDiff = 0;
+  for (size_t i = 0; i < small->second.size(); ++i)
+    maxDiff = std::max(maxDiff, std::abs(double(small->second[i]) -
+                                         double(large->second[i])));
+  double rel = std::abs(large->first - small->first) /
+               std::max(std::abs(small->first), 1e-30);
+  event["loss_before"] = small->first;
+  event["loss_after"] = large->first;
+  event["relative_loss_change"] = rel;
+  event["max_abs_logit_diff"] = maxDiff;
+  writeMetrics(std::move(event));
+  if (!opts.quiet) {
+    if (interactive)
+      llvm::errs() << "\n";
+    llvm::errs() << llvm::formatv(
+        "grow {0} -> {1}: loss {2:f6} before, {3:f6} after (relative change "
+        "{4:e2}, max |logit diff| {5:e2})\n",
+        source.getSymName(), stage.getModel(), small->first, large->first, rel,
+        maxDiff);
+  }
+  return success();
+}
+
+template <typename T>
+void PlanRunner<T>::progress(const PlanStage &ps, double loss,
+                             double tokensPerSec, bool final) {
+  if (opts.quiet)
+    return;
+  StageOp stage = ps.stage;
+  double elapsed =
+      std::chrono::duration<double>(Clock::now() - started).count();
+  double perStep = stepsThisRun ? elapsed / stepsThisRun : 0;
+  double eta = perStep * double(planSteps - counters.step);
+  std::string line = llvm::formatv(
+      "[{0}] step {1}/{2} loss {3:f4} {4:f0} tok/s ETA {5}",
+      stage.getSymName(), counters.step, planSteps, loss, tokensPerSec,
+      formatDuration(eta));
+  if (interactive) {
+    llvm::errs() << "\r" << line << "\x1b[K";
+    if (final)
+      llvm::errs() << "\n";
+  } else if (final || counters.step % std::max<int64_t>(1, planSteps / 20) == 0) {
+    llvm::errs() << line << "\n";
+  }
+}
+
+template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
+  const PlanStage &ps = stages[index];
+  StageOp stage = ps.stage;
+  StageConfigAttr cfg = stage.getConfig();
+  ModelConfigAttr model = modelOf(stage).getConfig();
+  int64_t batch = cfg.getBatch(), seqLen = model.getSeqLen();
+  if (failed(openData(ps)))
+    return failure();
+  if (trainFile.vocabSize() > uint64_t(model.getVocab()))
+    return fail(stage.getLoc(), "data file " + trainFile.path() +
+                                    " has vocabulary " +
+                                    Twine(trainFile.vocabSize()) +
+                                    ", larger than model vocab " +
+                                    Twine(model.getVocab()));
+
+  if (ps.grow && counters.stageStep == 0 && failed(growInto(index)))
+    return failure();
+
+  StageCompileOptions options{batch, elementType(),
+                              double(firstHidden) / model.getHidden(),
+                              int64_t(opts.seed) + ps.growIndex};
+  // Compiled lazily: masked during the transition, folded afterwards.
+  std::optional<CompiledStage> masked, plain;
+  auto stepFor = [&](bool transition) -> FailureOr<CompiledStage *> {
+    std::optional<CompiledStage> &slot = transition ? masked : plain;
+    if (!slot) {
+      MaskMode mode = !ps.grow     ? MaskMode::None
+                      : transition ? MaskMode::Masked
+                                   : MaskMode::Folded;
+      auto compiled = compileStage(plan, stage, ps.grow, ps.growIndex, mode,
+                                   options);
+      if (failed(compiled))
+        return failure();
+      slot = std::move(*compiled);
+    }
+    return &*slot;
+  };
+
+  // Fresh state on the very first step of the plan.
+  {
+    auto first = stepFor(ps.grow && !allOnes(maskValues(ps.grow, counters.stageStep)));
+    if (failed(first))
+      return failure();
+    if (index == 0 && counters.step == 0) {
+      if (auto err = initializeState<T>((*first)->step, state, opts.seed,
+                                        model.getInitStdValue()))
+        return fail(stage.getLoc(), llvm::toString(std::move(err)));
+    } else {
+      // Moments of a stage's first step may not exist yet (tele grow
+      // without optimizer state); initialise them to zero.
+      if (auto err = initializeState<T>((*first)->step, state, opts.seed,
+                                        model.getInitStdValue()))
+        return fail(stage.getLoc(), llvm::toString(std::move(err)));
+    }
+    if (failed(checkStateMatches((*first)->step, "training state")))
+      return failure();
+  }
+
+  ::tele::data::BatchSampler sampler(trainFile, batch, seqLen, opts.seed);
+  if (!sampler.status())
+    return fail(stage.getLoc(), sampler.status().message());
+  sampler.seek(counters.samplerPosition);
+  std::vector<int32_t> in(batch * seqLen), tg(batch * seqLen);
+
+  while (counters.stageStep < cfg.getSteps() && counters.step < planSteps) {
+    state.masks = maskValues(ps.grow, counters.stageStep);
+    bool transition = ps.grow && !allOnes(state.masks);
+    auto compiled = stepFor(transition);
+    if (failed(compiled))
+      return failure();
+    if (auto st = sampler.next(in.data(), tg.data()); !st)
+      return fail(stage.getLoc(), st.message());
+    auto t0 = Clock::now();
+    SmallVector<HostValue<T>> args = {
+        HostValue<T>::fromTokens({batch, seqLen}, in),
+        HostValue<T>::fromTokens({batch, seqLen}, tg),
+        HostValue<T>::fromStep(counters.stageStep),
+        HostValue<T>::fromStep(counters.step + 1)};
+    auto results = execute<T>((*compiled)->step, args, state);
+    if (!results)
+      return fail(stage.getLoc(), llvm::toString(results.takeError()));
+    double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    double loss = (*results)[0].scalar();
+    if (!std::isfinite(loss))
+      return fail(stage.getLoc(), "loss is " + std::to_string(loss) + " at step " +
+                                      Twine(counters.step + 1) +
+                                      "; lower the learning rate");
+    counters.step += 1;
+    counters.stageStep += 1;
+    counters.tokens += batch * seqLen;
+    counters.samplerPosition = sampler.position();
+    ++stepsThisRun;
+    losses.push_back(loss);
+
+    double tokensPerSec = double(batch * seqLen) / std::max(seconds, 1e-9);
+    llvm::json::Object record{
+        {"stage", stage.getSymName()},
+        {"step", counters.step},
+        {"stage_step", counters.stageStep},
+        {"tokens", counters.tokens},
+        {"loss", loss},
+        {"lr", double((*results)[2].scalar())},
+        {"lr_vector", double((*results)[3].scalar())},
+        {"grad_norm", double((*results)[1].scalar())},
+        {"tokens_per_sec", tokensPerSec},
+        {"elapsed_s",
+         std::chrono::duration<double>(Clock::now() - started).count()}};
+    for (auto &[name, value] : state.masks)
+      record[name] = value;
+    bool stageEnd = counters.stageStep == cfg.getSteps() ||
+                    counters.step == planSteps;
+    if ((opts.evalEvery > 0 && counters.step % opts.evalEvery == 0) ||
+        stageEnd) {
+      auto val = validationLoss((*compiled)->eval, batch, seqLen);
+      if (failed(val))
+        return failure();
+      record["val_loss"] = *val;
+    }
+    writeMetrics(std::move(record));
+    progress(ps, loss, tokensPerSec, stageEnd);
+    if (opts.saveEvery > 0 && counters.step % opts.saveEvery == 0 &&
+        failed(saveCheckpoint()))
+      return failure();
+  }
+  return success();
+}
+
+template <typename T> LogicalResult PlanRunner<T>::saveCheckpoint() {
+  std::string path = checkpointPath(opts.outDir, counters.step);
+  if (auto err = writeCheckpoint<T>(path, state, counters, plan))
+    return fail(plan.getLoc(), llvm::toString(std::move(err)));
+  return success();
+}
+
+template <typename T> LogicalResult PlanRunner<T>::run() {
+  interactive = ::isatty(2) && !opts.quiet;
+  if (failed(collectStages()))
+    return failure();
+  if (auto ec = llvm::sys::fs::create_directories(opts.outDir))
+    return fail(plan.getLoc(),
+                "cannot create " + opts.outDir + ": " + ec.message());
+
+  if (opts.resume) {
+    std::string path = newestCheckpoint(opts.outDir);
+    if (path.empty())
+      return fail(plan.getLoc(), "--resume: no checkpoint (ckpt-*.safetensors) in " +
+                                     opts.outDir);
+    if (auto err = readCheckpoint<T>(path, state, counters, plan))
+      return fail(plan.getLoc(), llvm::toString(std::move(err)));
+    if (counters.stageIndex >= (int64_t)stages.size())
+      return fail(plan.getLoc(), path + " is at stage " +
+                                     Twine(counters.stageIndex) +
+                                     " but the plan has " +
+                                     Twine(stages.size()) + " stages");
+    if (!opts.quiet)
+      llvm::errs() << "resuming from " << path << " at step " << counters.step
+                   << "\n";
+  }
+  if (failed(openMetrics(opts.resume)))
+    return failure();
+
+  for (size_t i = counters.stageIndex; i < stages.size(); ++i) {
+    if (counters.step >= planSteps)
+      break;
+    counters.stageIndex = i;
+    if (failed(runStage(i)))
+      return failure();
+    if (counters.stageStep >= stages[i].stage.getConfig().getSteps() &&
+        i + 1 < stages.size()) {
+      counters.stageIndex = i + 1;
+      counters.stageStep = 0;
+    }
+  }
+  if (failed(saveCheckpoint()))
+    return failure();
+  if (!opts.quiet) {
+    double first = losses.empty() ? NAN : losses.front();
+    double last = 0;
+    size_t n = std::min<size_t>(10, losses.size());
+    for (size_t i = losses.size() - n; i < losses.size(); ++i)
+      last += losses[i] / double(n);
+    llvm::errs() << llvm::formatv(
+        "trained {0} steps ({1} this run) in {2}; loss {3:f4} -> {4:f4} (mean "
+        "of last {5})\nmetrics: {6}/metrics.jsonl\ncheckpoint: {7}\n",
+        counters.step, stepsThisRun,
+        formatDuration(
+            std::chrono::duration<double>(Clock::now() - started).count()),
+        first, last, n, opts.outDir, checkpointPath(opts.outDir, counters.step));
+  }
+  return success();
+}
+} // namespace
+
+LogicalResult mlir::tele::trainPlan(ModuleOp plan, const TrainOptions &opts) {
+  if (opts.device == "cuda")
+    return emitError(plan.getLoc())
+           << "--device cuda: the CUDA backend is not built yet (see the "
+              "README's status table); use --device cpu";
+  if (opts.device != "cpu")
+    return emitError(plan.getLoc())
+           << "unknown device '" << opts.device << "' (expected cpu or cuda)";
+  if (opts.fp64)
+    return PlanRunner<double>(plan, opts).run();
+  return PlanRunner<float>(plan, opts).run();
+}
