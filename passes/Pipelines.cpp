@@ -18,6 +18,7 @@ void mlir::tele::buildTrainingStepPipeline(
     OpPassManager &pm, const TrainingStepPipelineOptions &options) {
   TeleExpandModelOptions expand;
   expand.modelName = options.model;
+  expand.stageName = options.stage;
   expand.batch = options.batch;
   expand.dtype = options.dtype;
   pm.addPass(createTeleExpandModel(expand));

@@ -7,6 +7,7 @@
 //   tele plan [PLAN]     print a plan file as tele IR
 //   tele data prepare    turn UTF-8 text files into token files
 //   tele grow CKPT       grow a checkpoint by itself
+//   tele plot METRICS    draw the loss curve with growth marks
 // Errors print one line, `file:line:col: error: message`, and exit 1.
 //
 //===----------------------------------------------------------------------===//
@@ -30,6 +31,7 @@ static cl::SubCommand trainCmd("train", "Train a plan (default: the embedded pla
 static cl::SubCommand compileCmd("compile", "Write the compiled training step of every stage");
 static cl::SubCommand planCmd("plan", "Print a plan file as tele IR");
 static cl::SubCommand dataCmd("data", "Prepare token files from UTF-8 text: tele data FILES... -o DIR");
+static cl::SubCommand plotCmd("plot", "Plot the loss of a run: tele plot METRICS.jsonl [-o loss.svg]");
 static cl::SubCommand growCmd("grow", "Grow a checkpoint: tele grow CKPT --to PLAN-or-SHAPE --out CKPT2");
 
 // train
@@ -55,6 +57,10 @@ static cl::list<std::string> dataInputs(cl::Positional, cl::desc("FILES..."), cl
 static cl::opt<std::string> dataOut("o", cl::desc("Output directory for train.tok and val.tok"), cl::Required, cl::sub(dataCmd));
 static cl::opt<std::string> dataFormat("format", cl::desc("plain (one document per file) or fortune (%-separated)"), cl::init("plain"), cl::sub(dataCmd));
 static cl::opt<double> valFraction("val-fraction", cl::desc("Fraction of documents for validation"), cl::init(0.05), cl::sub(dataCmd));
+
+// plot
+static cl::opt<std::string> plotInput(cl::Positional, cl::desc("METRICS.jsonl"), cl::Required, cl::sub(plotCmd));
+static cl::opt<std::string> plotOut("o", cl::desc("SVG output (default: none, text chart only)"), cl::init(""), cl::sub(plotCmd));
 
 // grow
 static cl::opt<std::string> growCkpt(cl::Positional, cl::desc("CKPT"), cl::sub(growCmd));
@@ -98,7 +104,8 @@ int main(int argc, char **argv) {
       "  tele compile [PLAN]    write each stage's compiled training step\n"
       "  tele plan [PLAN]       print a plan as tele IR\n"
       "  tele data FILES -o DIR make train.tok/val.tok from UTF-8 text\n"
-      "  tele grow CKPT --to T  grow a checkpoint\n");
+      "  tele grow CKPT --to T  grow a checkpoint\n"
+      "  tele plot METRICS      draw the loss curve (text and SVG)\n");
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -142,6 +149,8 @@ int main(int argc, char **argv) {
                               dataOut))
                ? 1
                : 0;
+  if (plotCmd)
+    return failed(plotMetrics(&ctx, plotInput, plotOut)) ? 1 : 0;
   if (growCmd) {
     auto plan = loadPlan(growFrom, ctx);
     if (!plan)

@@ -22,7 +22,8 @@ struct TrainingStepPipelineOptions
                             llvm::cl::init("")};
   Option<std::string> stage{
       *this, "stage",
-      llvm::cl::desc("Stage whose batch and optimizer settings to use")};
+      llvm::cl::desc("Stage whose model, batch and optimizer settings to use "
+                     "(overrides model and batch)")};
   Option<int64_t> batch{*this, "batch", llvm::cl::desc("Sequences per batch"),
                         llvm::cl::init(2)};
   Option<std::string> dtype{*this, "dtype",
@@ -30,8 +31,8 @@ struct TrainingStepPipelineOptions
                             llvm::cl::init("f32")};
 };
 
-/// expand model -> autodiff -> optimizer (-> canonicalize, cse): the whole
-/// training step as tensor-level IR.
+/// expand model -> autodiff -> optimizer -> cse: the whole training step as
+/// tensor-level IR.
 void buildTrainingStepPipeline(OpPassManager &pm,
                                const TrainingStepPipelineOptions &options);
 

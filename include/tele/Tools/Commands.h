@@ -40,6 +40,11 @@ struct GrowOptions {
 /// Grows a checkpoint of one of `plan`'s models.
 LogicalResult growCheckpoint(ModuleOp plan, const GrowOptions &options);
 
+/// Prints a text chart of the loss in `metricsPath` (metrics.jsonl) with
+/// growth marks, and writes an SVG plot to `svgPath` unless it is empty.
+LogicalResult plotMetrics(MLIRContext *ctx, llvm::StringRef metricsPath,
+                          llvm::StringRef svgPath);
+
 } // namespace mlir::tele
 
 #endif // TELE_TOOLS_COMMANDS_H

@@ -48,10 +48,10 @@ func.func @f64_step(%l: tensor<1x2x16xf64>, %t: tensor<1x2xi32>, %p: tensor<16x8
 
 // -----
 
-// The global norm may mix element types; its result type is free.
-// CHECK-LABEL: func.func @mixed_norm
-// CHECK: tele.global_norm %{{.+}}, %{{.+}} : tensor<8xbf16>, tensor<8xf32> -> tensor<f32>
-func.func @mixed_norm(%a: tensor<8xbf16>, %b: tensor<8xf32>) -> tensor<f32> {
-  %n = tele.global_norm %a, %b : tensor<8xbf16>, tensor<8xf32> -> tensor<f32>
-  return %n : tensor<f32>
+// The global norm takes tensors of its result's element type, of any shapes.
+// CHECK-LABEL: func.func @bf16_norm
+// CHECK: tele.global_norm %{{.+}}, %{{.+}} : tensor<8xbf16>, tensor<4x8xbf16> -> tensor<bf16>
+func.func @bf16_norm(%a: tensor<8xbf16>, %b: tensor<4x8xbf16>) -> tensor<bf16> {
+  %n = tele.global_norm %a, %b : tensor<8xbf16>, tensor<4x8xbf16> -> tensor<bf16>
+  return %n : tensor<bf16>
 }

@@ -14,7 +14,7 @@ func.func @swiglu_up(%g: tensor<2x4x12xf32>, %u: tensor<2x4x8xf32>) -> tensor<2x
 
 // SwiGLU works on float tensors.
 func.func @swiglu_integer(%g: tensor<2x4x12xi32>) -> tensor<2x4x12xi32> {
-  // expected-error @+1 {{'tele.swiglu' op operand #0 must be ranked tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<2x4x12xi32>'}}
+  // expected-error @+1 {{'tele.swiglu' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<2x4x12xi32>'}}
   %h = tele.swiglu %g, %g : tensor<2x4x12xi32>
   return %h : tensor<2x4x12xi32>
 }

@@ -31,7 +31,7 @@ func.func @table_rank(%table: tensor<16x8x2xf32>, %tokens: tensor<2x4xi32>) -> t
 
 // Tokens are i32.
 func.func @token_type(%table: tensor<16x8xf32>, %tokens: tensor<2x4xi64>) -> tensor<2x4x8xf32> {
-  // expected-error @+1 {{'tele.embed' op operand #1 must be ranked tensor of 32-bit signless integer values, but got 'tensor<2x4xi64>'}}
+  // expected-error @+1 {{'tele.embed' op operand #1 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2x4xi64>'}}
   %x = tele.embed %table, %tokens : tensor<16x8xf32>, tensor<2x4xi64> -> tensor<2x4x8xf32>
   return %x : tensor<2x4x8xf32>
 }
@@ -40,7 +40,7 @@ func.func @token_type(%table: tensor<16x8xf32>, %tokens: tensor<2x4xi64>) -> ten
 
 // The table is a float tensor.
 func.func @integer_table(%table: tensor<16x8xi32>, %tokens: tensor<2x4xi32>) -> tensor<2x4x8xi32> {
-  // expected-error @+1 {{'tele.embed' op operand #0 must be ranked tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<16x8xi32>'}}
+  // expected-error @+1 {{'tele.embed' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<16x8xi32>'}}
   %x = tele.embed %table, %tokens : tensor<16x8xi32>, tensor<2x4xi32> -> tensor<2x4x8xi32>
   return %x : tensor<2x4x8xi32>
 }

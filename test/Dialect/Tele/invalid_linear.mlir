@@ -59,7 +59,7 @@ func.func @scalar_input(%x: tensor<f32>, %w: tensor<12x8xf32>) -> tensor<12xf32>
 
 // Integer operands are rejected by the operand constraint.
 func.func @integer_input(%x: tensor<2x4x8xi32>, %w: tensor<12x8xf32>) -> tensor<2x4x12xf32> {
-  // expected-error @+1 {{'tele.linear' op operand #0 must be ranked tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<2x4x8xi32>'}}
+  // expected-error @+1 {{'tele.linear' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<2x4x8xi32>'}}
   %y = tele.linear %x, %w : tensor<2x4x8xi32>, tensor<12x8xf32> -> tensor<2x4x12xf32>
   return %y : tensor<2x4x12xf32>
 }

@@ -69,7 +69,7 @@ func.func @result_rank(%logits: tensor<2x4x16xf32>, %targets: tensor<2x4xi32>) -
 
 // Targets are i32 token ids.
 func.func @targets_float(%logits: tensor<2x4x16xf32>, %targets: tensor<2x4xf32>) -> tensor<f32> {
-  // expected-error @+1 {{'tele.cross_entropy' op operand #1 must be ranked tensor of 32-bit signless integer values, but got 'tensor<2x4xf32>'}}
+  // expected-error @+1 {{'tele.cross_entropy' op operand #1 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2x4xf32>'}}
   %l = tele.cross_entropy %logits, %targets : tensor<2x4x16xf32>, tensor<2x4xf32> -> tensor<f32>
   return %l : tensor<f32>
 }

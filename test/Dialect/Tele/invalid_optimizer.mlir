@@ -21,6 +21,33 @@ func.func @global_norm_vector(%g: tensor<8xf32>) -> tensor<1xf32> {
 
 // -----
 
+// Every input has the element type of the norm (second input here).
+func.func @global_norm_mixed(%a: tensor<8xf32>, %b: tensor<8xbf16>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.global_norm' op input element type 'bf16' differs from 'f32'}}
+  %n = tele.global_norm %a, %b : tensor<8xf32>, tensor<8xbf16> -> tensor<f32>
+  return %n : tensor<f32>
+}
+
+// -----
+
+// The norm is not computed in a wider type than its inputs either.
+func.func @global_norm_wider_result(%a: tensor<8xf32>) -> tensor<f64> {
+  // expected-error @+1 {{'tele.global_norm' op input element type 'f32' differs from 'f64'}}
+  %n = tele.global_norm %a : tensor<8xf32> -> tensor<f64>
+  return %n : tensor<f64>
+}
+
+// -----
+
+// Inputs are statically shaped.
+func.func @global_norm_dynamic(%a: tensor<?xf32>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.global_norm' op operand #0 must be variadic of statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<?xf32>'}}
+  %n = tele.global_norm %a : tensor<?xf32> -> tensor<f32>
+  return %n : tensor<f32>
+}
+
+// -----
+
 // The clip factor has the norm's type.
 func.func @clip_scale_type(%n: tensor<f32>) -> tensor<f64> {
   // expected-error @+1 {{'tele.clip_scale' op failed to verify that all of {norm, result} have same type}}
@@ -34,6 +61,33 @@ func.func @clip_scale_type(%n: tensor<f32>) -> tensor<f64> {
 func.func @clip_scale_no_max(%n: tensor<f32>) -> tensor<f32> {
   // expected-error @+1 {{'tele.clip_scale' op requires attribute 'max_norm'}}
   %s = tele.clip_scale %n : tensor<f32>
+  return %s : tensor<f32>
+}
+
+// -----
+
+// The clip threshold is positive: 0 would zero every gradient.
+func.func @clip_scale_zero(%n: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.clip_scale' op max_norm must be positive}}
+  %s = tele.clip_scale %n {max_norm = 0.0 : f64} : tensor<f32>
+  return %s : tensor<f32>
+}
+
+// -----
+
+// A negative clip threshold is rejected too.
+func.func @clip_scale_negative(%n: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.clip_scale' op max_norm must be positive}}
+  %s = tele.clip_scale %n {max_norm = -1.0 : f64} : tensor<f32>
+  return %s : tensor<f32>
+}
+
+// -----
+
+// NaN is not a positive threshold.
+func.func @clip_scale_nan(%n: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.clip_scale' op max_norm must be positive}}
+  %s = tele.clip_scale %n {max_norm = 0x7FF8000000000000 : f64} : tensor<f32>
   return %s : tensor<f32>
 }
 
@@ -143,4 +197,40 @@ func.func @adamw_step(%p: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<f32>) -> t
   // expected-error @+1 {{'tele.adamw' op operand #6 must be 0D tensor of 64-bit signless integer values, but got 'tensor<f32>'}}
   %p1, %m1, %v1 = tele.adamw %p, %p, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.0 : f64} : tensor<8xf32>, tensor<f32>, tensor<f32>
   return %p1 : tensor<8xf32>
+}
+
+// -----
+
+// eps is positive: with eps = 0 a zero second moment divides by zero.
+func.func @adamw_eps_zero(%p: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> tensor<8xf32> {
+  // expected-error @+1 {{'tele.adamw' op eps must be positive}}
+  %p1, %m1, %v1 = tele.adamw %p, %p, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 0.0 : f64, weight_decay = 0.0 : f64} : tensor<8xf32>, tensor<f32>, tensor<i64>
+  return %p1 : tensor<8xf32>
+}
+
+// -----
+
+// A negative eps is rejected too.
+func.func @adamw_eps_negative(%p: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> tensor<8xf32> {
+  // expected-error @+1 {{'tele.adamw' op eps must be positive}}
+  %p1, %m1, %v1 = tele.adamw %p, %p, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = -1.0e-8 : f64, weight_decay = 0.0 : f64} : tensor<8xf32>, tensor<f32>, tensor<i64>
+  return %p1 : tensor<8xf32>
+}
+
+// -----
+
+// weight_decay is non-negative (0 is allowed: vector-like parameters).
+func.func @adamw_weight_decay(%p: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> tensor<8xf32> {
+  // expected-error @+1 {{'tele.adamw' op weight_decay must be non-negative}}
+  %p1, %m1, %v1 = tele.adamw %p, %p, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = -0.1 : f64} : tensor<8xf32>, tensor<f32>, tensor<i64>
+  return %p1 : tensor<8xf32>
+}
+
+// -----
+
+// Parameters are statically shaped.
+func.func @adamw_dynamic(%p: tensor<?xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> tensor<?xf32> {
+  // expected-error @+1 {{'tele.adamw' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<?xf32>'}}
+  %p1, %m1, %v1 = tele.adamw %p, %p, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.0 : f64} : tensor<?xf32>, tensor<f32>, tensor<i64>
+  return %p1 : tensor<?xf32>
 }

@@ -379,6 +379,12 @@ LogicalResult LinearGradInputOp::verify() {
 
 LogicalResult LinearGradWeightOp::verify() {
   auto dy = getGrad().getType(), x = getInput().getType();
+  if (dy.getRank() < 1 || x.getRank() < 1)
+    return emitOpError() << "gradient and input must have rank >= 1";
+  if (dy.getElementType() != x.getElementType())
+    return emitOpError() << "gradient and input element types differ ("
+                         << dy.getElementType() << " vs "
+                         << x.getElementType() << ")";
   if (dy.getShape().drop_back() != x.getShape().drop_back())
     return emitOpError() << "gradient " << dy << " and input " << x
                          << " must agree on all but the last dimension";
@@ -472,6 +478,8 @@ LogicalResult CrossEntropyGradOp::verify() {
 LogicalResult EmbedGradOp::verify() {
   auto dy = getGrad().getType();
   auto tokens = getTokens().getType();
+  if (dy.getRank() < 1)
+    return emitOpError() << "gradient must have rank >= 1";
   if (dy.getShape().drop_back() != tokens.getShape())
     return emitOpError() << "gradient " << dy
                          << " must be the tokens' shape plus a hidden "
@@ -501,6 +509,15 @@ LogicalResult RMSNormGradOp::verify() {
 LogicalResult GlobalNormOp::verify() {
   if (getInputs().empty())
     return emitOpError() << "needs at least one tensor";
+  for (Value v : getInputs())
+    if (failed(expectScalarOf(*this, v, getResult(), "input")))
+      return failure();
+  return success();
+}
+
+LogicalResult ClipScaleOp::verify() {
+  if (!(getMaxNorm().convertToDouble() > 0.0))
+    return emitOpError() << "max_norm must be positive";
   return success();
 }
 
@@ -527,6 +544,10 @@ LogicalResult AdamWOp::verify() {
   double b1 = getBeta1().convertToDouble(), b2 = getBeta2().convertToDouble();
   if (!(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1))
     return emitOpError() << "beta1 and beta2 must be in [0, 1)";
+  if (!(getEps().convertToDouble() > 0.0))
+    return emitOpError() << "eps must be positive";
+  if (!(getWeightDecay().convertToDouble() >= 0.0))
+    return emitOpError() << "weight_decay must be non-negative";
   return success();
 }
 

@@ -170,6 +170,9 @@ struct AutodiffPass : tele::impl::TeleAutodiffBase<AutodiffPass> {
     ModuleOp module = getOperation();
     SmallVector<func::FuncOp> targets;
     for (auto fn : module.getOps<func::FuncOp>()) {
+      // Declarations have nothing to differentiate.
+      if (fn.isDeclaration() && funcName.empty())
+        continue;
       if (funcName.empty() ? fn.getSymName().ends_with("_loss")
                            : fn.getSymName() == funcName)
         targets.push_back(fn);

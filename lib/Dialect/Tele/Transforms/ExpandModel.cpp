@@ -31,13 +31,29 @@ struct ExpandModelPass : tele::impl::TeleExpandModelBase<ExpandModelPass> {
                          << "' (expected f32 or f64)";
       return signalPassFailure();
     }
-    if (batch <= 0) {
+    std::string onlyModel = modelName;
+    int64_t batchSize = batch;
+    if (!stageName.empty()) {
+      StageOp stage;
+      module.walk([&](StageOp s) {
+        if (s.getSymName() == stageName)
+          stage = s;
+      });
+      if (!stage) {
+        module.emitError() << "tele-expand-model: no tele.stage named @"
+                           << stageName;
+        return signalPassFailure();
+      }
+      onlyModel = stage.getModel().str();
+      batchSize = stage.getConfig().getBatch();
+    }
+    if (batchSize <= 0) {
       module.emitError() << "tele-expand-model: batch must be positive";
       return signalPassFailure();
     }
     bool found = false;
     for (ModelOp model : llvm::to_vector(module.getOps<ModelOp>())) {
-      if (!modelName.empty() && model.getSymName() != modelName)
+      if (!onlyModel.empty() && model.getSymName() != onlyModel)
         continue;
       found = true;
       std::string fnName = (model.getSymName() + "_loss").str();
@@ -48,11 +64,11 @@ struct ExpandModelPass : tele::impl::TeleExpandModelBase<ExpandModelPass> {
       }
       builder.setInsertionPointToEnd(module.getBody());
       buildLossFunction(builder, model.getLoc(), fnName, model.getConfig(),
-                        batch, et);
+                        batchSize, et);
     }
-    if (!modelName.empty() && !found) {
+    if (!onlyModel.empty() && !found) {
       module.emitError() << "tele-expand-model: no tele.model named @"
-                         << modelName;
+                         << onlyModel;
       return signalPassFailure();
     }
   }

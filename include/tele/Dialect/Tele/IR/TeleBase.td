@@ -47,8 +47,8 @@ class Tele_Op<string mnemonic, list<Trait> traits = []>
     : Op<Tele_Dialect, mnemonic, traits>;
 
 // Tensor constraints shared by the tensor-level ops.
-def Tele_FloatTensor : RankedTensorOf<[F32, F64, BF16, F16]>;
-def Tele_TokenTensor : RankedTensorOf<[I32]>;
+def Tele_FloatTensor : StaticShapeTensorOf<[F32, F64, BF16, F16]>;
+def Tele_TokenTensor : StaticShapeTensorOf<[I32]>;
 def Tele_Scalar : 0DTensorOf<[F32, F64, BF16, F16]>;
 def Tele_StepScalar : 0DTensorOf<[I64]>;
 

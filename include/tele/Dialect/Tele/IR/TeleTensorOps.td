@@ -423,6 +423,7 @@ def Tele_ClipScaleOp : Tele_PureOp<"clip_scale", [AllTypesMatch<["norm", "result
   let arguments = (ins Tele_Scalar:$norm, F64Attr:$max_norm);
   let results = (outs Tele_Scalar:$result);
   let assemblyFormat = "$norm attr-dict `:` type($norm)";
+  let hasVerifier = 1;
 }
 
 def Tele_LRScheduleOp : Tele_PureOp<"lr_schedule"> {

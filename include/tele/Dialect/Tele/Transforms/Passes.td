@@ -39,6 +39,9 @@ def TeleExpandModel : Pass<"tele-expand-model", "::mlir::ModuleOp"> {
   let options = [
     Option<"modelName", "model", "std::string", /*default=*/"\"\"",
            "Expand only this model (default: all)">,
+    Option<"stageName", "stage", "std::string", /*default=*/"\"\"",
+           "Expand the model of this tele.stage with the stage's batch size "
+           "(overrides model and batch)">,
     Option<"batch", "batch", "int64_t", /*default=*/"2",
            "Number of sequences per batch">,
     Option<"dtype", "dtype", "std::string", /*default=*/"\"f32\"",
