@@ -461,23 +461,20 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
     return &*slot;
   };
 
-  // Fresh state on the very first step of the plan.
+  // A fresh run initialises every tensor the step reads; any later stage or
+  // a resumed run must find all of them (with the right shapes) in the
+  // state, so that a checkpoint of another plan is reported, not patched.
   {
-    auto first = stepFor(ps.grow && !allOnes(maskValues(ps.grow, counters.stageStep)));
+    auto first = stepFor(ps.grow &&
+                         !allOnes(maskValues(ps.grow, counters.stageStep)));
     if (failed(first))
       return failure();
-    if (index == 0 && counters.step == 0) {
+    if (index == 0 && counters.step == 0)
       if (auto err = initializeState<T>((*first)->step, state, opts.seed,
                                         model.getInitStdValue()))
         return fail(stage.getLoc(), llvm::toString(std::move(err)));
-    } else {
-      // Moments of a stage's first step may not exist yet (tele grow
-      // without optimizer state); initialise them to zero.
-      if (auto err = initializeState<T>((*first)->step, state, opts.seed,
-                                        model.getInitStdValue()))
-        return fail(stage.getLoc(), llvm::toString(std::move(err)));
-    }
-    if (failed(checkStateMatches((*first)->step, "training state")))
+    if (failed(checkStateMatches((*first)->step,
+                                 opts.resume ? "checkpoint" : "training state")))
       return failure();
   }
 

@@ -81,3 +81,12 @@ func.func @grad_types(%q: tensor<2x4x8xf32>, %dy: tensor<2x4x8xf64>) -> tensor<2
   %dq, %dk, %dv = "tele.attention_grad"(%q, %q, %q, %dy) <{head_dim = 4 : i64}> : (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf64>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>)
   return %dq : tensor<2x4x8xf32>
 }
+
+// -----
+
+// q, k and v are statically shaped.
+func.func @dynamic_seq(%q: tensor<2x?x8xf32>) -> tensor<2x?x8xf32> {
+  // expected-error @+1 {{'tele.attention' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<2x?x8xf32>'}}
+  %a = tele.attention %q, %q, %q {head_dim = 4 : i64} : tensor<2x?x8xf32>
+  return %a : tensor<2x?x8xf32>
+}

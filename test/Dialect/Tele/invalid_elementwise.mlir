@@ -72,3 +72,21 @@ func.func @scale_result(%x: tensor<2x4x8xf32>) -> tensor<2x4x8xf64> {
   %y = "tele.scale"(%x) <{factor = 2.0 : f64}> : (tensor<2x4x8xf32>) -> tensor<2x4x8xf64>
   return %y : tensor<2x4x8xf64>
 }
+
+// -----
+
+// Elementwise operands are statically shaped.
+func.func @add_dynamic(%x: tensor<2x?x8xf32>) -> tensor<2x?x8xf32> {
+  // expected-error @+1 {{'tele.add' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<2x?x8xf32>'}}
+  %y = tele.add %x, %x : tensor<2x?x8xf32>
+  return %y : tensor<2x?x8xf32>
+}
+
+// -----
+
+// Unranked tensors are not statically shaped either.
+func.func @scale_unranked(%x: tensor<*xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{'tele.scale' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<*xf32>'}}
+  %y = "tele.scale"(%x) <{factor = 2.0 : f64}> : (tensor<*xf32>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}

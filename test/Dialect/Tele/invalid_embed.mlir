@@ -80,3 +80,30 @@ func.func @grad_result_rank(%dy: tensor<2x4x8xf32>, %tokens: tensor<2x4xi32>) ->
   %dt = tele.embed_grad %dy, %tokens : tensor<2x4x8xf32>, tensor<2x4xi32> -> tensor<8xf32>
   return %dt : tensor<8xf32>
 }
+
+// -----
+
+// Token batches are statically shaped.
+func.func @dynamic_tokens(%table: tensor<16x8xf32>, %tokens: tensor<?x4xi32>) -> tensor<2x4x8xf32> {
+  // expected-error @+1 {{'tele.embed' op operand #1 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<?x4xi32>'}}
+  %x = tele.embed %table, %tokens : tensor<16x8xf32>, tensor<?x4xi32> -> tensor<2x4x8xf32>
+  return %x : tensor<2x4x8xf32>
+}
+
+// -----
+
+// The embedding table is statically shaped.
+func.func @dynamic_table(%table: tensor<?x8xf32>, %tokens: tensor<2x4xi32>) -> tensor<2x4x8xf32> {
+  // expected-error @+1 {{'tele.embed' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<?x8xf32>'}}
+  %x = tele.embed %table, %tokens : tensor<?x8xf32>, tensor<2x4xi32> -> tensor<2x4x8xf32>
+  return %x : tensor<2x4x8xf32>
+}
+
+// -----
+
+// tele.embed_grad: the gradient is statically shaped.
+func.func @grad_dynamic(%dy: tensor<2x?x8xf32>, %tokens: tensor<2x4xi32>) -> tensor<16x8xf32> {
+  // expected-error @+1 {{'tele.embed_grad' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<2x?x8xf32>'}}
+  %dt = tele.embed_grad %dy, %tokens : tensor<2x?x8xf32>, tensor<2x4xi32> -> tensor<16x8xf32>
+  return %dt : tensor<16x8xf32>
+}

@@ -99,3 +99,48 @@ func.func @grad_weight_result(%dy: tensor<2x4x12xf32>, %x: tensor<2x4x8xf32>) ->
   %dw = tele.linear_grad_weight %dy, %x : tensor<2x4x12xf32>, tensor<2x4x8xf32> -> tensor<8x12xf32>
   return %dw : tensor<8x12xf32>
 }
+
+// -----
+
+// tele.linear_grad_weight: gradient and input have one element type.
+func.func @grad_weight_element_types(%dy: tensor<2x4x12xf32>, %x: tensor<2x4x8xf64>) -> tensor<12x8xf64> {
+  // expected-error @+1 {{'tele.linear_grad_weight' op gradient and input element types differ ('f32' vs 'f64')}}
+  %dw = tele.linear_grad_weight %dy, %x : tensor<2x4x12xf32>, tensor<2x4x8xf64> -> tensor<12x8xf64>
+  return %dw : tensor<12x8xf64>
+}
+
+// -----
+
+// tele.linear_grad_weight: the element-type check also covers half types.
+func.func @grad_weight_half_types(%dy: tensor<2x4x12xbf16>, %x: tensor<2x4x8xf16>) -> tensor<12x8xf16> {
+  // expected-error @+1 {{'tele.linear_grad_weight' op gradient and input element types differ ('bf16' vs 'f16')}}
+  %dw = tele.linear_grad_weight %dy, %x : tensor<2x4x12xbf16>, tensor<2x4x8xf16> -> tensor<12x8xf16>
+  return %dw : tensor<12x8xf16>
+}
+
+// -----
+
+// Shapes are static: a dynamic batch dimension is rejected.
+func.func @dynamic_input(%x: tensor<?x4x8xf32>, %w: tensor<12x8xf32>) -> tensor<?x4x12xf32> {
+  // expected-error @+1 {{'tele.linear' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<?x4x8xf32>'}}
+  %y = tele.linear %x, %w : tensor<?x4x8xf32>, tensor<12x8xf32> -> tensor<?x4x12xf32>
+  return %y : tensor<?x4x12xf32>
+}
+
+// -----
+
+// A dynamic weight dimension is rejected too.
+func.func @dynamic_weight(%x: tensor<2x4x8xf32>, %w: tensor<?x8xf32>) -> tensor<2x4x12xf32> {
+  // expected-error @+1 {{'tele.linear' op operand #1 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<?x8xf32>'}}
+  %y = tele.linear %x, %w : tensor<2x4x8xf32>, tensor<?x8xf32> -> tensor<2x4x12xf32>
+  return %y : tensor<2x4x12xf32>
+}
+
+// -----
+
+// And so is a dynamic result.
+func.func @dynamic_result(%x: tensor<2x4x8xf32>, %w: tensor<12x8xf32>) -> tensor<2x?x12xf32> {
+  // expected-error @+1 {{'tele.linear' op result #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<2x?x12xf32>'}}
+  %y = tele.linear %x, %w : tensor<2x4x8xf32>, tensor<12x8xf32> -> tensor<2x?x12xf32>
+  return %y : tensor<2x?x12xf32>
+}

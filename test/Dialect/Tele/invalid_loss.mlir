@@ -100,3 +100,21 @@ func.func @grad_dloss(%logits: tensor<2x4x16xf32>, %targets: tensor<2x4xi32>, %d
   %d = tele.cross_entropy_grad %logits, %targets, %dl : tensor<2x4x16xf32>, tensor<2x4xi32>, tensor<f64>
   return %d : tensor<2x4x16xf32>
 }
+
+// -----
+
+// Logits are statically shaped.
+func.func @dynamic_logits(%logits: tensor<2x4x?xf32>, %targets: tensor<2x4xi32>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.cross_entropy' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<2x4x?xf32>'}}
+  %l = tele.cross_entropy %logits, %targets : tensor<2x4x?xf32>, tensor<2x4xi32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// Targets are statically shaped.
+func.func @dynamic_targets(%logits: tensor<2x4x16xf32>, %targets: tensor<?x4xi32>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.cross_entropy' op operand #1 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<?x4xi32>'}}
+  %l = tele.cross_entropy %logits, %targets : tensor<2x4x16xf32>, tensor<?x4xi32> -> tensor<f32>
+  return %l : tensor<f32>
+}

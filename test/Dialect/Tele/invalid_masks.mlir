@@ -135,3 +135,21 @@ func.func @lerp_grad_results(%dy: tensor<2x4x8xf32>, %c: tensor<f32>) -> tensor<
   %dx, %db = "tele.lerp_grad"(%dy, %c) : (tensor<2x4x8xf32>, tensor<f32>) -> (tensor<2x4x8xf32>, tensor<2x4x4xf32>)
   return %dx : tensor<2x4x8xf32>
 }
+
+// -----
+
+// tele.mask_mul works on statically shaped tensors.
+func.func @mask_mul_dynamic(%x: tensor<?x4x8xf32>, %m: tensor<8xf32>) -> tensor<?x4x8xf32> {
+  // expected-error @+1 {{'tele.mask_mul' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<?x4x8xf32>'}}
+  %y = tele.mask_mul %x, %m : tensor<?x4x8xf32>, tensor<8xf32>
+  return %y : tensor<?x4x8xf32>
+}
+
+// -----
+
+// tele.lerp works on statically shaped tensors.
+func.func @lerp_dynamic(%x: tensor<2x?x8xf32>, %c: tensor<f32>) -> tensor<2x?x8xf32> {
+  // expected-error @+1 {{'tele.lerp' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<2x?x8xf32>'}}
+  %y = tele.lerp %x, %x, %c : tensor<2x?x8xf32>, tensor<f32>
+  return %y : tensor<2x?x8xf32>
+}

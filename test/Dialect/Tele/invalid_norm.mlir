@@ -117,3 +117,21 @@ func.func @grad_type(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %dy: tensor<2x4x8
   %dx, %dg = "tele.rms_norm_grad"(%x, %g, %dy) <{eps = 1.0e-5 : f64}> : (tensor<2x4x8xf32>, tensor<8xf32>, tensor<2x4x8xf64>) -> (tensor<2x4x8xf32>, tensor<8xf32>)
   return %dx : tensor<2x4x8xf32>
 }
+
+// -----
+
+// The input is statically shaped.
+func.func @dynamic_input(%x: tensor<?x4x8xf32>, %g: tensor<8xf32>) -> tensor<?x4x8xf32> {
+  // expected-error @+1 {{'tele.rms_norm' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<?x4x8xf32>'}}
+  %y = tele.rms_norm %x, %g {eps = 1.0e-5 : f64} : tensor<?x4x8xf32>, tensor<8xf32>
+  return %y : tensor<?x4x8xf32>
+}
+
+// -----
+
+// The mask is statically shaped.
+func.func @dynamic_mask(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %m: tensor<?xf32>) -> tensor<2x4x8xf32> {
+  // expected-error @+1 {{'tele.rms_norm' op operand #2 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<?xf32>'}}
+  %y = tele.rms_norm %x, %g mask %m {eps = 1.0e-5 : f64} : tensor<2x4x8xf32>, tensor<8xf32>, tensor<?xf32>
+  return %y : tensor<2x4x8xf32>
+}

@@ -81,3 +81,12 @@ func.func @inverse_type(%x: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
   %y = tele.rope %x {head_dim = 4 : i64, theta = 1.0e4 : f64, inverse = true} : tensor<2x4x8xf32>
   return %y : tensor<2x4x8xf32>
 }
+
+// -----
+
+// The input is statically shaped.
+func.func @dynamic_features(%x: tensor<2x4x?xf32>) -> tensor<2x4x?xf32> {
+  // expected-error @+1 {{'tele.rope' op operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<2x4x?xf32>'}}
+  %y = tele.rope %x {head_dim = 4 : i64, theta = 1.0e4 : f64} : tensor<2x4x?xf32>
+  return %y : tensor<2x4x?xf32>
+}
