@@ -7,12 +7,14 @@
 #ifndef TELE_INITALLPASSES_H
 #define TELE_INITALLPASSES_H
 
+#include "tele/Conversion/Passes.h"
 #include "tele/Dialect/Tele/Transforms/Passes.h"
 #include "tele/Pipelines/Pipelines.h"
 
 namespace mlir::tele {
 inline void registerAllPasses() {
   registerTelePasses();
+  registerTeleConversionPasses();
   registerTelePipelines();
 }
 } // namespace mlir::tele

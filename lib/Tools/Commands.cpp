@@ -9,6 +9,7 @@
 
 #include "tele/Tools/Commands.h"
 #include "tele/Config/PlanFile.h"
+#include "tele/Conversion/Passes.h"
 #include "tele/Dialect/Tele/Transforms/ModelBuilder.h"
 #include "tele/Train/StageCompiler.h"
 #include "tele/Train/TrainState.h"
@@ -16,6 +17,8 @@
 #include "data/Corpus.h"
 #include "data/TokenFile.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -47,13 +50,89 @@ LogicalResult writeModule(ModuleOp module, StringRef path) {
 // tele compile
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// The kernels of a compiled step as PTX plus a manifest of its launches:
+/// for every op with a kernel, in execution order, the kernel, launch
+/// configuration, operand and result shapes and the op's numeric attributes.
+LogicalResult writeCudaArtifacts(ModuleOp step, StringRef outDir,
+                                 StringRef stem) {
+  MLIRContext *ctx = step.getContext();
+  PassManager pm(ctx);
+  pm.addPass(createConvertTeleToGPU());
+  if (failed(pm.run(step)))
+    return failure();
+
+  llvm::json::Array launches;
+  step.walk([&](Operation *op) {
+    auto kernel = op->getAttrOfType<SymbolRefAttr>("tele.kernel");
+    if (!kernel)
+      return;
+    auto shapes = [](TypeRange types) {
+      llvm::json::Array out;
+      for (Type t : types) {
+        auto ty = cast<RankedTensorType>(t);
+        out.push_back(llvm::json::Object{
+            {"shape", llvm::json::Array(ty.getShape())},
+            {"dtype", ty.getElementType().isInteger(64) ? "i64" : "f32"}});
+      }
+      return out;
+    };
+    llvm::json::Object attrs;
+    for (NamedAttribute a : op->getAttrs()) {
+      if (auto f = dyn_cast<FloatAttr>(a.getValue()))
+        attrs[a.getName().getValue()] = f.getValueAsDouble();
+      else if (auto i = dyn_cast<IntegerAttr>(a.getValue()))
+        attrs[a.getName().getValue()] = i.getInt();
+    }
+    if (auto norm = dyn_cast<RMSNormOp>(op))
+      attrs["masked"] = static_cast<bool>(norm.getMask());
+    launches.push_back(llvm::json::Object{
+        {"op", op->getName().getStringRef()},
+        {"kernel", kernel.getLeafReference().getValue()},
+        {"grid", llvm::json::Array(op->getAttrOfType<DenseI64ArrayAttr>("tele.grid").asArrayRef())},
+        {"block", llvm::json::Array(op->getAttrOfType<DenseI64ArrayAttr>("tele.block").asArrayRef())},
+        {"operands", shapes(op->getOperandTypes())},
+        {"results", shapes(op->getResultTypes())},
+        {"attrs", std::move(attrs)}});
+  });
+
+  OwningOpRef<ModuleOp> kernels = cast<ModuleOp>(step->clone());
+  keepOnlyKernels(*kernels);
+  FailureOr<std::string> ptx = lowerKernelsToPTX(*kernels, "sm_90a");
+  if (failed(ptx))
+    return failure();
+
+  auto writeText = [&](StringRef suffix, StringRef text) -> LogicalResult {
+    SmallString<256> path(outDir);
+    llvm::sys::path::append(path, (stem + suffix).str());
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    if (ec)
+      return fail(ctx, "cannot write " + path + ": " + ec.message());
+    os << text;
+    llvm::outs() << "wrote " << path << "\n";
+    return success();
+  };
+  std::string manifest;
+  llvm::raw_string_ostream os(manifest);
+  os << llvm::formatv("{0:2}", llvm::json::Value(llvm::json::Object{
+                                   {"ptx", (stem + ".ptx").str()},
+                                   {"target", "sm_90a"},
+                                   {"launches", std::move(launches)}}));
+  std::string ir;
+  llvm::raw_string_ostream irs(ir);
+  step.print(irs);
+  return success(succeeded(writeText(".ptx", *ptx)) &&
+                 succeeded(writeText(".kernels.json", manifest)) &&
+                 succeeded(writeText(".mlir", ir)));
+}
+} // namespace
+
 LogicalResult mlir::tele::compilePlan(ModuleOp plan, StringRef target,
                                       StringRef outDir) {
   MLIRContext *ctx = plan.getContext();
-  if (target == "cuda")
-    return fail(ctx, "--target cuda: the CUDA backend is not built yet; "
-                     "--target cpu writes the tensor-level training step");
-  if (target != "cpu")
+  bool cuda = target == "cuda";
+  if (target != "cpu" && !cuda)
     return fail(ctx, "unknown target '" + target + "' (expected cpu or cuda)");
   if (auto ec = llvm::sys::fs::create_directories(outDir))
     return fail(ctx, "cannot create " + outDir + ": " + ec.message());
@@ -90,6 +169,12 @@ LogicalResult mlir::tele::compilePlan(ModuleOp plan, StringRef target,
         auto compiled = compileStage(plan, stage, grow, growIndex, mode, options);
         if (failed(compiled))
           return failure();
+        if (cuda) {
+          if (failed(writeCudaArtifacts(*compiled->module, outDir,
+                                        (stage.getSymName() + suffix).str())))
+            return failure();
+          continue;
+        }
         SmallString<256> path(outDir);
         llvm::sys::path::append(path, (stage.getSymName() + suffix + ".mlir").str());
         if (failed(writeModule(*compiled->module, path)))

@@ -18,6 +18,9 @@
 #include "tele/Tools/Commands.h"
 #include "tele/Train/Trainer.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -108,9 +111,14 @@ int main(int argc, char **argv) {
       "  tele plot METRICS      draw the loss curve (text and SVG)\n");
 
   DialectRegistry registry;
-  registerAllDialects(registry);
+  mlir::tele::registerAllDialects(registry);
+  // The GPU lowering of `tele compile --target cuda` needs the upstream
+  // dialects, the NVVM target and the LLVM IR translations.
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
   MLIRContext ctx(registry);
-  ctx.loadAllAvailableDialects();
+
   installDiagnosticPrinter(ctx);
 
   if (trainCmd) {

@@ -1,0 +1,298 @@
+//===- runtime/cuda/Runtime.cpp - the tele GPU runtime --------------------===//
+//
+// This file implements the C API of tele_rt.h on the CUDA driver API. The
+// driver (libcuda.so.1) is loaded with dlopen on first use, so that binaries
+// linking the runtime start, and report "no GPU", on machines without one.
+// Each failure records which call failed, the driver's error name and
+// message, and the kernel involved, so that a broken launch is diagnosable
+// from the message alone.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tele_rt/tele_rt.h"
+
+#include <cuda.h>
+#include <dlfcn.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+struct tele_rt_device {
+  CUdevice device = 0;
+  CUcontext context = nullptr;
+  std::string name;
+};
+
+struct tele_rt_module {
+  tele_rt_device *device = nullptr;
+  CUmodule module = nullptr;
+  std::map<std::string, CUfunction> functions;
+};
+
+namespace {
+thread_local std::string lastError;
+
+/// The driver entry points tele uses, resolved from libcuda.so.1. The
+/// versioned names (_v2) are the ones cuda.h's macros select.
+struct Driver {
+#define TELE_DRIVER_FN(name) decltype(&::name) name = nullptr;
+  TELE_DRIVER_FN(cuInit)
+  TELE_DRIVER_FN(cuDeviceGetCount)
+  TELE_DRIVER_FN(cuDeviceGet)
+  TELE_DRIVER_FN(cuDeviceGetName)
+  TELE_DRIVER_FN(cuDevicePrimaryCtxRetain)
+  TELE_DRIVER_FN(cuDevicePrimaryCtxRelease)
+  TELE_DRIVER_FN(cuCtxSetCurrent)
+  TELE_DRIVER_FN(cuCtxSynchronize)
+  TELE_DRIVER_FN(cuMemAlloc)
+  TELE_DRIVER_FN(cuMemFree)
+  TELE_DRIVER_FN(cuMemcpyHtoD)
+  TELE_DRIVER_FN(cuMemcpyDtoH)
+  TELE_DRIVER_FN(cuModuleLoadDataEx)
+  TELE_DRIVER_FN(cuModuleUnload)
+  TELE_DRIVER_FN(cuModuleGetFunction)
+  TELE_DRIVER_FN(cuLaunchKernel)
+  TELE_DRIVER_FN(cuGetErrorName)
+  TELE_DRIVER_FN(cuGetErrorString)
+#undef TELE_DRIVER_FN
+  bool loaded = false;
+  std::string error;
+};
+
+const Driver &driver() {
+  static const Driver d = [] {
+    Driver d;
+    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      d.error = std::string("cannot load the CUDA driver: ") + dlerror();
+      return d;
+    }
+    bool ok = true;
+    auto load = [&](auto &fn, const char *symbol) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, symbol));
+      if (!fn) {
+        ok = false;
+        d.error = std::string("the CUDA driver lacks ") + symbol;
+      }
+    };
+    load(d.cuInit, "cuInit");
+    load(d.cuDeviceGetCount, "cuDeviceGetCount");
+    load(d.cuDeviceGet, "cuDeviceGet");
+    load(d.cuDeviceGetName, "cuDeviceGetName");
+    load(d.cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
+    load(d.cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2");
+    load(d.cuCtxSetCurrent, "cuCtxSetCurrent");
+    load(d.cuCtxSynchronize, "cuCtxSynchronize");
+    load(d.cuMemAlloc, "cuMemAlloc_v2");
+    load(d.cuMemFree, "cuMemFree_v2");
+    load(d.cuMemcpyHtoD, "cuMemcpyHtoD_v2");
+    load(d.cuMemcpyDtoH, "cuMemcpyDtoH_v2");
+    load(d.cuModuleLoadDataEx, "cuModuleLoadDataEx");
+    load(d.cuModuleUnload, "cuModuleUnload");
+    load(d.cuModuleGetFunction, "cuModuleGetFunction");
+    load(d.cuLaunchKernel, "cuLaunchKernel");
+    load(d.cuGetErrorName, "cuGetErrorName");
+    load(d.cuGetErrorString, "cuGetErrorString");
+    d.loaded = ok;
+    return d;
+  }();
+  return d;
+}
+
+bool debugEnabled() {
+  static const bool enabled = [] {
+    const char *v = std::getenv("TELE_RT_DEBUG");
+    return v && *v && std::string(v) != "0";
+  }();
+  return enabled;
+}
+
+void debug(const char *format, ...) {
+  if (!debugEnabled())
+    return;
+  va_list args;
+  va_start(args, format);
+  std::fprintf(stderr, "tele_rt: ");
+  std::vfprintf(stderr, format, args);
+  std::fprintf(stderr, "\n");
+  va_end(args);
+}
+
+tele_rt_status fail(tele_rt_status status, std::string message) {
+  lastError = std::move(message);
+  debug("error: %s", lastError.c_str());
+  return status;
+}
+
+/// Checks a driver result; on failure records "<call>: <name>: <text>".
+tele_rt_status check(CUresult result, const std::string &what) {
+  if (result == CUDA_SUCCESS)
+    return TELE_RT_OK;
+  const char *name = nullptr, *text = nullptr;
+  driver().cuGetErrorName(result, &name);
+  driver().cuGetErrorString(result, &text);
+  return fail(TELE_RT_ERROR_CUDA, what + ": " + (name ? name : "?") + ": " +
+                                      (text ? text : "unknown error"));
+}
+} // namespace
+
+extern "C" {
+
+const char *tele_rt_last_error(void) { return lastError.c_str(); }
+
+tele_rt_status tele_rt_device_open(int ordinal, tele_rt_device **out) {
+  if (!out)
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_device_open: null output");
+  if (!driver().loaded)
+    return fail(TELE_RT_ERROR_NO_DEVICE, driver().error);
+  CUresult init = driver().cuInit(0);
+  if (init != CUDA_SUCCESS) {
+    check(init, "cuInit");
+    return fail(TELE_RT_ERROR_NO_DEVICE, "no usable CUDA driver or GPU (" +
+                                             lastError + ")");
+  }
+  int count = 0;
+  if (driver().cuDeviceGetCount(&count) != CUDA_SUCCESS || ordinal < 0 ||
+      ordinal >= count)
+    return fail(TELE_RT_ERROR_NO_DEVICE,
+                "GPU " + std::to_string(ordinal) + " not present (" +
+                    std::to_string(count) + " found)");
+  auto *d = new tele_rt_device();
+  char name[256] = {0};
+  if (tele_rt_status s = check(driver().cuDeviceGet(&d->device, ordinal), "cuDeviceGet");
+      s != TELE_RT_OK) {
+    delete d;
+    return s;
+  }
+  driver().cuDeviceGetName(name, sizeof(name) - 1, d->device);
+  d->name = name;
+  if (tele_rt_status s = check(driver().cuDevicePrimaryCtxRetain(&d->context, d->device),
+                               "cuDevicePrimaryCtxRetain");
+      s != TELE_RT_OK) {
+    delete d;
+    return s;
+  }
+  if (tele_rt_status s = check(driver().cuCtxSetCurrent(d->context), "cuCtxSetCurrent");
+      s != TELE_RT_OK) {
+    driver().cuDevicePrimaryCtxRelease(d->device);
+    delete d;
+    return s;
+  }
+  debug("opened GPU %d: %s", ordinal, name);
+  *out = d;
+  return TELE_RT_OK;
+}
+
+void tele_rt_device_close(tele_rt_device *device) {
+  if (!device)
+    return;
+  driver().cuDevicePrimaryCtxRelease(device->device);
+  delete device;
+}
+
+const char *tele_rt_device_name(const tele_rt_device *device) {
+  return device ? device->name.c_str() : "";
+}
+
+tele_rt_status tele_rt_alloc(tele_rt_device *device, size_t bytes,
+                             uint64_t *out) {
+  if (!device || !out)
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_alloc: null argument");
+  CUdeviceptr p = 0;
+  tele_rt_status s = check(driver().cuMemAlloc(&p, bytes ? bytes : 1),
+                           "cuMemAlloc(" + std::to_string(bytes) + " bytes)");
+  *out = p;
+  return s;
+}
+
+tele_rt_status tele_rt_free(tele_rt_device *device, uint64_t pointer) {
+  if (!device)
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_free: null device");
+  return check(driver().cuMemFree(pointer), "cuMemFree");
+}
+
+tele_rt_status tele_rt_copy_to_device(tele_rt_device *device, uint64_t dst,
+                                      const void *src, size_t bytes) {
+  if (!device)
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_copy_to_device: null device");
+  return check(driver().cuMemcpyHtoD(dst, src, bytes), "cuMemcpyHtoD");
+}
+
+tele_rt_status tele_rt_copy_to_host(tele_rt_device *device, void *dst,
+                                    uint64_t src, size_t bytes) {
+  if (!device)
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_copy_to_host: null device");
+  return check(driver().cuMemcpyDtoH(dst, src, bytes), "cuMemcpyDtoH");
+}
+
+tele_rt_status tele_rt_synchronize(tele_rt_device *device) {
+  if (!device)
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_synchronize: null device");
+  return check(driver().cuCtxSynchronize(), "cuCtxSynchronize");
+}
+
+tele_rt_status tele_rt_module_load_ptx(tele_rt_device *device,
+                                       const char *ptx, tele_rt_module **out) {
+  if (!device || !ptx || !out)
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_module_load_ptx: null argument");
+  // Capture the JIT's log: a PTX error is otherwise only "invalid PTX".
+  char log[8192] = {0};
+  CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
+                            CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+  void *values[] = {log, reinterpret_cast<void *>(sizeof(log) - 1)};
+  auto *m = new tele_rt_module();
+  m->device = device;
+  CUresult r = driver().cuModuleLoadDataEx(&m->module, ptx, 2, options, values);
+  if (r != CUDA_SUCCESS) {
+    delete m;
+    check(r, "cuModuleLoadDataEx");
+    return fail(TELE_RT_ERROR_CUDA, lastError + (log[0] ? std::string(": ") + log : ""));
+  }
+  debug("loaded PTX module (%zu bytes)", std::string(ptx).size());
+  *out = m;
+  return TELE_RT_OK;
+}
+
+void tele_rt_module_unload(tele_rt_module *module) {
+  if (!module)
+    return;
+  driver().cuModuleUnload(module->module);
+  delete module;
+}
+
+tele_rt_status tele_rt_launch(tele_rt_module *module, const char *kernel,
+                              const uint32_t grid[3], const uint32_t block[3],
+                              const uint64_t *args, size_t num_args) {
+  if (!module || !kernel || !grid || !block || (num_args && !args))
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_launch: null argument");
+  CUfunction fn;
+  auto it = module->functions.find(kernel);
+  if (it != module->functions.end()) {
+    fn = it->second;
+  } else {
+    CUresult r = driver().cuModuleGetFunction(&fn, module->module, kernel);
+    if (r == CUDA_ERROR_NOT_FOUND)
+      return fail(TELE_RT_ERROR_NOT_FOUND,
+                  std::string("kernel '") + kernel + "' is not in the module");
+    if (tele_rt_status s = check(r, std::string("cuModuleGetFunction(") + kernel + ")");
+        s != TELE_RT_OK)
+      return s;
+    module->functions[kernel] = fn;
+  }
+  // The driver wants one pointer per parameter, each pointing at its value.
+  std::vector<void *> params(num_args);
+  for (size_t i = 0; i < num_args; ++i)
+    params[i] = const_cast<uint64_t *>(&args[i]);
+  debug("launch %s grid (%u,%u,%u) block (%u,%u,%u) %zu args", kernel, grid[0],
+        grid[1], grid[2], block[0], block[1], block[2], num_args);
+  return check(driver().cuLaunchKernel(fn, grid[0], grid[1], grid[2], block[0], block[1],
+                              block[2], /*sharedMemBytes=*/0, /*stream=*/nullptr,
+                              params.data(), nullptr),
+               std::string("cuLaunchKernel(") + kernel + ")");
+}
+
+} // extern "C"

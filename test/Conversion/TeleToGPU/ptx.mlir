@@ -1,0 +1,28 @@
+// The generated kernels lower to PTX for sm_90a through MLIR's NVVM pipeline
+// and LLVM's NVPTX backend: 128-bit vector global loads and stores in the
+// elementwise kernels, warp shuffles in RMSNorm, no local-memory spills.
+// RUN: tele-opt %s --convert-tele-to-gpu=kernels-only \
+// RUN:   | tele-opt --gpu-lower-to-nvvm-pipeline="cubin-chip=sm_90a cubin-features=+ptx80 cubin-format=isa kernel-bare-ptr-calling-convention=true" \
+// RUN:   | FileCheck %s
+// RUN: tele-opt %s --convert-tele-to-gpu=kernels-only \
+// RUN:   | tele-opt --gpu-lower-to-nvvm-pipeline="cubin-chip=sm_90a cubin-features=+ptx80 cubin-format=isa kernel-bare-ptr-calling-convention=true" \
+// RUN:   | FileCheck %s --check-prefix=NOSPILL
+
+// CHECK: gpu.binary @tele_kernels
+// CHECK-SAME: .target sm_90a
+// CHECK-SAME: .entry swiglu_grad_4096xf32
+// CHECK-SAME: ld.global.v4.b32
+// CHECK-SAME: st.global.v4.b32
+// CHECK-SAME: .entry adamw_4096xf32
+// CHECK-SAME: .entry rms_norm_64x64xf32
+// CHECK-SAME: shfl.sync.bfly.b32
+// NOSPILL-NOT: .local
+func.func @step(%g: tensor<64x64xf32>, %u: tensor<64x64xf32>, %dy: tensor<64x64xf32>,
+                %p: tensor<64x64xf32>, %m: tensor<64x64xf32>, %v: tensor<64x64xf32>,
+                %lr: tensor<f32>, %s: tensor<f32>, %t: tensor<i64>, %gain: tensor<64xf32>)
+    -> (tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>) {
+  %dg, %du = tele.swiglu_grad %g, %u, %dy : tensor<64x64xf32>
+  %p1, %m1, %v1 = tele.adamw %p, %dg, %m, %v, %lr, %s, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-08 : f64, weight_decay = 0.1 : f64} : tensor<64x64xf32>, tensor<f32>, tensor<i64>
+  %n = tele.rms_norm %du, %gain {eps = 1.0e-05 : f64} : tensor<64x64xf32>, tensor<64xf32>
+  return %dg, %n, %p1, %m1, %v1, %du : tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>
+}
