@@ -187,7 +187,11 @@ template <> struct MappingTraits<PlanEntry> {
     io.mapOptional("grow_width", e.growWidth);
     io.mapOptional("grow_depth", e.growDepth);
   }
-  static std::string validate(IO &, PlanEntry &e) {
+  static std::string validate(IO &io, PlanEntry &e) {
+    // A field inside the entry that failed to map was reported already; the
+    // entry then looks empty, which is not a second mistake.
+    if (!io.outputting() && static_cast<Input &>(io).error())
+      return "";
     int count = e.train.has_value() + e.growWidth.has_value() +
                 e.growDepth.has_value();
     if (count != 1)

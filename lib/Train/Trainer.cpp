@@ -438,6 +438,19 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
                                     ", larger than model vocab " +
                                     Twine(model.getVocab()));
 
+  // Check both data files before any step is spent: training needs one
+  // sequence, validation (every --eval-every steps and at the stage's end)
+  // one full batch.
+  ::tele::data::BatchSampler trainCheck(trainFile, batch, seqLen, opts.seed);
+  if (!trainCheck.status())
+    return fail(stage.getLoc(), trainCheck.status().message());
+  if (::tele::data::BatchSampler(valFile, batch, seqLen, opts.seed)
+          .numSequentialBatches() == 0)
+    return fail(stage.getLoc(), "validation file " + valFile.path() +
+                                    " is shorter than one batch (" +
+                                    Twine(batch) + " x " + Twine(seqLen + 1) +
+                                    " tokens)");
+
   if (ps.grow && counters.stageStep == 0 && failed(growInto(index)))
     return failure();
 

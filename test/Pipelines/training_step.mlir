@@ -1,8 +1,9 @@
 // RUN: tele-opt %s --tele-training-step="model=tiny stage=s0 batch=4" | FileCheck %s
 
 // The tele-training-step pipeline end to end: tele-expand-model (the model
-// and batch of stage=), tele-autodiff, tele-optimizer (stage=) and CSE, giving the loss,
-// gradient and training-step functions of one model at batch 4.
+// and batch of stage=), tele-autodiff, tele-optimizer (stage=) and CSE,
+// giving the loss, gradient and training-step functions of one model at
+// batch 4.
 
 // The plan and models are kept.
 // CHECK: tele.model @tiny

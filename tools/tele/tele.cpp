@@ -77,9 +77,10 @@ namespace {
 void installDiagnosticPrinter(MLIRContext &ctx) {
   ctx.getDiagEngine().registerHandler([](Diagnostic &diag) {
     llvm::raw_ostream &os = llvm::errs();
-    Location loc = diag.getLocation();
-    if (!isa<UnknownLoc>(loc))
-      os << loc << ": ";
+    // `file:line:col: ` like a compiler, so that editors can jump to it.
+    if (auto file = diag.getLocation()->findInstanceOf<FileLineColLoc>())
+      os << file.getFilename().getValue() << ":" << file.getLine() << ":"
+         << file.getColumn() << ": ";
     else
       os << "tele: ";
     switch (diag.getSeverity()) {

@@ -109,3 +109,19 @@ tele.plan @ffn_only {
   tele.grow.width @small -> @fat {transition_steps = 10}
   tele.stage @s1 on @fat <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
 }
+
+// -----
+
+// A depth growth with its chosen source layers: copy_layers is sorted and
+// may repeat a layer (2 -> 5 layers: two copies of layer 0, one of layer 1).
+// CHECK-LABEL: tele.plan @depth_copy_layers
+// CHECK: tele.grow.depth @small -> @deeper {copy_layers = array<i64: 0, 0, 1>, transition_steps = 30 : i64}
+// GENERIC-LABEL: sym_name = "depth_copy_layers"
+// GENERIC: "tele.grow.depth"() <{copy_layers = array<i64: 0, 0, 1>, metric = #tele.metric<euclidean>, moment_init = #tele.moment_init<zero>, select = #tele.select<smallest>, source = @small, target = @deeper, transition_steps = 30 : i64}>
+tele.model @small <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 2, seq_len = 4>
+tele.model @deeper <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 5, seq_len = 4>
+tele.plan @depth_copy_layers {
+  tele.stage @s0 on @small <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+  tele.grow.depth @small -> @deeper {transition_steps = 30, copy_layers = array<i64: 0, 0, 1>}
+  tele.stage @s1 on @deeper <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+}

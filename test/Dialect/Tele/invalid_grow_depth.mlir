@@ -158,3 +158,87 @@ tele.plan @p {
   tele.grow.depth @small -> @deep {transition_steps = 10, metric = #tele.select<largest>}
   tele.stage @s1 on @deep <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
 }
+
+// -----
+
+// copy_layers is sorted: new layers are listed in stack order.
+tele.model @small <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 2, seq_len = 4>
+tele.model @deep <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 4, seq_len = 4>
+tele.plan @p {
+  tele.stage @s0 on @small <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+  // expected-error @+1 {{'tele.grow.depth' op copy_layers must be sorted and non-negative}}
+  tele.grow.depth @small -> @deep {transition_steps = 10, copy_layers = array<i64: 1, 0>}
+  tele.stage @s1 on @deep <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+}
+
+// -----
+
+// copy_layers entries are layer indices, hence non-negative.
+tele.model @small <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 2, seq_len = 4>
+tele.model @deep <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 4, seq_len = 4>
+tele.plan @p {
+  tele.stage @s0 on @small <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+  // expected-error @+1 {{'tele.grow.depth' op copy_layers must be sorted and non-negative}}
+  tele.grow.depth @small -> @deep {transition_steps = 10, copy_layers = array<i64: -1, 0>}
+  tele.stage @s1 on @deep <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+}
+
+// -----
+
+// copy_layers has one entry per new layer: too few.
+tele.model @small <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 2, seq_len = 4>
+tele.model @deep <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 4, seq_len = 4>
+tele.plan @p {
+  tele.stage @s0 on @small <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+  // expected-error @+1 {{'tele.grow.depth' op copy_layers names 1 layers but the growth adds 2}}
+  tele.grow.depth @small -> @deep {transition_steps = 10, copy_layers = array<i64: 0>}
+  tele.stage @s1 on @deep <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+}
+
+// -----
+
+// copy_layers has one entry per new layer: too many.
+tele.model @small <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 2, seq_len = 4>
+tele.model @deep <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 4, seq_len = 4>
+tele.plan @p {
+  tele.stage @s0 on @small <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+  // expected-error @+1 {{'tele.grow.depth' op copy_layers names 3 layers but the growth adds 2}}
+  tele.grow.depth @small -> @deep {transition_steps = 10, copy_layers = array<i64: 0, 1, 1>}
+  tele.stage @s1 on @deep <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+}
+
+// -----
+
+// An empty copy_layers adds no layer.
+tele.model @small <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 2, seq_len = 4>
+tele.model @deep <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 4, seq_len = 4>
+tele.plan @p {
+  tele.stage @s0 on @small <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+  // expected-error @+1 {{'tele.grow.depth' op copy_layers names 0 layers but the growth adds 2}}
+  tele.grow.depth @small -> @deep {transition_steps = 10, copy_layers = array<i64>}
+  tele.stage @s1 on @deep <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+}
+
+// -----
+
+// copy_layers entries are layers of the source model (2 layers: 0 and 1).
+tele.model @small <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 2, seq_len = 4>
+tele.model @deep <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 4, seq_len = 4>
+tele.plan @p {
+  tele.stage @s0 on @small <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+  // expected-error @+1 {{'tele.grow.depth' op copy_layers entry 2 is not a layer of the source model (2 layers)}}
+  tele.grow.depth @small -> @deep {transition_steps = 10, copy_layers = array<i64: 0, 2>}
+  tele.stage @s1 on @deep <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+}
+
+// -----
+
+// A far out-of-range entry is reported the same way.
+tele.model @small <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 2, seq_len = 4>
+tele.model @deep <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 4, seq_len = 4>
+tele.plan @p {
+  tele.stage @s0 on @small <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+  // expected-error @+1 {{'tele.grow.depth' op copy_layers entry 9 is not a layer of the source model (2 layers)}}
+  tele.grow.depth @small -> @deep {transition_steps = 10, copy_layers = array<i64: 1, 9>}
+  tele.stage @s1 on @deep <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+}

@@ -79,7 +79,7 @@ func.func @assign_unranked(%x: tensor<*xf32>) {
 
 // A state tensor is written from a ranked tensor (generic form).
 func.func @assign_unranked_generic(%x: tensor<*xf32>) {
-  // expected-error @+1 {{'tele.assign' op operand #0 must be ranked tensor of any type values, but got 'tensor<*xf32>'}}
+  // expected-error @+1 {{'tele.assign' op operand #0 must be statically shaped tensor of any type values, but got 'tensor<*xf32>'}}
   "tele.assign"(%x) <{name = "model.norm.weight"}> : (tensor<*xf32>) -> ()
   return
 }

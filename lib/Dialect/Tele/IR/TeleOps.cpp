@@ -313,6 +313,8 @@ LogicalResult ParamOp::verify() {
 
 LogicalResult MaskVectorOp::verify() {
   auto ty = getType();
+  if (ty.getRank() != 1)
+    return emitOpError() << "result must be a vector, got " << ty;
   if (getKeptAttr().getInt() < 0 || getKeptAttr().getInt() > ty.getDimSize(0))
     return emitOpError() << "kept (" << getKeptAttr().getInt() << ") must be in [0, "
                          << ty.getDimSize(0) << "]";
@@ -414,31 +416,6 @@ LogicalResult AttentionGradOp::verify() {
   return expectHeads(*this, getQuery(), getHeadDimAttr().getInt());
 }
 
-LogicalResult SwiGLUOp::verify() {
-  if (failed(expectType(*this, getUp(), getGate().getType(), "up")))
-    return failure();
-  return expectType(*this, getResult(), getGate().getType(), "result");
-}
-
-LogicalResult SwiGLUGradOp::verify() {
-  Type t = getGate().getType();
-  if (failed(expectType(*this, getUp(), t, "up")) ||
-      failed(expectType(*this, getGrad(), t, "grad")) ||
-      failed(expectType(*this, getGateGrad(), t, "gate_grad")))
-    return failure();
-  return expectType(*this, getUpGrad(), t, "up_grad");
-}
-
-LogicalResult AddOp::verify() {
-  if (failed(expectType(*this, getRhs(), getLhs().getType(), "rhs")))
-    return failure();
-  return expectType(*this, getResult(), getLhs().getType(), "result");
-}
-
-LogicalResult ScaleOp::verify() {
-  return expectType(*this, getResult(), getInput().getType(), "result");
-}
-
 LogicalResult MaskMulOp::verify() {
   if (failed(expectFeatureVector(*this, getMask(), getInput(), "mask")))
     return failure();
@@ -446,18 +423,13 @@ LogicalResult MaskMulOp::verify() {
 }
 
 LogicalResult LerpOp::verify() {
-  if (failed(expectType(*this, getEnd(), getStart().getType(), "end")) ||
-      failed(expectScalarOf(*this, getWeight(), getStart(), "weight")))
-    return failure();
-  return expectType(*this, getResult(), getStart().getType(), "result");
+  // start, end and result are tied by AllTypesMatch.
+  return expectScalarOf(*this, getWeight(), getStart(), "weight");
 }
 
 LogicalResult LerpGradOp::verify() {
-  if (failed(expectScalarOf(*this, getWeight(), getGrad(), "weight")) ||
-      failed(expectType(*this, getStartGrad(), getGrad().getType(),
-                        "start_grad")))
-    return failure();
-  return expectType(*this, getEndGrad(), getGrad().getType(), "end_grad");
+  // grad and both results are tied by AllTypesMatch.
+  return expectScalarOf(*this, getWeight(), getGrad(), "weight");
 }
 
 LogicalResult CrossEntropyOp::verify() {
@@ -561,6 +533,12 @@ LogicalResult GrowPadOp::verify() {
     if (b < a)
       return emitOpError() << "may not shrink a dimension (" << in << " -> "
                            << out << ")";
+  if (getFill() == GrowFill::normal && !(getStd().convertToDouble() > 0.0))
+    return emitOpError() << "std must be positive for normal fill";
+  return success();
+}
+
+LogicalResult GrowFillOp::verify() {
   if (getFill() == GrowFill::normal && !(getStd().convertToDouble() > 0.0))
     return emitOpError() << "std must be positive for normal fill";
   return success();

@@ -31,7 +31,7 @@ struct LayerDistancesPass
     if (!et || !kind || batch <= 0) {
       module.emitError() << "tele-layer-distances: bad options (dtype '"
                          << dtype << "', metric '" << metric << "', batch "
-                         << batch << ")";
+                         << int64_t(batch) << ")";
       return signalPassFailure();
     }
     OpBuilder builder(module.getContext());

@@ -176,13 +176,18 @@ struct LowerGrowthPass : tele::impl::TeleLowerGrowthBase<LowerGrowthPass> {
                          << "' (expected f32 or f64)";
       return signalPassFailure();
     }
+    if (batch <= 0) {
+      module.emitError() << "tele-lower-growth: batch must be positive, got "
+                         << int64_t(batch);
+      return signalPassFailure();
+    }
     SmallVector<Operation *> grows;
     module.walk([&](Operation *op) {
       if (isa<GrowWidthOp, GrowDepthOp>(op))
         grows.push_back(op);
     });
     if (growIndex >= (int64_t)grows.size()) {
-      module.emitError() << "tele-lower-growth: index " << growIndex
+      module.emitError() << "tele-lower-growth: index " << int64_t(growIndex)
                          << " but the module has " << grows.size()
                          << " growth ops";
       return signalPassFailure();

@@ -37,7 +37,7 @@ def Tele_ParamOp : Tele_Op<"param", [MemoryEffects<[MemRead]>]> {
   let arguments = (ins StrAttr:$name,
       DefaultValuedAttr<Tele_ParamGroupAttr, "ParamGroup::matrix">:$group,
       DefaultValuedAttr<Tele_ParamInitAttr, "ParamInit::normal">:$init);
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs AnyStaticShapeTensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let hasVerifier = 1;
 }
@@ -53,7 +53,7 @@ def Tele_AssignOp : Tele_Op<"assign", [MemoryEffects<[MemWrite]>]> {
     tele.assign "model.norm.weight", %new : tensor<64xf32>
     ```
   }];
-  let arguments = (ins StrAttr:$name, AnyRankedTensor:$value);
+  let arguments = (ins StrAttr:$name, AnyStaticShapeTensor:$value);
   let assemblyFormat = "$name `,` $value attr-dict `:` type($value)";
 }
 
@@ -83,7 +83,7 @@ def Tele_MaskVectorOp : Tele_PureOp<"mask_vector"> {
     ```
   }];
   let arguments = (ins Tele_Scalar:$value, I64Attr:$kept);
-  let results = (outs RankedTensorOf<[F32, F64, BF16, F16], [HasAnyRankOfPred<[1]>]>:$result);
+  let results = (outs Tele_FloatTensor:$result);
   let assemblyFormat = "$value attr-dict `:` type($value) `->` type($result)";
   let hasVerifier = 1;
 }
@@ -188,7 +188,6 @@ def Tele_SwiGLUOp : Tele_PureOp<"swiglu", [AllTypesMatch<["gate", "up", "result"
   let arguments = (ins Tele_FloatTensor:$gate, Tele_FloatTensor:$up);
   let results = (outs Tele_FloatTensor:$result);
   let assemblyFormat = "$gate `,` $up attr-dict `:` type($gate)";
-  let hasVerifier = 1;
 }
 
 def Tele_AddOp : Tele_PureOp<"add", [Commutative, AllTypesMatch<["lhs", "rhs", "result"]>]> {
@@ -201,7 +200,6 @@ def Tele_AddOp : Tele_PureOp<"add", [Commutative, AllTypesMatch<["lhs", "rhs", "
   let arguments = (ins Tele_FloatTensor:$lhs, Tele_FloatTensor:$rhs);
   let results = (outs Tele_FloatTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs)";
-  let hasVerifier = 1;
 }
 
 def Tele_ScaleOp : Tele_PureOp<"scale", [AllTypesMatch<["input", "result"]>]> {
@@ -216,7 +214,6 @@ def Tele_ScaleOp : Tele_PureOp<"scale", [AllTypesMatch<["input", "result"]>]> {
   let arguments = (ins Tele_FloatTensor:$input, F64Attr:$factor);
   let results = (outs Tele_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
-  let hasVerifier = 1;
 }
 
 def Tele_MaskMulOp : Tele_PureOp<"mask_mul", [AllTypesMatch<["input", "result"]>]> {
@@ -356,7 +353,6 @@ def Tele_SwiGLUGradOp : Tele_PureOp<"swiglu_grad", [AllTypesMatch<["gate", "up",
   let arguments = (ins Tele_FloatTensor:$gate, Tele_FloatTensor:$up, Tele_FloatTensor:$grad);
   let results = (outs Tele_FloatTensor:$gate_grad, Tele_FloatTensor:$up_grad);
   let assemblyFormat = "$gate `,` $up `,` $grad attr-dict `:` type($gate)";
-  let hasVerifier = 1;
 }
 
 def Tele_LerpGradOp : Tele_PureOp<"lerp_grad", [AllTypesMatch<["grad", "start_grad", "end_grad"]>]> {
@@ -510,6 +506,7 @@ def Tele_GrowFillOp : Tele_PureOp<"grow.fill", [AllTypesMatch<["input", "result"
                        DefaultValuedAttr<I64Attr, "0">:$seed);
   let results = (outs Tele_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
 }
 
 def Tele_StreamDistanceOp : Tele_PureOp<"stream_distance", [AllTypesMatch<["input", "output"]>]> {
