@@ -260,6 +260,12 @@ OwningOpRef<ModuleOp> PlanBuilder::build(const PlanDocument &doc) {
     ModelOp::create(b, loc, m.name, config);
   }
 
+  for (const ModelEntry &m : doc.models)
+    if (m.name == doc.name)
+      return (mlir::emitError(locate(m.pos))
+                  << "model '" << m.name
+                  << "' has the plan's name; plan and model names must differ",
+              nullptr);
   auto plan = PlanOp::create(b, fileLoc, doc.name);
   Block *body = new Block();
   plan.getBody().push_back(body);

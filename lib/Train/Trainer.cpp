@@ -571,9 +571,10 @@ template <typename T> LogicalResult PlanRunner<T>::run() {
   interactive = ::isatty(2) && !opts.quiet;
   if (failed(collectStages()))
     return failure();
-  if (auto ec = llvm::sys::fs::create_directories(opts.outDir))
-    return fail(plan.getLoc(),
-                "cannot create " + opts.outDir + ": " + ec.message());
+  if (!opts.resume)
+    if (auto ec = llvm::sys::fs::create_directories(opts.outDir))
+      return fail(plan.getLoc(),
+                  "cannot create " + opts.outDir + ": " + ec.message());
 
   if (opts.resume) {
     std::string path = newestCheckpoint(opts.outDir);

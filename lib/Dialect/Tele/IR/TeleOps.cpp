@@ -545,6 +545,8 @@ LogicalResult GrowFillOp::verify() {
 }
 
 LogicalResult StreamDistanceOp::verify() {
+  if (getInput().getType().getRank() < 1)
+    return emitOpError() << "input must have rank >= 1 (positions x features)";
   if (failed(expectType(*this, getOutput(), getInput().getType(), "output")) ||
       failed(expectScalarOf(*this, getResult(), getInput(), "result")))
     return failure();

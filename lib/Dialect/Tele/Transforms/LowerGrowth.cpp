@@ -9,7 +9,6 @@
 
 #include "tele/Dialect/Tele/Transforms/ModelBuilder.h"
 #include "tele/Dialect/Tele/Transforms/Passes.h"
-#include "llvm/ADT/Hashing.h"
 
 #define DEBUG_TYPE "tele-lower-growth"
 
@@ -22,6 +21,18 @@ using namespace mlir;
 using namespace mlir::tele;
 
 namespace {
+/// A seed per tensor: FNV-1a of the name mixed with the pass seed. Unlike
+/// llvm::hash_combine it is the same in every build, so a growth (and a
+/// resumed run that repeats it) draws the same new entries anywhere.
+int64_t tensorSeed(int64_t seed, StringRef name) {
+  uint64_t h = 1469598103934665603ULL ^ uint64_t(seed);
+  for (unsigned char c : name.bytes()) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return int64_t(h & 0x7fffffffffffffffULL);
+}
+
 /// Shape and role of one parameter of a model.
 struct ParamSpec {
   std::string name;
@@ -68,16 +79,16 @@ public:
     if (cast<RankedTensorType>(v.getType()).getShape() == shape)
       return v;
     // A seed per tensor name: the result does not depend on emission order.
-    int64_t s = (int64_t)(llvm::hash_combine(seed, name) & 0x7fffffffffffLL);
     return GrowPadOp::create(b, RankedTensorType::get(shape, et), v,
                              GrowFillAttr::get(b.getContext(), fill),
-                             b.getF64FloatAttr(std), b.getI64IntegerAttr(s));
+                             b.getF64FloatAttr(std),
+                             b.getI64IntegerAttr(tensorSeed(seed, name)));
   }
   Value fill(Value v, GrowFill kind, StringRef name) {
-    int64_t s = (int64_t)(llvm::hash_combine(seed, name) & 0x7fffffffffffLL);
     return GrowFillOp::create(b, v.getType(), v,
                               GrowFillAttr::get(b.getContext(), kind),
-                              b.getF64FloatAttr(std), b.getI64IntegerAttr(s));
+                              b.getF64FloatAttr(std),
+                              b.getI64IntegerAttr(tensorSeed(seed, name)));
   }
   void assignLater(StringRef name, Value v) {
     pending.emplace_back(name.str(), v);

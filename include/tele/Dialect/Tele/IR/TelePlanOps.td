@@ -59,8 +59,9 @@ def Tele_StageOp : Tele_Op<"stage", [Symbol, HasParent<"PlanOp">,
   let description = [{
     One stage of a plan: which model to train and the optimizer and
     learning-rate schedule (`#tele.stage_config`). `data` optionally names a
-    token file; empty means the embedded default corpus. `sft` marks a
-    fine-tuning stage.
+    directory holding `train.tok` and `val.tok` (relative paths are relative
+    to the working directory); without it the stage uses `tele train --data`
+    or the default corpus.
 
     ```mlir
     tele.stage @pretrain on @tiny <steps = 200, batch = 8, lr_matrix = 3.0e-3,
