@@ -426,7 +426,15 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
     auto lossBefore = lossOf(before->eval);
     if (failed(lossBefore))
       return failure();
-    if (auto depth = dyn_cast<GrowDepthOp>(grow); depth && !depth.getCopyLayers()) {
+    // Growth ops in a row apply together; depth growth's layers are ranked
+    // on the model before them (width growth keeps the layer count).
+    SmallVector<Operation *> ops = growthChainEndingAt(grow);
+    if (failed(verifyGrowthChain(ops)))
+      return failure();
+    for (Operation *op : ops) {
+      auto depth = dyn_cast<GrowDepthOp>(op);
+      if (!depth || depth.getCopyLayers())
+        continue;
       auto module = buildDistanceModule(previous, batch, et, depth.getMetric());
       auto r = execute<T>(module->template lookupSymbol<func::FuncOp>("distances"),
                           {HostValue<T>::fromTokens({batch, seqLen}, in)}, state);
@@ -435,7 +443,8 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
       SmallVector<double> d;
       for (auto &v : *r)
         d.push_back(v.scalar());
-      int64_t added = into.getConfig().getLayers() - previous.getConfig().getLayers();
+      int64_t added = depth.getTargetModel().getConfig().getLayers() -
+                      depth.getSourceModel().getConfig().getLayers();
       depth.setCopyLayers(selectLayersToCopy(d, added, depth.getSelect()));
     }
     auto src = compileEvalOnly(previous, batch, et);
@@ -457,11 +466,11 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
                           p.getType().getNumElements(), T(0)));
       });
     }
-    auto mapped = execute<T>(compiled->paramMap, {}, state);
-    if (!mapped)
-      return fail(ctx, llvm::toString(mapped.takeError()));
+    for (func::FuncOp map : compiled->paramMaps)
+      if (auto mapped = execute<T>(map, {}, state); !mapped)
+        return fail(ctx, llvm::toString(mapped.takeError()));
     state.masks.clear();
-    GrowthMasks spec = growthMasksFor(grow);
+    GrowthMasks spec = growthMasksFor(ops);
     for (const char *m : {kHiddenMaskName, kAttentionMaskName, kFfnMaskName})
       state.masks[m] = 0.0;
     for (size_t l = 0; l < spec.newLayers.size(); ++l)
@@ -474,7 +483,9 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
     llvm::outs() << llvm::formatv(
         "{0} {1} -> {2}: calibration loss {3:f8} before, {4:f8} after at mask "
         "0 (relative difference {5:e2})\n",
-        isa<GrowWidthOp>(grow) ? "grow.width" : "grow.depth",
+        ops.size() > 1 ? "grow.width+depth"
+        : isa<GrowWidthOp>(grow) ? "grow.width"
+                                 : "grow.depth",
         previous.getSymName(), into.getSymName(), *lossBefore, *lossAfter, rel);
     double tolerance = opts.fp64 ? 1e-12 : 1e-6;
     if (opts.verify && !(rel <= tolerance))

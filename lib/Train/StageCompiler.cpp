@@ -77,17 +77,17 @@ mlir::tele::compileStage(ModuleOp plan, StageOp stage, Operation *grow,
       if (isa<GrowWidthOp, GrowDepthOp>(op) && i++ == growIndex)
         cloned = op;
     });
-    masks = growthMasksFor(cloned);
+    masks = growthMasksFor(growthChainEndingAt(cloned));
   }
   OpBuilder b(out.module->getBody(), out.module->getBody()->end());
   out.eval = buildLossFunction(b, stage.getLoc(), "eval", target.getConfig(),
                                options.batch, options.elementType, masks,
                                /*returnLogits=*/true);
+  // lower-growth emits the chain's maps in plan order.
   if (grow)
-    out.module->walk([&](func::FuncOp fn) {
+    for (auto fn : out.module->getOps<func::FuncOp>())
       if (fn.getSymName().starts_with("grow_"))
-        out.paramMap = fn;
-    });
+        out.paramMaps.push_back(fn);
   return out;
 }
 

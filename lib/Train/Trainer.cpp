@@ -60,33 +60,54 @@ LogicalResult fail(Location loc, const Twine &message) {
   return emitError(loc) << message;
 }
 
-/// The mask values of a transition at `t` steps after the growth.
+/// Source model of a growth op.
+ModelOp sourceOf(Operation *grow) {
+  return isa<GrowWidthOp>(grow) ? cast<GrowWidthOp>(grow).getSourceModel()
+                                : cast<GrowDepthOp>(grow).getSourceModel();
+}
+
+/// The mask values `t` steps after the growth chain ending at `grow`.
+/// Joint: every mask ramps c(t) = min(1, t/T) from the growth step, T being
+/// its op's transition_steps. Sequential (the width op's schedule): the FFN,
+/// then new layers, then hidden and heads, each ramp starting when the one
+/// before it has finished.
 std::map<std::string, double> maskValues(Operation *grow, int64_t t) {
   std::map<std::string, double> masks;
   if (!grow)
     return masks;
-  GrowthMasks spec = growthMasksFor(grow);
-  auto ramp = [](int64_t t, int64_t start, int64_t T) {
+  SmallVector<Operation *> chain = growthChainEndingAt(grow);
+  GrowthMasks spec = growthMasksFor(chain);
+  int64_t widthT = 0, depthT = 0;
+  bool sequential = false;
+  for (Operation *op : chain) {
+    if (auto width = dyn_cast<GrowWidthOp>(op)) {
+      widthT = width.getTransitionStepsAttr().getInt();
+      sequential = width.getSchedule() == MaskSchedule::sequential;
+    } else {
+      depthT = cast<GrowDepthOp>(op).getTransitionStepsAttr().getInt();
+    }
+  }
+  auto ramp = [&](int64_t start, int64_t T) {
     return std::clamp(double(t - start) / double(T), 0.0, 1.0);
   };
-  if (auto width = dyn_cast<GrowWidthOp>(grow)) {
-    int64_t T = width.getTransitionStepsAttr().getInt();
-    bool sequential = width.getSchedule() == MaskSchedule::sequential;
-    // Sequential: the FFN first, then hidden and heads together.
-    int64_t hiddenStart = sequential && spec.ffnKept >= 0 ? T : 0;
-    if (spec.ffnKept >= 0)
-      masks[kFfnMaskName] = ramp(t, 0, T);
-    if (spec.hiddenKept >= 0) {
-      masks[kHiddenMaskName] = ramp(t, hiddenStart, T);
-      masks[kAttentionMaskName] = ramp(t, hiddenStart, T);
-    }
-    return masks;
+  bool newLayers = llvm::is_contained(spec.newLayers, true);
+  int64_t start = 0;
+  if (spec.ffnKept >= 0) {
+    masks[kFfnMaskName] = ramp(start, widthT);
+    if (sequential)
+      start += widthT;
   }
-  auto depth = cast<GrowDepthOp>(grow);
-  int64_t T = depth.getTransitionStepsAttr().getInt();
-  for (auto [layer, isNew] : llvm::enumerate(spec.newLayers))
-    if (isNew)
-      masks[layerMaskName(layer)] = ramp(t, 0, T);
+  if (newLayers) {
+    for (auto [layer, isNew] : llvm::enumerate(spec.newLayers))
+      if (isNew)
+        masks[layerMaskName(layer)] = ramp(start, depthT);
+    if (sequential)
+      start += depthT;
+  }
+  if (spec.hiddenKept >= 0) {
+    masks[kHiddenMaskName] = ramp(start, widthT);
+    masks[kAttentionMaskName] = ramp(start, widthT);
+  }
   return masks;
 }
 
@@ -164,15 +185,14 @@ template <typename T> LogicalResult PlanRunner<T>::collectStages() {
   int64_t growCount = 0, pendingIndex = -1;
   for (Operation &op : plans[0].getBody().front()) {
     if (auto stage = dyn_cast<StageOp>(op)) {
+      if (pendingGrow && failed(verifyGrowthChain(growthChainEndingAt(pendingGrow))))
+        return failure();
       stages.push_back({stage, pendingGrow, pendingIndex});
       planSteps += stage.getConfig().getSteps();
       pendingGrow = nullptr;
       continue;
     }
-    if (pendingGrow)
-      return fail(op.getLoc(),
-                  "tele train does not yet run two growth ops in a row; put a "
-                  "stage between them");
+    // Growth ops in a row apply together; the stage records the last one.
     pendingGrow = &op;
     pendingIndex = growCount++;
   }
@@ -314,10 +334,11 @@ FailureOr<double> PlanRunner<T>::validationLoss(func::FuncOp eval,
 template <typename T> LogicalResult PlanRunner<T>::growInto(size_t index) {
   const PlanStage &ps = stages[index];
   Operation *grow = ps.grow;
+  SmallVector<Operation *> chain = growthChainEndingAt(grow);
   StageOp stage = ps.stage;
   int64_t batch = stage.getConfig().getBatch();
-  ModelOp source = isa<GrowWidthOp>(grow) ? cast<GrowWidthOp>(grow).getSourceModel()
-                                          : cast<GrowDepthOp>(grow).getSourceModel();
+  // The model before the whole chain: what the grown model must reproduce.
+  ModelOp source = sourceOf(chain.front());
   int64_t seqLen = source.getConfig().getSeqLen();
 
   // The calibration batch: the first validation batch.
@@ -333,14 +354,23 @@ template <typename T> LogicalResult PlanRunner<T>::growInto(size_t index) {
   if (failed(small))
     return failure();
 
+  std::string kind;
+  for (Operation *op : chain)
+    kind += (kind.empty() ? "" : "+") +
+            std::string(isa<GrowWidthOp>(op) ? "width" : "depth");
   llvm::json::Object event{{"event", "grow"},
                            {"stage", stage.getSymName()},
                            {"step", counters.step},
-                           {"kind", isa<GrowWidthOp>(grow) ? "width" : "depth"},
+                           {"kind", kind},
                            {"from", source.getSymName()},
                            {"to", stage.getModel()}};
-  if (auto depth = dyn_cast<GrowDepthOp>(grow)) {
+  for (Operation *op : chain) {
+    auto depth = dyn_cast<GrowDepthOp>(op);
+    if (!depth)
+      continue;
     if (!depth.getCopyLayers()) {
+      // Width growth keeps the layer count, so the layers to copy are ranked
+      // on the model before the chain, which the grown model reproduces.
       auto module = buildDistanceModule(source, batch, elementType(),
                                         depth.getMetric());
       auto fn = module->template lookupSymbol<func::FuncOp>("distances");
@@ -352,7 +382,7 @@ template <typename T> LogicalResult PlanRunner<T>::growInto(size_t index) {
       for (auto &r : *results)
         distances.push_back(r.scalar());
       int64_t added = depth.getTargetModel().getConfig().getLayers() -
-                      source.getConfig().getLayers();
+                      depth.getSourceModel().getConfig().getLayers();
       SmallVector<int64_t> copies =
           selectLayersToCopy(distances, added, depth.getSelect());
       depth.setCopyLayers(copies);
@@ -369,9 +399,9 @@ template <typename T> LogicalResult PlanRunner<T>::growInto(size_t index) {
                             options);
   if (failed(grown))
     return failure();
-  auto mapped = execute<T>(grown->paramMap, {}, state);
-  if (!mapped)
-    return fail(grow->getLoc(), llvm::toString(mapped.takeError()));
+  for (func::FuncOp map : grown->paramMaps)
+    if (auto mapped = execute<T>(map, {}, state); !mapped)
+      return fail(grow->getLoc(), llvm::toString(mapped.takeError()));
   state.masks = maskValues(grow, 0);
   auto large = evaluate(grown->eval, in, tg, batch, seqLen);
   if (failed(large))

@@ -130,7 +130,7 @@ template <typename T> struct Grown {
       auto g = compileStage(*plan, stages[i + 1], grow, i, MaskMode::Masked,
                             options);
       ASSERT_TRUE(succeeded(g)) << "compiling the stage after growth " << i;
-      ASSERT_TRUE(g->paramMap) << "no parameter map for growth " << i;
+      ASSERT_EQ(g->paramMaps.size(), 1u) << "no parameter map for growth " << i;
       grown.push_back(std::move(*g));
     }
 
@@ -178,7 +178,7 @@ template <typename T> struct Grown {
     // Grow through the parameter maps, one after the other.
     bigState = smallState;
     for (CompiledStage &g : grown)
-      ASSERT_TRUE(callOk<T>(g.paramMap, {}, bigState));
+      ASSERT_TRUE(callOk<T>(g.paramMaps.front(), {}, bigState));
   }
 
   /// The small model's name of a grown parameter, and whether it belongs to

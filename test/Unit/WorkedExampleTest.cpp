@@ -60,7 +60,8 @@ struct Example {
     small = std::move(*s);
     width = std::move(*w);
     depth = std::move(*dp);
-    ASSERT_TRUE(width.paramMap && depth.paramMap);
+    ASSERT_EQ(width.paramMaps.size(), 1u);
+    ASSERT_EQ(depth.paramMaps.size(), 1u);
     masks = combineMasks(growthMasksFor(grows[0]), growthMasksFor(grows[1]));
     large = compileWithMasks(*plan, "s2", masks, f64, kBatch);
     ASSERT_TRUE(large.eval);
@@ -71,9 +72,9 @@ struct Example {
     std::mt19937_64 rng(seed);
     randomizeGains(smallState, rng, 0.1);
     wideState = smallState;
-    ASSERT_TRUE(callOk<double>(width.paramMap, {}, wideState));
+    ASSERT_TRUE(callOk<double>(width.paramMaps.front(), {}, wideState));
     largeState = wideState;
-    ASSERT_TRUE(callOk<double>(depth.paramMap, {}, largeState));
+    ASSERT_TRUE(callOk<double>(depth.paramMaps.front(), {}, largeState));
   }
 };
 

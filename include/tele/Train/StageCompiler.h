@@ -29,8 +29,8 @@ struct CompiledStage {
   func::FuncOp step;
   /// (tokens, targets) -> (loss, logits)
   func::FuncOp eval;
-  /// The growth parameter map (only with a growth op).
-  func::FuncOp paramMap;
+  /// The growth parameter maps, in the order they apply (with growth only).
+  SmallVector<func::FuncOp> paramMaps;
 };
 
 struct StageCompileOptions {
@@ -41,8 +41,8 @@ struct StageCompileOptions {
 };
 
 /// Compiles `stage` of `plan`. `grow` is the growth op right before the
-/// stage (null for none); its position among the plan's growth ops is
-/// `growIndex`. Reports errors as diagnostics.
+/// stage (null for none), the last of its chain; its position among the
+/// plan's growth ops is `growIndex`. Reports errors as diagnostics.
 FailureOr<CompiledStage> compileStage(ModuleOp plan, StageOp stage,
                                       Operation *grow, int64_t growIndex,
                                       MaskMode mode,

@@ -177,7 +177,10 @@ namespace {
 struct LowerGrowthPass : tele::impl::TeleLowerGrowthBase<LowerGrowthPass> {
   using Base::Base;
 
-  LogicalResult lower(Operation *grow, ModuleOp module, FloatType et);
+  /// Emits the parameter map of `grow` and, with `emitLoss`, the masked
+  /// loss of its target with the masks of the chain `grow` ends.
+  LogicalResult lower(Operation *grow, ModuleOp module, FloatType et,
+                      bool emitLoss);
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -206,7 +209,16 @@ struct LowerGrowthPass : tele::impl::TeleLowerGrowthBase<LowerGrowthPass> {
     for (auto [i, grow] : llvm::enumerate(grows)) {
       if (growIndex >= 0 && (int64_t)i != growIndex)
         continue;
-      if (failed(lower(grow, module, et)))
+      SmallVector<Operation *> chain = growthChainEndingAt(grow);
+      if (failed(verifyGrowthChain(chain)))
+        return signalPassFailure();
+      // With an index, the chain's earlier maps come along: applying the
+      // growth at that point of the plan needs all of them.
+      if (growIndex >= 0)
+        for (Operation *earlier : ArrayRef(chain).drop_back())
+          if (failed(lower(earlier, module, et, /*emitLoss=*/false)))
+            return signalPassFailure();
+      if (failed(lower(grow, module, et, /*emitLoss=*/true)))
         return signalPassFailure();
     }
   }
@@ -214,7 +226,7 @@ struct LowerGrowthPass : tele::impl::TeleLowerGrowthBase<LowerGrowthPass> {
 } // namespace
 
 LogicalResult LowerGrowthPass::lower(Operation *grow, ModuleOp module,
-                                     FloatType et) {
+                                     FloatType et, bool emitLoss) {
   auto width = dyn_cast<GrowWidthOp>(grow);
   auto depth = dyn_cast<GrowDepthOp>(grow);
   ModelOp source = width ? width.getSourceModel() : depth.getSourceModel();
@@ -229,7 +241,7 @@ LogicalResult LowerGrowthPass::lower(Operation *grow, ModuleOp module,
       ("grow_" + source.getSymName() + "_to_" + target.getSymName()).str();
   std::string lossName = (target.getSymName() + "_loss").str();
   for (StringRef name : {StringRef(mapName), StringRef(lossName)})
-    if (module.lookupSymbol(name))
+    if ((emitLoss || name == mapName) && module.lookupSymbol(name))
       return grow->emitOpError() << "tele-lower-growth: symbol @" << name
                                  << " already exists";
 
@@ -259,7 +271,9 @@ LogicalResult LowerGrowthPass::lower(Operation *grow, ModuleOp module,
   }
 
   // The masked loss of the grown model.
-  GrowthMasks masks = growthMasksFor(grow);
+  if (!emitLoss)
+    return success();
+  GrowthMasks masks = growthMasksFor(growthChainEndingAt(grow));
   builder.setInsertionPointToEnd(module.getBody());
   buildLossFunction(builder, loc, lossName, to, batch, et, masks);
   return success();

@@ -232,29 +232,53 @@ func::FuncOp mlir::tele::buildLayerDistanceFunction(
   return fn;
 }
 
-GrowthMasks mlir::tele::growthMasksFor(Operation *grow) {
+SmallVector<Operation *> mlir::tele::growthChainEndingAt(Operation *grow) {
+  SmallVector<Operation *> chain{grow};
+  for (Operation *op = grow->getPrevNode();
+       op && isa<GrowWidthOp, GrowDepthOp>(op); op = op->getPrevNode())
+    chain.insert(chain.begin(), op);
+  return chain;
+}
+
+LogicalResult mlir::tele::verifyGrowthChain(ArrayRef<Operation *> chain) {
+  int widths = llvm::count_if(chain, [](Operation *op) { return isa<GrowWidthOp>(op); });
+  if (widths > 1 || (int64_t)chain.size() - widths > 1)
+    return chain.back()->emitOpError()
+           << "ends a chain of " << chain.size()
+           << " growth ops in a row; a chain may hold at most one "
+              "tele.grow.width and one tele.grow.depth (put a stage between "
+              "them)";
+  return success();
+}
+
+GrowthMasks mlir::tele::growthMasksFor(ArrayRef<Operation *> chain) {
+  // The ops of a chain grow different things (checked by
+  // verifyGrowthChain): width growth fixes the kept sizes, depth growth the
+  // new layers, and neither changes what the other masks.
   GrowthMasks masks;
-  if (auto width = dyn_cast<GrowWidthOp>(grow)) {
-    ModelConfigAttr from = width.getSourceModel().getConfig();
-    ModelConfigAttr to = width.getTargetModel().getConfig();
-    if (to.getHidden() > from.getHidden())
-      masks.hiddenKept = masks.attentionKept = from.getHidden();
-    if (to.getFfn() > from.getFfn())
-      masks.ffnKept = from.getFfn();
-    return masks;
-  }
-  auto depth = cast<GrowDepthOp>(grow);
-  ModelConfigAttr from = depth.getSourceModel().getConfig();
-  ModelConfigAttr to = depth.getTargetModel().getConfig();
-  masks.newLayers.assign(to.getLayers(), false);
-  if (!depth.getCopyLayers())
-    return masks;
-  ArrayRef<int64_t> copies = *depth.getCopyLayers();
-  int64_t target = 0;
-  for (int64_t l = 0; l < from.getLayers(); ++l) {
-    ++target; // the original layer keeps its place
-    for (int64_t c = 0, n = llvm::count(copies, l); c < n; ++c)
-      masks.newLayers[target++] = true;
+  for (Operation *grow : chain) {
+    if (auto width = dyn_cast<GrowWidthOp>(grow)) {
+      ModelConfigAttr from = width.getSourceModel().getConfig();
+      ModelConfigAttr to = width.getTargetModel().getConfig();
+      if (to.getHidden() > from.getHidden())
+        masks.hiddenKept = masks.attentionKept = from.getHidden();
+      if (to.getFfn() > from.getFfn())
+        masks.ffnKept = from.getFfn();
+      continue;
+    }
+    auto depth = cast<GrowDepthOp>(grow);
+    ModelConfigAttr from = depth.getSourceModel().getConfig();
+    ModelConfigAttr to = depth.getTargetModel().getConfig();
+    masks.newLayers.assign(to.getLayers(), false);
+    if (!depth.getCopyLayers())
+      continue;
+    ArrayRef<int64_t> copies = *depth.getCopyLayers();
+    int64_t target = 0;
+    for (int64_t l = 0; l < from.getLayers(); ++l) {
+      ++target; // the original layer keeps its place
+      for (int64_t c = 0, n = llvm::count(copies, l); c < n; ++c)
+        masks.newLayers[target++] = true;
+    }
   }
   return masks;
 }

@@ -34,10 +34,17 @@ struct GrowthMasks {
   }
 };
 
-/// The masks of the graph a growth op (tele.grow.width / tele.grow.depth)
-/// produces; for depth growth the new layers follow `copy_layers` (none are
-/// marked new while it is unset).
-GrowthMasks growthMasksFor(Operation *grow);
+/// The growth ops applied together at one point of a plan: `grow` and the
+/// growth ops right before it (no stage between them), in plan order.
+SmallVector<Operation *> growthChainEndingAt(Operation *grow);
+
+/// A chain may hold at most one width and one depth growth.
+LogicalResult verifyGrowthChain(ArrayRef<Operation *> chain);
+
+/// The masks of the graph a chain of growth ops produces (all masks start
+/// together at the growth step); for depth growth the new layers follow
+/// `copy_layers` (none are marked new while it is unset).
+GrowthMasks growthMasksFor(ArrayRef<Operation *> chain);
 
 /// Depth-growth layer selection: given each source layer's residual-stream
 /// distance, the source layer of each of `added` new layers (sorted). Every
