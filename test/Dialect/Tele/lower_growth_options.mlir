@@ -14,12 +14,15 @@
 // FIRST-LABEL: func.func @wide_loss(
 // FIRST-NOT: func.func
 
-// index=1: only the depth growth, from the widened model.
-// SECOND-NOT: @grow_small_to_wide
+// index=1: the depth growth ends a chain (the two ops are in a row), so the
+// width growth's map comes along, in plan order, and the deep model's loss
+// carries the masks of both; the intermediate model gets no loss.
+// SECOND-LABEL: func.func @grow_small_to_wide()
 // SECOND-NOT: @wide_loss
 // SECOND-LABEL: func.func @grow_wide_to_deep()
 // SECOND: tele.param "model.layers.0.input_layernorm.weight" {{.+}} : tensor<12xf32>
 // SECOND-LABEL: func.func @deep_loss(
+// SECOND: tele.mask_value "mask.hidden"
 // SECOND: tele.mask_value "mask.layer.1"
 // SECOND-NOT: func.func
 
@@ -29,8 +32,7 @@
 // ALL-LABEL: func.func @grow_wide_to_deep()
 // ALL-LABEL: func.func @deep_loss(
 
-// An index past the last growth op. (The index itself is not checked here:
-// it is printed as a character, see pass_option_values.mlir.)
+// An index past the last growth op.
 // INDEX: error: tele-lower-growth: index
 // INDEX-SAME: but the module has 2 growth ops
 
