@@ -448,8 +448,10 @@ template <typename T> llvm::Error Executor<T>::run(Operation *op) {
         if (step < warmup) {
           lr = peak * double(step + 1) / double(warmup);
         } else {
-          double p = total > warmup ? double(step - warmup) / double(total - warmup)
-                                    : 1.0;
+          // The last step of the stage (total - 1) runs at the minimum.
+          double p = total - 1 > warmup
+                         ? double(step - warmup) / double(total - 1 - warmup)
+                         : 1.0;
           p = std::clamp(p, 0.0, 1.0);
           switch (l.getDecay()) {
           case DecayKind::cosine:

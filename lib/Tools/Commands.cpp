@@ -42,6 +42,11 @@ LogicalResult writeModule(ModuleOp module, StringRef path) {
     return fail(module.getContext(), "cannot write " + path + ": " + ec.message());
   module.print(os);
   os << "\n";
+  os.close();
+  if (os.has_error()) {
+    os.clear_error();
+    return fail(module.getContext(), "cannot write " + path);
+  }
   return success();
 }
 } // namespace
@@ -57,6 +62,12 @@ namespace {
 LogicalResult writeCudaArtifacts(ModuleOp step, StringRef outDir,
                                  StringRef stem) {
   MLIRContext *ctx = step.getContext();
+  // Only the training step runs on the device: drop the loss, gradient and
+  // evaluation functions it was built from, so the manifest lists exactly
+  // the step's launches.
+  for (auto fn : llvm::make_early_inc_range(step.getOps<func::FuncOp>()))
+    if (!fn.getSymName().ends_with("_step"))
+      fn.erase();
   PassManager pm(ctx);
   pm.addPass(createConvertTeleToGPU());
   if (failed(pm.run(step)))
@@ -110,6 +121,11 @@ LogicalResult writeCudaArtifacts(ModuleOp step, StringRef outDir,
     if (ec)
       return fail(ctx, "cannot write " + path + ": " + ec.message());
     os << text;
+    os.close();
+    if (os.has_error()) {
+      os.clear_error();
+      return fail(ctx, "cannot write " + path);
+    }
     llvm::outs() << "wrote " << path << "\n";
     return success();
   };
@@ -149,10 +165,12 @@ LogicalResult mlir::tele::compilePlan(ModuleOp plan, StringRef target,
       auto stage = cast<StageOp>(op);
       StageCompileOptions options{stage.getConfig().getBatch(),
                                   Float32Type::get(ctx), 1.0, 0};
-      if (auto depth = dyn_cast_or_null<GrowDepthOp>(grow);
-          depth && !depth.getCopyLayers()) {
-        // Without a calibration batch, copy the first layers; tele train
-        // chooses them by residual-stream distance.
+      // Without a calibration batch, copy the first layers; tele train
+      // chooses them by residual-stream distance.
+      for (Operation *op : grow ? growthChainEndingAt(grow) : SmallVector<Operation *>{}) {
+        auto depth = dyn_cast<GrowDepthOp>(op);
+        if (!depth || depth.getCopyLayers())
+          continue;
         int64_t added = depth.getTargetModel().getConfig().getLayers() -
                         depth.getSourceModel().getConfig().getLayers();
         SmallVector<double> zeros(depth.getSourceModel().getConfig().getLayers());
@@ -447,9 +465,6 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
                       depth.getSourceModel().getConfig().getLayers();
       depth.setCopyLayers(selectLayersToCopy(d, added, depth.getSelect()));
     }
-    auto src = compileEvalOnly(previous, batch, et);
-    if (failed(src))
-      return failure();
     StageCompileOptions options{batch, et, 1.0, int64_t(opts.seed) + growIndex};
     auto compiled = compileStage(*growPlan, stage, grow, growIndex,
                                  MaskMode::Masked, options);
@@ -457,7 +472,7 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
       return failure();
     {
       // Zero moments for a checkpoint without optimizer state.
-      src->eval.walk([&](ParamOp p) {
+      before->eval.walk([&](ParamOp p) {
         for (std::string name : {"optim.m." + p.getName().str(),
                                  "optim.v." + p.getName().str()})
           if (!state.contains(name))

@@ -170,6 +170,11 @@ LogicalResult mlir::tele::plotMetrics(MLIRContext *ctx, StringRef metricsPath,
       return emitError(UnknownLoc::get(ctx))
              << "cannot write " << svgPath << ": " << ec.message();
     writeSvg(s, os);
+    os.close();
+    if (os.has_error()) {
+      os.clear_error();
+      return emitError(UnknownLoc::get(ctx)) << "cannot write " << svgPath;
+    }
     llvm::outs() << "loss curve: " << svgPath << "\n";
   }
   return success();

@@ -86,7 +86,7 @@ mlir::tele::compileStage(ModuleOp plan, StageOp stage, Operation *grow,
   // lower-growth emits the chain's maps in plan order.
   if (grow)
     for (auto fn : out.module->getOps<func::FuncOp>())
-      if (fn.getSymName().starts_with("grow_"))
+      if (fn->hasAttr(kParamMapAttrName))
         out.paramMaps.push_back(fn);
   return out;
 }

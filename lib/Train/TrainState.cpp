@@ -8,6 +8,7 @@
 
 #include "tele/Train/TrainState.h"
 #include "checkpoint/SafeTensors.h"
+#include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -71,12 +72,11 @@ llvm::Error mlir::tele::writeCheckpoint(const std::string &path,
   for (const auto &[name, entry] : state.all()) {
     ::tele::ckpt::TensorRecord &rec = ckpt.tensors[name];
     std::vector<int64_t> shape(entry.shape.begin(), entry.shape.end());
-    ::tele::rt::Status st =
-        std::is_same_v<T, float>
-            ? rec.setFloats(shape, (const float *)entry.data->data(),
-                            entry.data->size())
-            : rec.setDoubles(shape, (const double *)entry.data->data(),
-                             entry.data->size());
+    ::tele::rt::Status st;
+    if constexpr (std::is_same_v<T, float>)
+      st = rec.setFloats(shape, entry.data->data(), entry.data->size());
+    else
+      st = rec.setDoubles(shape, entry.data->data(), entry.data->size());
     if (!st)
       return error(path + ": " + st.message());
   }
@@ -90,6 +90,7 @@ llvm::Error mlir::tele::writeCheckpoint(const std::string &path,
   // The data order is a pure function of (seed, position): this is the
   // whole random state of the run after initialisation.
   meta["tele.sampler_position"] = std::to_string(progress.samplerPosition);
+  meta["tele.seed"] = std::to_string(progress.seed);
   for (auto [i, op] : llvm::enumerate(growOps(plan)))
     if (auto depth = dyn_cast<GrowDepthOp>(op))
       if (auto copies = depth.getCopyLayers())
@@ -133,6 +134,14 @@ llvm::Error mlir::tele::readCheckpoint(const std::string &path,
     return e;
   if (auto e = integer("tele.sampler_position", progress.samplerPosition))
     return e;
+  // Data order and growth draws depend on the seed, values on the dtype: a
+  // resumed run must use the same, or it would silently stop reproducing.
+  if (auto e = integer("tele.seed", progress.seed))
+    return e;
+  const char *dtype = std::is_same_v<T, float> ? "f32" : "f64";
+  if (meta["tele.dtype"] != dtype)
+    return error(path + ": holds " + meta["tele.dtype"] + " state, resumed in " +
+                 dtype + (std::is_same_v<T, float> ? "" : " (--fp64)"));
 
   for (auto [i, op] : llvm::enumerate(growOps(plan))) {
     auto found = meta.find("tele.copy_layers." + std::to_string(i));
@@ -151,6 +160,9 @@ llvm::Error mlir::tele::readCheckpoint(const std::string &path,
     }
     depth.setCopyLayers(layers);
   }
+  // The layer choices come from the file: check them like any IR.
+  if (failed(mlir::verify(plan)))
+    return error(path + ": its copy_layers metadata does not fit the plan");
 
   for (auto &[name, rec] : ckpt.tensors) {
     std::vector<T> data;

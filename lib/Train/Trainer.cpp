@@ -130,7 +130,9 @@ std::string formatDuration(double seconds) {
 template <typename T> class PlanRunner {
 public:
   PlanRunner(ModuleOp plan, const TrainOptions &opts)
-      : plan(plan), opts(opts), ctx(plan.getContext()) {}
+      : plan(plan), opts(opts), ctx(plan.getContext()) {
+    counters.seed = opts.seed;
+  }
 
   LogicalResult run();
 
@@ -147,7 +149,7 @@ private:
   FailureOr<double> validationLoss(func::FuncOp eval, int64_t batch,
                                    int64_t seqLen);
   LogicalResult saveCheckpoint();
-  void writeMetrics(llvm::json::Object record);
+  LogicalResult writeMetrics(llvm::json::Object record);
   void progress(const PlanStage &ps, double loss, double tokensPerSec,
                 bool final);
   FloatType elementType() {
@@ -246,7 +248,10 @@ LogicalResult PlanRunner<T>::openMetrics(bool truncateAfterStep) {
         }
         auto *obj = parsed->getAsObject();
         std::optional<int64_t> step = obj ? obj->getInteger("step") : std::nullopt;
-        if (step && *step > counters.step)
+        // A growth at step S happens after checkpoint S, so a resumed run
+        // repeats it (and its record).
+        bool event = obj && obj->getString("event");
+        if (step && (*step > counters.step || (event && *step >= counters.step)))
           continue;
         kept += line.str() + "\n";
       }
@@ -262,9 +267,15 @@ LogicalResult PlanRunner<T>::openMetrics(bool truncateAfterStep) {
 }
 
 template <typename T>
-void PlanRunner<T>::writeMetrics(llvm::json::Object record) {
+LogicalResult PlanRunner<T>::writeMetrics(llvm::json::Object record) {
   *metrics << llvm::json::Value(std::move(record)) << "\n";
   metrics->flush();
+  if (metrics->has_error()) {
+    // Cleared so that the stream's destructor does not abort the process.
+    metrics->clear_error();
+    return fail(plan.getLoc(), "cannot write metrics.jsonl in " + opts.outDir);
+  }
+  return success();
 }
 
 template <typename T>
@@ -417,7 +428,8 @@ template <typename T> LogicalResult PlanRunner<T>::growInto(size_t index) {
   event["loss_after"] = large->first;
   event["relative_loss_change"] = rel;
   event["max_abs_logit_diff"] = maxDiff;
-  writeMetrics(std::move(event));
+  if (failed(writeMetrics(std::move(event))))
+    return failure();
   if (!opts.quiet) {
     if (interactive)
       llvm::errs() << "\n";
@@ -581,7 +593,8 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
         return failure();
       record["val_loss"] = *val;
     }
-    writeMetrics(std::move(record));
+    if (failed(writeMetrics(std::move(record))))
+      return failure();
     progress(ps, loss, tokensPerSec, stageEnd);
     if (opts.saveEvery > 0 && counters.step % opts.saveEvery == 0 &&
         failed(saveCheckpoint()))
@@ -613,6 +626,10 @@ template <typename T> LogicalResult PlanRunner<T>::run() {
                                      opts.outDir);
     if (auto err = readCheckpoint<T>(path, state, counters, plan))
       return fail(plan.getLoc(), llvm::toString(std::move(err)));
+    if (counters.seed != opts.seed)
+      return fail(plan.getLoc(), path + " was written with --seed " +
+                                     Twine(counters.seed) +
+                                     "; resume with the same seed");
     if (counters.stageIndex >= (int64_t)stages.size())
       return fail(plan.getLoc(), path + " is at stage " +
                                      Twine(counters.stageIndex) +

@@ -138,6 +138,11 @@ tele_rt_status check(CUresult result, const std::string &what) {
   return fail(TELE_RT_ERROR_CUDA, what + ": " + (name ? name : "?") + ": " +
                                       (text ? text : "unknown error"));
 }
+/// Makes `device`'s context current on the calling thread: every entry point
+/// acts on the device it is given, whichever thread calls it.
+tele_rt_status bind(tele_rt_device *device) {
+  return check(driver().cuCtxSetCurrent(device->context), "cuCtxSetCurrent");
+}
 } // namespace
 
 extern "C" {
@@ -202,6 +207,8 @@ tele_rt_status tele_rt_alloc(tele_rt_device *device, size_t bytes,
                              uint64_t *out) {
   if (!device || !out)
     return fail(TELE_RT_ERROR_INVALID, "tele_rt_alloc: null argument");
+  if (tele_rt_status s = bind(device); s != TELE_RT_OK)
+    return s;
   CUdeviceptr p = 0;
   tele_rt_status s = check(driver().cuMemAlloc(&p, bytes ? bytes : 1),
                            "cuMemAlloc(" + std::to_string(bytes) + " bytes)");
@@ -212,6 +219,8 @@ tele_rt_status tele_rt_alloc(tele_rt_device *device, size_t bytes,
 tele_rt_status tele_rt_free(tele_rt_device *device, uint64_t pointer) {
   if (!device)
     return fail(TELE_RT_ERROR_INVALID, "tele_rt_free: null device");
+  if (tele_rt_status s = bind(device); s != TELE_RT_OK)
+    return s;
   return check(driver().cuMemFree(pointer), "cuMemFree");
 }
 
@@ -219,6 +228,8 @@ tele_rt_status tele_rt_copy_to_device(tele_rt_device *device, uint64_t dst,
                                       const void *src, size_t bytes) {
   if (!device)
     return fail(TELE_RT_ERROR_INVALID, "tele_rt_copy_to_device: null device");
+  if (tele_rt_status s = bind(device); s != TELE_RT_OK)
+    return s;
   return check(driver().cuMemcpyHtoD(dst, src, bytes), "cuMemcpyHtoD");
 }
 
@@ -226,12 +237,16 @@ tele_rt_status tele_rt_copy_to_host(tele_rt_device *device, void *dst,
                                     uint64_t src, size_t bytes) {
   if (!device)
     return fail(TELE_RT_ERROR_INVALID, "tele_rt_copy_to_host: null device");
+  if (tele_rt_status s = bind(device); s != TELE_RT_OK)
+    return s;
   return check(driver().cuMemcpyDtoH(dst, src, bytes), "cuMemcpyDtoH");
 }
 
 tele_rt_status tele_rt_synchronize(tele_rt_device *device) {
   if (!device)
     return fail(TELE_RT_ERROR_INVALID, "tele_rt_synchronize: null device");
+  if (tele_rt_status s = bind(device); s != TELE_RT_OK)
+    return s;
   return check(driver().cuCtxSynchronize(), "cuCtxSynchronize");
 }
 
@@ -239,6 +254,8 @@ tele_rt_status tele_rt_module_load_ptx(tele_rt_device *device,
                                        const char *ptx, tele_rt_module **out) {
   if (!device || !ptx || !out)
     return fail(TELE_RT_ERROR_INVALID, "tele_rt_module_load_ptx: null argument");
+  if (tele_rt_status s = bind(device); s != TELE_RT_OK)
+    return s;
   // Capture the JIT's log: a PTX error is otherwise only "invalid PTX".
   char log[8192] = {0};
   CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
@@ -269,6 +286,8 @@ tele_rt_status tele_rt_launch(tele_rt_module *module, const char *kernel,
                               const uint64_t *args, size_t num_args) {
   if (!module || !kernel || !grid || !block || (num_args && !args))
     return fail(TELE_RT_ERROR_INVALID, "tele_rt_launch: null argument");
+  if (tele_rt_status s = bind(module->device); s != TELE_RT_OK)
+    return s;
   CUfunction fn;
   auto it = module->functions.find(kernel);
   if (it != module->functions.end()) {

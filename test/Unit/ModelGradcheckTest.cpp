@@ -304,7 +304,10 @@ double scheduledLr(double peak, double min, int64_t step, int64_t warmup,
                    int64_t total, DecayKind decay) {
   if (step < warmup)
     return peak * double(step + 1) / double(warmup);
-  double p = std::clamp(double(step - warmup) / double(total - warmup), 0.0, 1.0);
+  // The stage's last step (total - 1) runs at the minimum.
+  double p = total - 1 > warmup
+                 ? std::clamp(double(step - warmup) / double(total - 1 - warmup), 0.0, 1.0)
+                 : 1.0;
   switch (decay) {
   case DecayKind::cosine:
     return min + (peak - min) * 0.5 * (1 + std::cos(M_PI * p));

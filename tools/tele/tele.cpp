@@ -5,7 +5,7 @@
 //   tele train [PLAN]    train a plan (default: the embedded growth demo)
 //   tele compile [PLAN]  write the compiled training-step IR of every stage
 //   tele plan [PLAN]     print a plan file as tele IR
-//   tele data prepare    turn UTF-8 text files into token files
+//   tele data FILES      turn UTF-8 text files into token files
 //   tele grow CKPT       grow a checkpoint by itself
 //   tele plot METRICS    draw the loss curve with growth marks
 // Errors print one line, `file:line:col: error: message`, and exit 1.
@@ -48,7 +48,7 @@ static cl::opt<int64_t> evalEvery("eval-every", cl::desc("Validation loss every 
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of initialisation, growth and data order"), cl::init(1234), cl::sub(trainCmd), cl::sub(growCmd));
 static cl::opt<std::string> dataDir("data", cl::desc("Directory with train.tok and val.tok (default: the default corpus)"), cl::init(""), cl::sub(trainCmd), cl::sub(growCmd));
 static cl::opt<bool> fp64("fp64", cl::desc("Compute in fp64 instead of fp32"), cl::sub(trainCmd), cl::sub(growCmd));
-static cl::opt<bool> quiet("quiet", cl::desc("Print only errors and the summary"), cl::sub(trainCmd));
+static cl::opt<bool> quiet("quiet", cl::desc("Print only errors"), cl::sub(trainCmd));
 
 // compile / plan
 static cl::opt<std::string> compilePlanPath(cl::Positional, cl::desc("[PLAN]"), cl::init(""), cl::sub(compileCmd), cl::sub(planCmd));
@@ -67,10 +67,10 @@ static cl::opt<std::string> plotOut("o", cl::desc("SVG output (default: none, te
 
 // grow
 static cl::opt<std::string> growCkpt(cl::Positional, cl::desc("CKPT"), cl::sub(growCmd));
-static cl::opt<std::string> growTo("to", cl::desc("Target: a plan file whose first growth op applies, or a shape hidden=..,heads=..,ffn=..,layers=.."), cl::sub(growCmd));
+static cl::opt<std::string> growTo("to", cl::desc("Target: a plan file (its growth ops starting from the checkpoint's model apply, in order), or a shape hidden=..,heads=..,ffn=..,layers=.."), cl::sub(growCmd));
 static cl::opt<std::string> growFrom("plan", cl::desc("Plan file describing the checkpoint's model (default: the embedded plan)"), cl::init(""), cl::sub(growCmd));
 static cl::opt<std::string> growOut("out", cl::desc("Output checkpoint"), cl::sub(growCmd));
-static cl::opt<bool> growVerify("verify", cl::desc("Check that the grown model at mask 0 computes the same loss (relative difference <= 1e-6)"), cl::sub(growCmd));
+static cl::opt<bool> growVerify("verify", cl::desc("Check that the grown model at mask 0 computes the same loss (relative difference <= 1e-6 in fp32, 1e-12 in fp64)"), cl::sub(growCmd));
 
 namespace {
 /// Prints each diagnostic as one line: `loc: error: message`.

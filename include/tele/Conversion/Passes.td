@@ -27,8 +27,8 @@ def ConvertTeleToGPU : Pass<"convert-tele-to-gpu", "::mlir::ModuleOp"> {
       statistic reduced with warp shuffles in fp32.
 
     GEMMs (`tele.linear*`) are library calls (cuBLASLt) and get no kernel.
-    The upstream `gpu-lower-to-nvvm-pipeline` then produces PTX; the
-    `tele-cuda-kernels` pipeline does both.
+    The upstream `gpu-lower-to-nvvm-pipeline` then produces PTX (run it on
+    the result of `kernels-only`); `tele compile --target cuda` does both.
 
     ```mlir
     %y = tele.swiglu %g, %u : tensor<2x8x172xf32>

@@ -27,8 +27,9 @@ LogicalResult prepareData(MLIRContext *ctx,
 
 struct GrowOptions {
   std::string checkpoint;
-  /// A plan file (its first growth ops apply) or `key=value,...` overriding
-  /// the source model's hidden, heads, ffn and layers.
+  /// A plan file (its growth ops that start from the checkpoint's model
+  /// apply, one after another) or `key=value,...` overriding the source
+  /// model's hidden, heads, ffn and layers.
   std::string to;
   std::string out;
   bool verify = false;

@@ -23,6 +23,7 @@ struct Progress {
   int64_t stageStep = 0;       ///< steps of that stage
   int64_t tokens = 0;          ///< training tokens consumed
   uint64_t samplerPosition = 0;///< training batches drawn
+  uint64_t seed = 0;           ///< --seed: data order and growth draws
 };
 
 /// DIR/ckpt-<8-digit step>.safetensors.

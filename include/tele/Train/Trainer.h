@@ -38,7 +38,7 @@ struct TrainOptions {
   std::string dataDir;
   /// Run in fp64 instead of fp32.
   bool fp64 = false;
-  /// Print only errors and the final summary.
+  /// Print only errors (no progress, growth lines or summary).
   bool quiet = false;
 };
 

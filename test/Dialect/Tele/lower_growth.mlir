@@ -15,7 +15,7 @@
 // Every tensor is padded top-left: new weight entries N(0, init_std), new
 // norm gains 1, new first and second moments 0.
 // CHECK-LABEL: func.func @grow_small_to_wide()
-// CHECK-SAME: attributes {tele.model_config = #tele.config<vocab = 16, hidden = 12, heads = 3, head_dim = 4, ffn = 16, layers = 1, seq_len = 4>}
+// CHECK-SAME: attributes {tele.model_config = #tele.config<vocab = 16, hidden = 12, heads = 3, head_dim = 4, ffn = 16, layers = 1, seq_len = 4>, tele.param_map}
 // CHECK: %[[E:.+]] = tele.param "model.embed_tokens.weight" {group = #tele.group<vector>, init = #tele.init<zeros>} : tensor<16x8xf32>
 // CHECK-NEXT: %[[E1:.+]] = tele.grow.pad %[[E]] {fill = #tele.fill<normal>, seed = {{[0-9]+}} : i64} : tensor<16x8xf32> -> tensor<16x12xf32>
 // CHECK-NEXT: %[[EM:.+]] = tele.param "optim.m.model.embed_tokens.weight" {group = #tele.group<vector>, init = #tele.init<zeros>} : tensor<16x8xf32>
@@ -208,7 +208,7 @@ tele.plan @p {
 // layers get their source layer's parameters and fresh (zero) moments.
 // Layer-independent tensors (embedding, final norm, LM head) are not mapped.
 // CHECK-LABEL: func.func @grow_small_to_deep()
-// CHECK-SAME: attributes {tele.model_config = #tele.config<vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 4, seq_len = 4>}
+// CHECK-SAME: attributes {tele.model_config = #tele.config<vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 4, seq_len = 4>, tele.param_map}
 // CHECK-NOT: embed_tokens
 // Target layer 0: layer 0 with its moments.
 // CHECK: %[[A:.+]] = tele.param "model.layers.0.input_layernorm.weight" {group = #tele.group<vector>, init = #tele.init<zeros>} : tensor<8xf32>

@@ -140,8 +140,20 @@ LogicalResult PlanOp::verifyRegions() {
   // Walk the sequence keeping the model currently being trained, so that
   // each growth continues from it and each stage trains its result.
   FlatSymbolRefAttr current;
+  int widths = 0, depths = 0; // growth ops since the last stage
   for (Operation &op : body) {
+    if (isa<GrowWidthOp>(op))
+      ++widths;
+    if (isa<GrowDepthOp>(op))
+      ++depths;
+    if (widths > 1 || depths > 1)
+      return op.emitOpError()
+             << "ends a chain of " << widths + depths
+             << " growth ops in a row; a chain may hold at most one "
+                "tele.grow.width and one tele.grow.depth (put a stage "
+                "between them)";
     if (auto stage = dyn_cast<StageOp>(op)) {
+      widths = depths = 0;
       if (current && stage.getModelAttr() != current)
         return stage.emitOpError()
                << "trains " << stage.getModelAttr() << " but the plan's model "

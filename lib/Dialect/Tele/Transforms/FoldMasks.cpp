@@ -75,8 +75,11 @@ struct FoldMasksPass : tele::impl::TeleFoldMasksBase<FoldMasksPass> {
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     patterns.add<FoldMaskMul, FoldNormMask, FoldLerp>(&getContext());
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
+      getOperation().emitError()
+          << "tele-fold-masks: folding the masks did not converge";
       return signalPassFailure();
+    }
     // Mask reads and vectors are now dead (they are side-effect free reads).
     getOperation().walk([](Operation *op) {
       if (isa<MaskVectorOp>(op) && op->use_empty())

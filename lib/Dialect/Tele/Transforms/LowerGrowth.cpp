@@ -253,6 +253,7 @@ LogicalResult LowerGrowthPass::lower(Operation *grow, ModuleOp module,
   auto mapFn = func::FuncOp::create(builder, loc, mapName,
                                     builder.getFunctionType({}, {}));
   mapFn->setAttr(kModelConfigAttrName, to);
+  mapFn->setAttr(kParamMapAttrName, builder.getUnitAttr());
   Block *entry = mapFn.addEntryBlock();
   {
     OpBuilder::InsertionGuard guard(builder);

@@ -98,7 +98,6 @@ LogicalResult OptimizerPass::buildStep(func::FuncOp gradFn,
   builder.setInsertionPointAfter(gradFn);
   auto stepFn = cast<func::FuncOp>(builder.clone(*gradFn));
   stepFn.setSymName(stepName);
-  stepFn->removeAttr("tele.params");
   Block &body = stepFn.getBody().front();
   auto stepType = RankedTensorType::get({}, builder.getI64Type());
   Value stageStep = body.addArgument(stepType, gradFn.getLoc());
@@ -167,6 +166,5 @@ LogicalResult OptimizerPass::buildStep(func::FuncOp gradFn,
   stepFn.setFunctionType(b.getFunctionType(
       body.getArgumentTypes(),
       TypeRange{scalarType, scalarType, scalarType, scalarType}));
-  stepFn->setAttr("tele.params", names);
   return success();
 }

@@ -35,9 +35,10 @@ def Tele_PlanOp : Tele_Op<"plan", [Symbol, SymbolTable, NoTerminator,
   let description = [{
     An ordered sequence of `tele.stage` ops with growth ops between them.
     It must begin with a stage; each growth op's source is the model of the
-    stage before it and its target the model of the stage after it; two
-    growth ops may follow each other (their models chain). Stage names are
-    unique within the plan.
+    stage before it and its target the model of the stage after it. A width
+    and a depth growth may follow each other (a chain: their models chain and
+    they apply together, at one step); a chain holds at most one of each.
+    Stage names are unique within the plan.
 
     ```mlir
     tele.plan @default {

@@ -84,6 +84,9 @@ func::FuncOp buildLayerDistanceFunction(OpBuilder &builder, Location loc,
 /// "f32" or "f64" as a type; null for anything else.
 FloatType parseElementType(MLIRContext *ctx, StringRef name);
 
+/// Marks the parameter-map functions tele-lower-growth emits.
+inline constexpr const char *kParamMapAttrName = "tele.param_map";
+
 /// The model config recorded on functions built here.
 inline constexpr const char *kModelConfigAttrName = "tele.model_config";
 

@@ -76,8 +76,9 @@ def TeleAutodiff : Pass<"tele-autodiff", "::mlir::ModuleOp"> {
 def TeleOptimizer : Pass<"tele-optimizer", "::mlir::ModuleOp"> {
   let summary = "Append the AdamW training step to a gradient function";
   let description = [{
-    For each `@<name>_grad` function produced by `tele-autodiff`, adds
-    `@<name>_step(%tokens, %targets, %stage_step, %adam_step)` that computes
+    For each `@<model>_loss_grad` function produced by `tele-autodiff` (only
+    the stage's model with `stage`), adds
+    `@<model>_step(%tokens, %targets, %stage_step, %adam_step)` that computes
     loss and gradients, the global gradient norm, the clip factor, the
     learning rates of the matrix-like and vector-like groups from the stage
     schedule, and one `tele.adamw` per parameter; new parameters and moments
