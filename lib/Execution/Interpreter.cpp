@@ -129,10 +129,7 @@ template <typename T> class Executor {
 public:
   explicit Executor(TrainingState<T> &state) : state(state) {}
 
-  llvm::Error bind(Value v, HostValue<T> value) {
-    values[v] = std::move(value);
-    return llvm::Error::success();
-  }
+  void bind(Value v, HostValue<T> value) { values[v] = std::move(value); }
   const HostValue<T> &get(Value v) { return values.find(v)->second; }
   const T *data(Value v) { return get(v).floats->data(); }
   const T *dataOrNull(Value v) { return v ? data(v) : nullptr; }
@@ -216,7 +213,8 @@ template <typename T> llvm::Error Executor<T>::run(Operation *op) {
         HostValue<T> v;
         v.shape = entry->shape;
         v.floats = entry->data;
-        return bind(p, std::move(v));
+        bind(p, std::move(v));
+        return llvm::Error::success();
       })
       .Case([&](AssignOp a) -> llvm::Error {
         const HostValue<T> &v = get(a.getValue());
@@ -227,7 +225,8 @@ template <typename T> llvm::Error Executor<T>::run(Operation *op) {
         auto it = state.masks.find(m.getName().str());
         if (it == state.masks.end())
           return opError(op, "mask '" + m.getName() + "' has no value");
-        return bind(m, HostValue<T>::fromFloats({}, {T(it->second)}));
+        bind(m, HostValue<T>::fromFloats({}, {T(it->second)}));
+        return llvm::Error::success();
       })
       .Case([&](MaskVectorOp m) -> llvm::Error {
         auto out = output(m);
@@ -573,8 +572,7 @@ mlir::tele::exec::execute(func::FuncOp fn, ArrayRef<HostValue<T>> args,
       return opError(fn, "argument #" + Twine(arg.getArgNumber()) +
                              " must hold " + Twine(ty.getNumElements()) +
                              " tokens");
-    if (auto err = ex.bind(arg, value))
-      return std::move(err);
+    ex.bind(arg, value);
   }
   for (Operation &op : body.without_terminator())
     if (auto err = ex.run(&op))

@@ -178,15 +178,11 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
       feature = cast<RankedTensorType>(v.getType()).getNumElements();
   int64_t vec = (n % kVec == 0 && feature % kVec == 0) ? kVec : 1;
 
+  // Operands then results, each a flat memref (the optimizer step counter
+  // is an i64 scalar, everything else f32).
   SmallVector<Type> argTypes;
-  for (auto [v, role] : llvm::zip(spec->operands, spec->roles)) {
-    auto ty = cast<RankedTensorType>(v.getType());
-    // The optimizer step counter is an i64 scalar; everything else is f32.
-    argTypes.push_back(MemRefType::get({std::max<int64_t>(1, ty.getNumElements())},
-                                       ty.getElementType()));
-  }
-  for (Value r : op->getResults())
-    argTypes.push_back(flatMemRef(r));
+  for (Value v : llvm::concat<Value>(spec->operands, op->getResults()))
+    argTypes.push_back(flatMemRef(v));
 
   KernelLaunch launch;
   launch.block = kBlock;

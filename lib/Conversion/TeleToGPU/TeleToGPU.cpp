@@ -63,7 +63,7 @@ struct ConvertTeleToGPUPass
     // and types) so that a step's 24 identical layers share kernels.
     llvm::StringMap<KernelLaunch> byKey;
     SymbolTable symbols(kernels);
-    WalkResult result = module.walk([&](Operation *op) {
+    module.walk([&](Operation *op) {
       if (op->getDialect() != ctx->getLoadedDialect<TeleDialect>() ||
           op->getNumResults() == 0)
         return WalkResult::advance();
@@ -96,8 +96,6 @@ struct ConvertTeleToGPUPass
       op->setAttr("tele.block", DenseI64ArrayAttr::get(ctx, {launch.block, 1, 1}));
       return WalkResult::advance();
     });
-    if (result.wasInterrupted())
-      return signalPassFailure();
     if (kernelsOnly)
       keepOnlyKernels(module);
   }

@@ -350,10 +350,11 @@ LogicalResult RMSNormOp::verify() {
     return emitOpError() << "eps must be positive";
   if (failed(expectFeatureVector(*this, getGain(), getInput(), "gain")))
     return failure();
+  // The result's type is tied to the input's by AllTypesMatch.
   if (getMask() &&
       failed(expectFeatureVector(*this, getMask(), getInput(), "mask")))
     return failure();
-  return expectType(*this, getResult(), getInput().getType(), "result");
+  return success();
 }
 
 namespace {
@@ -410,17 +411,12 @@ LogicalResult LinearGradWeightOp::verify() {
 LogicalResult RopeOp::verify() {
   if (!(getTheta().convertToDouble() > 0.0))
     return emitOpError() << "theta must be positive";
-  if (failed(expectHeads(*this, getInput(), getHeadDimAttr().getInt())))
-    return failure();
-  return expectType(*this, getResult(), getInput().getType(), "result");
+  return expectHeads(*this, getInput(), getHeadDimAttr().getInt());
 }
 
 LogicalResult AttentionOp::verify() {
-  if (failed(expectHeads(*this, getQuery(), getHeadDimAttr().getInt())) ||
-      failed(expectType(*this, getKey(), getQuery().getType(), "key")) ||
-      failed(expectType(*this, getValue(), getQuery().getType(), "value")))
-    return failure();
-  return expectType(*this, getResult(), getQuery().getType(), "result");
+  // q, k, v and the result are tied by AllTypesMatch.
+  return expectHeads(*this, getQuery(), getHeadDimAttr().getInt());
 }
 
 LogicalResult AttentionGradOp::verify() {
@@ -429,9 +425,7 @@ LogicalResult AttentionGradOp::verify() {
 }
 
 LogicalResult MaskMulOp::verify() {
-  if (failed(expectFeatureVector(*this, getMask(), getInput(), "mask")))
-    return failure();
-  return expectType(*this, getResult(), getInput().getType(), "result");
+  return expectFeatureVector(*this, getMask(), getInput(), "mask");
 }
 
 LogicalResult LerpOp::verify() {
