@@ -11,6 +11,7 @@
 #include "tele/Config/PlanFile.h"
 #include "tele/Conversion/Passes.h"
 #include "tele/Dialect/Tele/Transforms/ModelBuilder.h"
+#include "tele/Train/Growth.h"
 #include "tele/Train/StageCompiler.h"
 #include "tele/Train/TrainState.h"
 #include "tele/Train/Trainer.h"
@@ -246,17 +247,6 @@ LogicalResult mlir::tele::prepareData(MLIRContext *ctx,
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// True if every parameter `fn` reads is in `state` with the same shape.
-template <typename T>
-bool stateMatches(func::FuncOp fn, const TrainingState<T> &state) {
-  bool ok = true;
-  fn.walk([&](ParamOp p) {
-    const auto *e = state.lookup(p.getName());
-    ok &= e && ArrayRef<int64_t>(e->shape) == p.getType().getShape();
-  });
-  return ok;
-}
-
 /// Builds a plan module: the source model, grown by `spec` (key=value,...).
 FailureOr<OwningOpRef<ModuleOp>> planFromShape(ModelOp source, StringRef spec) {
   MLIRContext *ctx = source.getContext();
@@ -359,7 +349,8 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
   ModelOp source;
   for (ModelOp m : plan.getOps<ModelOp>()) {
     auto probe = compileEvalOnly(m, 1, et);
-    if (succeeded(probe) && stateMatches(probe->eval, state)) {
+    if (succeeded(probe) &&
+        succeeded(checkStateMatches<T>(probe->eval, state, "", /*quiet=*/true))) {
       source = m;
       break;
     }
@@ -398,10 +389,8 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
         continue;
       }
       ++index;
-      ModelOp from = isa<GrowWidthOp>(op) ? cast<GrowWidthOp>(op).getSourceModel()
-                                          : cast<GrowDepthOp>(op).getSourceModel();
-      ModelOp into = isa<GrowWidthOp>(op) ? cast<GrowWidthOp>(op).getTargetModel()
-                                          : cast<GrowDepthOp>(op).getTargetModel();
+      ModelOp from = growthSource(&op);
+      ModelOp into = growthTarget(&op);
       if (from.getConfig() == current) {
         pending = &op;
         pendingIndex = index;
@@ -436,8 +425,7 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
 
   ModelOp previous = source;
   for (auto &[grow, growIndex, stage] : chain) {
-    ModelOp into = isa<GrowWidthOp>(grow) ? cast<GrowWidthOp>(grow).getTargetModel()
-                                          : cast<GrowDepthOp>(grow).getTargetModel();
+    ModelOp into = growthTarget(grow);
     auto before = compileEvalOnly(previous, batch, et);
     if (failed(before))
       return failure();
@@ -449,22 +437,8 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
     SmallVector<Operation *> ops = growthChainEndingAt(grow);
     if (failed(verifyGrowthChain(ops)))
       return failure();
-    for (Operation *op : ops) {
-      auto depth = dyn_cast<GrowDepthOp>(op);
-      if (!depth || depth.getCopyLayers())
-        continue;
-      auto module = buildDistanceModule(previous, batch, et, depth.getMetric());
-      auto r = execute<T>(module->template lookupSymbol<func::FuncOp>("distances"),
-                          {HostValue<T>::fromTokens({batch, seqLen}, in)}, state);
-      if (!r)
-        return fail(ctx, llvm::toString(r.takeError()));
-      SmallVector<double> d;
-      for (auto &v : *r)
-        d.push_back(v.scalar());
-      int64_t added = depth.getTargetModel().getConfig().getLayers() -
-                      depth.getSourceModel().getConfig().getLayers();
-      depth.setCopyLayers(selectLayersToCopy(d, added, depth.getSelect()));
-    }
+    if (failed(chooseLayersToCopy<T>(ops, previous, in, batch, et, state)))
+      return failure();
     StageCompileOptions options{batch, et, 1.0, int64_t(opts.seed) + growIndex};
     auto compiled = compileStage(*growPlan, stage, grow, growIndex,
                                  MaskMode::Masked, options);
@@ -484,12 +458,7 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
     for (func::FuncOp map : compiled->paramMaps)
       if (auto mapped = execute<T>(map, {}, state); !mapped)
         return fail(ctx, llvm::toString(mapped.takeError()));
-    state.masks.clear();
-    GrowthMasks spec = growthMasksFor(ops);
-    for (const char *m : {kHiddenMaskName, kAttentionMaskName, kFfnMaskName})
-      state.masks[m] = 0.0;
-    for (size_t l = 0; l < spec.newLayers.size(); ++l)
-      state.masks[layerMaskName(l)] = 0.0;
+    state.masks = growthMaskValues(grow, /*t=*/0);
     auto lossAfter = lossOf(compiled->eval);
     if (failed(lossAfter))
       return failure();

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tele/Train/Trainer.h"
+#include "tele/Train/Growth.h"
 #include "tele/Train/StageCompiler.h"
 #include "tele/Train/TrainState.h"
 #include "tele/Dialect/Tele/Transforms/ModelBuilder.h"
@@ -60,57 +61,6 @@ LogicalResult fail(Location loc, const Twine &message) {
   return emitError(loc) << message;
 }
 
-/// Source model of a growth op.
-ModelOp sourceOf(Operation *grow) {
-  return isa<GrowWidthOp>(grow) ? cast<GrowWidthOp>(grow).getSourceModel()
-                                : cast<GrowDepthOp>(grow).getSourceModel();
-}
-
-/// The mask values `t` steps after the growth chain ending at `grow`.
-/// Joint: every mask ramps c(t) = min(1, t/T) from the growth step, T being
-/// its op's transition_steps. Sequential (the width op's schedule): the FFN,
-/// then new layers, then hidden and heads, each ramp starting when the one
-/// before it has finished.
-std::map<std::string, double> maskValues(Operation *grow, int64_t t) {
-  std::map<std::string, double> masks;
-  if (!grow)
-    return masks;
-  SmallVector<Operation *> chain = growthChainEndingAt(grow);
-  GrowthMasks spec = growthMasksFor(chain);
-  int64_t widthT = 0, depthT = 0;
-  bool sequential = false;
-  for (Operation *op : chain) {
-    if (auto width = dyn_cast<GrowWidthOp>(op)) {
-      widthT = width.getTransitionStepsAttr().getInt();
-      sequential = width.getSchedule() == MaskSchedule::sequential;
-    } else {
-      depthT = cast<GrowDepthOp>(op).getTransitionStepsAttr().getInt();
-    }
-  }
-  auto ramp = [&](int64_t start, int64_t T) {
-    return std::clamp(double(t - start) / double(T), 0.0, 1.0);
-  };
-  bool newLayers = llvm::is_contained(spec.newLayers, true);
-  int64_t start = 0;
-  if (spec.ffnKept >= 0) {
-    masks[kFfnMaskName] = ramp(start, widthT);
-    if (sequential)
-      start += widthT;
-  }
-  if (newLayers) {
-    for (auto [layer, isNew] : llvm::enumerate(spec.newLayers))
-      if (isNew)
-        masks[layerMaskName(layer)] = ramp(start, depthT);
-    if (sequential)
-      start += depthT;
-  }
-  if (spec.hiddenKept >= 0) {
-    masks[kHiddenMaskName] = ramp(start, widthT);
-    masks[kAttentionMaskName] = ramp(start, widthT);
-  }
-  return masks;
-}
-
 bool allOnes(const std::map<std::string, double> &masks) {
   return llvm::all_of(masks, [](const auto &kv) { return kv.second >= 1.0; });
 }
@@ -142,7 +92,6 @@ private:
   LogicalResult openMetrics(bool truncateAfterStep);
   LogicalResult growInto(size_t stageIndex);
   LogicalResult runStage(size_t stageIndex);
-  LogicalResult checkStateMatches(func::FuncOp fn, StringRef what);
   FailureOr<std::pair<double, std::vector<T>>>
   evaluate(func::FuncOp eval, ArrayRef<int32_t> inputs,
            ArrayRef<int32_t> targets, int64_t batch, int64_t seqLen);
@@ -279,33 +228,6 @@ LogicalResult PlanRunner<T>::writeMetrics(llvm::json::Object record) {
 }
 
 template <typename T>
-LogicalResult PlanRunner<T>::checkStateMatches(func::FuncOp fn,
-                                               StringRef what) {
-  LogicalResult result = success();
-  fn.walk([&](ParamOp p) {
-    if (failed(result))
-      return;
-    const auto *entry = state.lookup(p.getName());
-    if (!entry) {
-      result = fail(p.getLoc(), what + " lacks tensor '" + p.getName() +
-                                    "' that the plan's model reads");
-      return;
-    }
-    if (ArrayRef<int64_t>(entry->shape) != p.getType().getShape()) {
-      std::string have, want;
-      llvm::raw_string_ostream h(have), w(want);
-      llvm::interleave(entry->shape, h, "x");
-      llvm::interleave(p.getType().getShape(), w, "x");
-      result = fail(p.getLoc(), what + ": tensor '" + p.getName() +
-                                    "' has shape [" + have +
-                                    "] but the plan's model expects [" + want +
-                                    "]");
-    }
-  });
-  return result;
-}
-
-template <typename T>
 FailureOr<std::pair<double, std::vector<T>>>
 PlanRunner<T>::evaluate(func::FuncOp eval, ArrayRef<int32_t> inputs,
                         ArrayRef<int32_t> targets, int64_t batch,
@@ -349,7 +271,7 @@ template <typename T> LogicalResult PlanRunner<T>::growInto(size_t index) {
   StageOp stage = ps.stage;
   int64_t batch = stage.getConfig().getBatch();
   // The model before the whole chain: what the grown model must reproduce.
-  ModelOp source = sourceOf(chain.front());
+  ModelOp source = growthSource(chain.front());
   int64_t seqLen = source.getConfig().getSeqLen();
 
   // The calibration batch: the first validation batch.
@@ -375,32 +297,17 @@ template <typename T> LogicalResult PlanRunner<T>::growInto(size_t index) {
                            {"kind", kind},
                            {"from", source.getSymName()},
                            {"to", stage.getModel()}};
-  for (Operation *op : chain) {
-    auto depth = dyn_cast<GrowDepthOp>(op);
-    if (!depth)
-      continue;
-    if (!depth.getCopyLayers()) {
-      // Width growth keeps the layer count, so the layers to copy are ranked
-      // on the model before the chain, which the grown model reproduces.
-      auto module = buildDistanceModule(source, batch, elementType(),
-                                        depth.getMetric());
-      auto fn = module->template lookupSymbol<func::FuncOp>("distances");
-      auto results = execute<T>(
-          fn, {HostValue<T>::fromTokens({batch, seqLen}, in)}, state);
-      if (!results)
-        return fail(grow->getLoc(), llvm::toString(results.takeError()));
-      std::vector<double> distances;
-      for (auto &r : *results)
-        distances.push_back(r.scalar());
-      int64_t added = depth.getTargetModel().getConfig().getLayers() -
-                      depth.getSourceModel().getConfig().getLayers();
-      SmallVector<int64_t> copies =
-          selectLayersToCopy(distances, added, depth.getSelect());
-      depth.setCopyLayers(copies);
-      event["layer_distances"] = llvm::json::Array(distances);
-    }
-    event["copy_layers"] = llvm::json::Array(*depth.getCopyLayers());
-  }
+  // Width growth keeps the layer count, so the layers to copy are ranked on
+  // the model before the chain, which the grown model reproduces.
+  auto distances =
+      chooseLayersToCopy<T>(chain, source, in, batch, elementType(), state);
+  if (failed(distances))
+    return failure();
+  if (!distances->empty())
+    event["layer_distances"] = llvm::json::Array(*distances);
+  for (Operation *op : chain)
+    if (auto depth = dyn_cast<GrowDepthOp>(op))
+      event["copy_layers"] = llvm::json::Array(*depth.getCopyLayers());
 
   StageCompileOptions options{batch, elementType(),
                               double(firstHidden) /
@@ -413,7 +320,7 @@ template <typename T> LogicalResult PlanRunner<T>::growInto(size_t index) {
   for (func::FuncOp map : grown->paramMaps)
     if (auto mapped = execute<T>(map, {}, state); !mapped)
       return fail(grow->getLoc(), llvm::toString(mapped.takeError()));
-  state.masks = maskValues(grow, 0);
+  state.masks = growthMaskValues(grow, 0);
   auto large = evaluate(grown->eval, in, tg, batch, seqLen);
   if (failed(large))
     return failure();
@@ -521,15 +428,15 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
   // state, so that a checkpoint of another plan is reported, not patched.
   {
     auto first = stepFor(ps.grow &&
-                         !allOnes(maskValues(ps.grow, counters.stageStep)));
+                         !allOnes(growthMaskValues(ps.grow, counters.stageStep)));
     if (failed(first))
       return failure();
     if (index == 0 && counters.step == 0)
       if (auto err = initializeState<T>((*first)->step, state, opts.seed,
                                         model.getInitStdValue()))
         return fail(stage.getLoc(), llvm::toString(std::move(err)));
-    if (failed(checkStateMatches((*first)->step,
-                                 opts.resume ? "checkpoint" : "training state")))
+    if (failed(checkStateMatches<T>((*first)->step, state,
+                                    opts.resume ? "checkpoint" : "training state")))
       return failure();
   }
 
@@ -540,7 +447,7 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
   std::vector<int32_t> in(batch * seqLen), tg(batch * seqLen);
 
   while (counters.stageStep < cfg.getSteps() && counters.step < planSteps) {
-    state.masks = maskValues(ps.grow, counters.stageStep);
+    state.masks = growthMaskValues(ps.grow, counters.stageStep);
     bool transition = ps.grow && !allOnes(state.masks);
     auto compiled = stepFor(transition);
     if (failed(compiled))
