@@ -243,13 +243,14 @@ void embedGrad(const T *dout, const int32_t *tokens, T *dtable, int64_t n,
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// sum_i m_i (D for no mask), the denominator of the masked mean square.
-template <typename T> double maskWeight(const T *mask, int64_t D) {
-  if (!mask)
-    return double(D);
+/// sum_i w_i in index order, or n without weights: the denominator of the
+/// masked mean square (RMSNorm) and of the weighted mean loss.
+template <typename T> double weightSum(const T *weights, int64_t n) {
+  if (!weights)
+    return double(n);
   double w = 0.0;
-  for (int64_t i = 0; i < D; ++i)
-    w += double(mask[i]);
+  for (int64_t i = 0; i < n; ++i)
+    w += double(weights[i]);
   return w;
 }
 
@@ -272,7 +273,7 @@ double rmsInverse(const T *x, const T *mask, int64_t D, double W, double eps) {
 template <typename T>
 void rmsNorm(const T *x, const T *gain, const T *mask, T *y, int64_t rows,
              int64_t D, double eps) {
-  const double W = maskWeight(mask, D);
+  const double W = weightSum(mask, D);
   parallelFor(rows, rowGrain(kCheapGrain, D), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
       const T *xr = x + r * D;
@@ -291,7 +292,7 @@ void rmsNorm(const T *x, const T *gain, const T *mask, T *y, int64_t rows,
 template <typename T>
 void rmsNormGrad(const T *x, const T *gain, const T *mask, const T *dy, T *dx,
                  T *dgain, int64_t rows, int64_t D, double eps) {
-  const double W = maskWeight(mask, D);
+  const double W = weightSum(mask, D);
   std::vector<double> invs(rows);
   parallelFor(rows, rowGrain(kCheapGrain, D), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
@@ -509,15 +510,6 @@ bool targetsValid(const int32_t *targets, int64_t rows, int64_t V) {
   return true;
 }
 
-/// sum_r w_r in row order.
-template <typename T> double lossWeight(const T *lossMask, int64_t rows) {
-  if (!lossMask)
-    return double(rows);
-  double w = 0.0;
-  for (int64_t r = 0; r < rows; ++r)
-    w += double(lossMask[r]);
-  return w;
-}
 } // namespace
 
 template <typename T>
@@ -525,7 +517,7 @@ T crossEntropy(const T *logits, const int32_t *targets, const T *lossMask,
                int64_t rows, int64_t V) {
   if (!targetsValid<T>(targets, rows, V))
     return std::numeric_limits<T>::quiet_NaN();
-  const double W = lossWeight(lossMask, rows);
+  const double W = weightSum(lossMask, rows);
   if (W == 0.0)
     return T(0);
   // Per-row losses in parallel, summed afterwards in row order.
@@ -562,7 +554,7 @@ void crossEntropyGrad(const T *logits, const int32_t *targets,
     std::fill(dlogits, dlogits + rows * V, std::numeric_limits<T>::quiet_NaN());
     return;
   }
-  const double W = lossWeight(lossMask, rows);
+  const double W = weightSum(lossMask, rows);
   if (W == 0.0) {
     std::fill(dlogits, dlogits + rows * V, T(0));
     return;
