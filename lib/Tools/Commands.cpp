@@ -98,6 +98,8 @@ LogicalResult writeCudaArtifacts(ModuleOp step, StringRef outDir,
     }
     if (auto norm = dyn_cast<RMSNormOp>(op))
       attrs["masked"] = static_cast<bool>(norm.getMask());
+    if (auto rope = dyn_cast<RopeOp>(op))
+      attrs["inverse"] = static_cast<bool>(rope.getInverse());
     launches.push_back(llvm::json::Object{
         {"op", op->getName().getStringRef()},
         {"kernel", kernel.getLeafReference().getValue()},

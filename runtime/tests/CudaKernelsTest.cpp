@@ -158,6 +158,12 @@ std::vector<std::vector<double>> reference(const json &launch,
     }
     k::rmsNorm(in[0].host.data(), in[1].host.data(), mask, out[0].data(),
                n / d, d, attrs["eps"].get<double>());
+  } else if (op == "tele.rope") {
+    const json &shape = launch["operands"][0]["shape"];
+    int64_t dh = attrs["head_dim"];
+    k::rope(in[0].host.data(), out[0].data(), shape[0], shape[1],
+            shape[2].get<int64_t>() / dh, dh, attrs["theta"].get<double>(),
+            attrs["inverse"].get<bool>());
   } else {
     ADD_FAILURE() << "no reference for " << op;
   }

@@ -23,6 +23,8 @@ def ConvertTeleToGPU : Pass<"convert-tele-to-gpu", "::mlir::ModuleOp"> {
     * elementwise (`tele.add`, `tele.scale`, `tele.swiglu`, `tele.swiglu_grad`,
       `tele.mask_mul`, `tele.lerp`, `tele.adamw`): four elements per thread
       with vector loads and stores when the size allows;
+    * `tele.rope` (forward and inverse): four features per thread with
+      their rotate-half partners;
     * row-wise (`tele.rms_norm`, plain or masked): one warp per row, the
       statistic reduced with warp shuffles in fp32.
 

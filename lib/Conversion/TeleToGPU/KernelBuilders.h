@@ -34,6 +34,10 @@ MemRefType flatMemRef(Value tensor);
 FailureOr<KernelLaunch> buildElementwiseKernel(Operation *op,
                                                gpu::GPUModuleOp kernels);
 
+/// Builds the kernel of tele.rope (forward or inverse) in f32; failure for
+/// any other op or element type.
+FailureOr<KernelLaunch> buildRopeKernel(Operation *op, gpu::GPUModuleOp kernels);
+
 /// Builds the kernel of a row-wise op (rms_norm); failure if `op` is not one.
 FailureOr<KernelLaunch> buildRowKernel(Operation *op, gpu::GPUModuleOp kernels);
 

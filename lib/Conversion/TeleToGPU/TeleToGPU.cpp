@@ -82,6 +82,8 @@ struct ConvertTeleToGPUPass
         if (failed(built))
           built = buildRowKernel(op, kernels);
         if (failed(built))
+          built = buildRopeKernel(op, kernels);
+        if (failed(built))
           return WalkResult::advance(); // a library call or not yet supported
         launch = *built;
         // Unique names: rename a new kernel that clashes with an older one.

@@ -64,3 +64,23 @@ func.func @no_kernel(%x: tensor<2x8xf32>, %w: tensor<4x8xf32>, %d: tensor<4xf64>
   %z = tele.add %d, %d : tensor<4xf64>
   return %y, %z : tensor<2x4xf32>, tensor<4xf64>
 }
+
+// -----
+
+// RoPE and its inverse: chunks of four features and their rotate-half
+// partners, angles from the position and the frequency index.
+// CHECK-LABEL: func.func @rope
+// CHECK: tele.rope {{.*}}tele.kernel = @tele_kernels::@rope_64x8xf32
+// CHECK: tele.rope {{.*}}tele.kernel = @tele_kernels::@rope_inverse_64x8xf32
+// CHECK: gpu.func @rope_64x8xf32(%[[X:.*]]: memref<64xf32>, %[[Y:.*]]: memref<64xf32>) kernel
+// CHECK: vector.load %[[X]]{{.*}}vector<4xf32>
+// CHECK: vector.load %[[X]]{{.*}}vector<4xf32>
+// CHECK: math.cos
+// CHECK: math.sin
+// CHECK: vector.store {{.*}}, %[[Y]]
+// CHECK: gpu.func @rope_inverse_64x8xf32
+func.func @rope(%x: tensor<2x4x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>) {
+  %r = tele.rope %x {head_dim = 8 : i64, theta = 1.0e+04 : f64} : tensor<2x4x8xf32>
+  %i = tele.rope %x {head_dim = 8 : i64, inverse, theta = 1.0e+04 : f64} : tensor<2x4x8xf32>
+  return %r, %i : tensor<2x4x8xf32>, tensor<2x4x8xf32>
+}

@@ -1,0 +1,106 @@
+//===- RopeKernels.cpp - rotary position embedding GPU kernels ------------===//
+//
+// This file builds the kernel of tele.rope (forward and inverse, which is
+// also its gradient). Each thread rotates a chunk of four consecutive
+// features of one head: it loads the chunk and its partner chunk half a head
+// away (rotate-half), computes the angles t * theta^(-2i/head_dim) for the
+// chunk's frequencies and writes x cos ± partner sin.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilders.h"
+
+using namespace mlir;
+using namespace mlir::tele;
+
+namespace {
+constexpr int64_t kBlock = 256;
+} // namespace
+
+FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
+                                                    gpu::GPUModuleOp kernels) {
+  auto rope = dyn_cast<RopeOp>(op);
+  if (!rope)
+    return failure();
+  auto ty = rope.getType();
+  Type et = ty.getElementType();
+  int64_t dh = rope.getHeadDimAttr().getInt(), half = dh / 2;
+  // Chunks must not straddle the two halves of a head.
+  int64_t vec = half % 4 == 0 ? 4 : 1;
+  if (!et.isF32())
+    return failure(); // bf16/f64 kernels are not generated yet
+  int64_t n = ty.getNumElements();
+  int64_t seqLen = ty.getDimSize(1), features = ty.getDimSize(2);
+
+  KernelLaunch launch;
+  launch.block = kBlock;
+  launch.grid = std::max<int64_t>(1, (n / vec + kBlock - 1) / kBlock);
+  std::string stem = ((rope.getInverse() ? "rope_inverse_" : "rope_") +
+                      Twine(n) + "x" + Twine(dh) + "xf32")
+                         .str();
+  launch.kernel = createKernel(kernels, stem,
+                               {flatMemRef(rope.getInput()), flatMemRef(rope)});
+
+  OpBuilder builder(launch.kernel.getBody());
+  ImplicitLocOpBuilder b(op->getLoc(), builder);
+  Block &entry = launch.kernel.getBody().front();
+  Value x = entry.getArgument(0), y = entry.getArgument(1);
+  auto vt = VectorType::get({vec}, et);
+  auto it = VectorType::get({vec}, b.getI64Type());
+  llvm::MaybeAlign align(vec * 4);
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
+
+  Value gid = arith::AddIOp::create(
+      b,
+      arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
+                            gpu::BlockDimOp::create(b, gpu::Dimension::x)),
+      gpu::ThreadIdOp::create(b, gpu::Dimension::x));
+  Value base = arith::MulIOp::create(b, gid, index(vec));
+  auto inRange = scf::IfOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, base, index(n)),
+      /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&inRange.getThenRegion().front());
+
+  // Position t and the chunk's place j within its head.
+  Value t = arith::RemUIOp::create(
+      b, arith::DivUIOp::create(b, base, index(features)), index(seqLen));
+  Value j = arith::RemUIOp::create(b, base, index(dh));
+  Value firstHalf = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, j, index(half));
+  Value partnerAt = arith::SelectOp::create(
+      b, firstHalf, arith::AddIOp::create(b, base, index(half)),
+      arith::SubIOp::create(b, base, index(half)));
+  Value xv = vector::LoadOp::create(b, vt, x, ValueRange{base}, false, align);
+  Value pv = vector::LoadOp::create(b, vt, x, ValueRange{partnerAt}, false, align);
+
+  // Frequency index i = j mod half (+ lane), angle = t * theta^(-2i/dh).
+  Value i0 = arith::RemUIOp::create(b, j, index(half));
+  SmallVector<int64_t> lanes;
+  for (int64_t l = 0; l < vec; ++l)
+    lanes.push_back(l);
+  Value iv = arith::AddIOp::create(
+      b,
+      vector::BroadcastOp::create(b, it, arith::IndexCastOp::create(b, b.getI64Type(), i0)),
+      arith::ConstantOp::create(b, it, DenseElementsAttr::get(it, ArrayRef<int64_t>(lanes))));
+  Value fi = arith::SIToFPOp::create(b, vt, iv);
+  auto splat = [&](double v) {
+    return arith::ConstantOp::create(
+        b, vt, DenseElementsAttr::get(vt, b.getFloatAttr(et, v)));
+  };
+  double logTheta = std::log(rope.getTheta().convertToDouble());
+  Value invFreq = math::ExpOp::create(
+      b, arith::MulFOp::create(b, fi, splat(-2.0 * logTheta / double(dh))));
+  Value tf = vector::BroadcastOp::create(
+      b, vt,
+      arith::UIToFPOp::create(b, et, arith::IndexCastOp::create(b, b.getI64Type(), t)));
+  Value angle = arith::MulFOp::create(b, tf, invFreq);
+  Value c = math::CosOp::create(b, angle), s = math::SinOp::create(b, angle);
+  // First half: x cos - partner sin; second half: x cos + partner sin. The
+  // inverse rotation flips the sign of sin.
+  double sign = rope.getInverse() ? 1.0 : -1.0;
+  Value sgn = arith::SelectOp::create(b, firstHalf, splat(sign), splat(-sign));
+  Value out = arith::AddFOp::create(
+      b, arith::MulFOp::create(b, xv, c),
+      arith::MulFOp::create(b, arith::MulFOp::create(b, pv, s), sgn));
+  vector::StoreOp::create(b, out, y, ValueRange{base}, false, align);
+  return launch;
+}
