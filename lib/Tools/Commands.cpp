@@ -36,19 +36,29 @@ LogicalResult fail(MLIRContext *ctx, const Twine &message) {
   return emitError(UnknownLoc::get(ctx)) << message;
 }
 
-LogicalResult writeModule(ModuleOp module, StringRef path) {
+/// Writes `text` to `path` and says so; a failed open or write is reported
+/// as an error line (never left to raw_fd_ostream's fatal error).
+LogicalResult writeFile(MLIRContext *ctx, StringRef path, StringRef text) {
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec)
-    return fail(module.getContext(), "cannot write " + path + ": " + ec.message());
-  module.print(os);
-  os << "\n";
+    return fail(ctx, "cannot write " + path + ": " + ec.message());
+  os << text;
   os.close();
   if (os.has_error()) {
     os.clear_error();
-    return fail(module.getContext(), "cannot write " + path);
+    return fail(ctx, "cannot write " + path);
   }
+  llvm::outs() << "wrote " << path << "\n";
   return success();
+}
+
+std::string printed(ModuleOp module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os);
+  os << "\n";
+  return text;
 }
 } // namespace
 
@@ -116,21 +126,10 @@ LogicalResult writeCudaArtifacts(ModuleOp step, StringRef outDir,
   if (failed(ptx))
     return failure();
 
-  auto writeText = [&](StringRef suffix, StringRef text) -> LogicalResult {
+  auto writeText = [&](StringRef suffix, StringRef text) {
     SmallString<256> path(outDir);
     llvm::sys::path::append(path, (stem + suffix).str());
-    std::error_code ec;
-    llvm::raw_fd_ostream os(path, ec);
-    if (ec)
-      return fail(ctx, "cannot write " + path + ": " + ec.message());
-    os << text;
-    os.close();
-    if (os.has_error()) {
-      os.clear_error();
-      return fail(ctx, "cannot write " + path);
-    }
-    llvm::outs() << "wrote " << path << "\n";
-    return success();
+    return writeFile(ctx, path, text);
   };
   std::string manifest;
   llvm::raw_string_ostream os(manifest);
@@ -138,12 +137,9 @@ LogicalResult writeCudaArtifacts(ModuleOp step, StringRef outDir,
                                    {"ptx", (stem + ".ptx").str()},
                                    {"target", "sm_90a"},
                                    {"launches", std::move(launches)}}));
-  std::string ir;
-  llvm::raw_string_ostream irs(ir);
-  step.print(irs);
   return success(succeeded(writeText(".ptx", *ptx)) &&
                  succeeded(writeText(".kernels.json", manifest)) &&
-                 succeeded(writeText(".mlir", ir)));
+                 succeeded(writeText(".mlir", printed(step))));
 }
 } // namespace
 
@@ -198,9 +194,8 @@ LogicalResult mlir::tele::compilePlan(ModuleOp plan, StringRef target,
         }
         SmallString<256> path(outDir);
         llvm::sys::path::append(path, (stage.getSymName() + suffix + ".mlir").str());
-        if (failed(writeModule(*compiled->module, path)))
+        if (failed(writeFile(ctx, path, printed(*compiled->module))))
           return failure();
-        llvm::outs() << "wrote " << path << "\n";
       }
       grow = nullptr;
     }

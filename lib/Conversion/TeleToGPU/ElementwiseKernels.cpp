@@ -19,7 +19,6 @@ using namespace mlir::tele;
 
 namespace {
 constexpr int64_t kVec = 4;
-constexpr int64_t kBlock = 256;
 
 enum class Role { Full, Feature, Scalar };
 
@@ -34,16 +33,11 @@ struct ElementwiseSpec {
   std::string stem;
 };
 
-Value splat(ImplicitLocOpBuilder &b, VectorType vt, double v) {
-  return arith::ConstantOp::create(
-      b, vt, DenseElementsAttr::get(vt, b.getFloatAttr(vt.getElementType(), v)));
-}
-
 Value sigmoid(ImplicitLocOpBuilder &b, Value x) {
   auto vt = cast<VectorType>(x.getType());
   Value e = math::ExpOp::create(b, arith::NegFOp::create(b, x));
-  return arith::DivFOp::create(b, splat(b, vt, 1.0),
-                               arith::AddFOp::create(b, splat(b, vt, 1.0), e));
+  return arith::DivFOp::create(b, splatFloat(b, vt, 1.0),
+                               arith::AddFOp::create(b, splatFloat(b, vt, 1.0), e));
 }
 
 FailureOr<ElementwiseSpec> specFor(Operation *op) {
@@ -66,7 +60,7 @@ FailureOr<ElementwiseSpec> specFor(Operation *op) {
                                [f](B &b, V in) -> SmallVector<Value> {
                                  auto vt = cast<VectorType>(in[0].getType());
                                  return {arith::MulFOp::create(b, in[0],
-                                                               splat(b, vt, f))};
+                                                               splatFloat(b, vt, f))};
                                },
                                "scale"};
       })
@@ -88,10 +82,10 @@ FailureOr<ElementwiseSpec> specFor(Operation *op) {
               Value g = in[0], u = in[1], dy = in[2];
               Value sg = sigmoid(b, g);
               Value silu = arith::MulFOp::create(b, g, sg);
-              Value oneMinus = arith::SubFOp::create(b, splat(b, vt, 1.0), sg);
+              Value oneMinus = arith::SubFOp::create(b, splatFloat(b, vt, 1.0), sg);
               Value dsilu = arith::MulFOp::create(
                   b, sg,
-                  arith::AddFOp::create(b, splat(b, vt, 1.0),
+                  arith::AddFOp::create(b, splatFloat(b, vt, 1.0),
                                         arith::MulFOp::create(b, g, oneMinus)));
               Value dyu = arith::MulFOp::create(b, dy, u);
               return {arith::MulFOp::create(b, dyu, dsilu),
@@ -129,7 +123,7 @@ FailureOr<ElementwiseSpec> specFor(Operation *op) {
               auto vt = cast<VectorType>(in[0].getType());
               Value p = in[0], g = in[1], m = in[2], v = in[3];
               Value lr = in[4], scale = in[5], step = in[6];
-              auto c = [&](double x) { return splat(b, vt, x); };
+              auto c = [&](double x) { return splatFloat(b, vt, x); };
               // Bias corrections 1 - beta^t, computed on the device.
               Value bc1 = arith::SubFOp::create(
                   b, c(1.0), math::PowFOp::create(b, c(b1), step));
@@ -160,6 +154,37 @@ FailureOr<ElementwiseSpec> specFor(Operation *op) {
 }
 } // namespace
 
+Value mlir::tele::splatFloat(ImplicitLocOpBuilder &b, VectorType vt,
+                             double value) {
+  return arith::ConstantOp::create(
+      b, vt,
+      DenseElementsAttr::get(vt, b.getFloatAttr(vt.getElementType(), value)));
+}
+
+KernelLaunch mlir::tele::chunkedLaunch(gpu::GPUFuncOp kernel, int64_t n,
+                                       int64_t vec) {
+  KernelLaunch launch;
+  launch.kernel = kernel;
+  launch.block = kChunkBlock;
+  launch.grid =
+      std::max<int64_t>(1, (n / vec + kChunkBlock - 1) / kChunkBlock);
+  return launch;
+}
+
+Value mlir::tele::beginChunk(ImplicitLocOpBuilder &b, int64_t n, int64_t vec) {
+  Value bid = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value bdim = gpu::BlockDimOp::create(b, gpu::Dimension::x);
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value gid = arith::AddIOp::create(b, arith::MulIOp::create(b, bid, bdim), tid);
+  Value base =
+      arith::MulIOp::create(b, gid, arith::ConstantIndexOp::create(b, vec));
+  Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, base,
+                                        arith::ConstantIndexOp::create(b, n));
+  auto ifOp = scf::IfOp::create(b, inRange, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  return base;
+}
+
 FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
                                                            gpu::GPUModuleOp kernels) {
   FailureOr<ElementwiseSpec> spec = specFor(op);
@@ -184,11 +209,9 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
   for (Value v : llvm::concat<Value>(spec->operands, op->getResults()))
     argTypes.push_back(flatMemRef(v));
 
-  KernelLaunch launch;
-  launch.block = kBlock;
-  launch.grid = std::max<int64_t>(1, (n / vec + kBlock - 1) / kBlock);
   std::string stem = (spec->stem + "_" + Twine(n) + "xf32").str();
-  launch.kernel = createKernel(kernels, stem, argTypes);
+  KernelLaunch launch =
+      chunkedLaunch(createKernel(kernels, stem, argTypes), n, vec);
 
   Location loc = op->getLoc();
   OpBuilder builder(launch.kernel.getBody());
@@ -199,15 +222,7 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
   // least 256 bytes, so vec * 4 bytes is a sound alignment: it lets NVPTX
   // emit 128-bit ld.global.v4 / st.global.v4.
   llvm::MaybeAlign align(vec * 4);
-  Value bid = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-  Value bdim = gpu::BlockDimOp::create(b, gpu::Dimension::x);
-  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value gid = arith::AddIOp::create(b, arith::MulIOp::create(b, bid, bdim), tid);
-  Value base = arith::MulIOp::create(b, gid, arith::ConstantIndexOp::create(b, vec));
-  Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, base,
-                                        arith::ConstantIndexOp::create(b, n));
-  auto ifOp = scf::IfOp::create(b, inRange, /*withElseRegion=*/false);
-  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  Value base = beginChunk(b, n, vec);
   SmallVector<Value> loaded;
   for (auto [i, role] : llvm::enumerate(spec->roles)) {
     Value arg = entry.getArgument(i);

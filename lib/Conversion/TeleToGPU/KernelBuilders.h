@@ -25,6 +25,21 @@ struct KernelLaunch {
 gpu::GPUFuncOp createKernel(gpu::GPUModuleOp kernels, StringRef stem,
                             ArrayRef<Type> argTypes);
 
+/// Threads per block of the chunked (elementwise and RoPE) kernels.
+inline constexpr int64_t kChunkBlock = 256;
+
+/// Launch of a chunked kernel: each thread handles `vec` consecutive of
+/// `n` elements.
+KernelLaunch chunkedLaunch(gpu::GPUFuncOp kernel, int64_t n, int64_t vec);
+
+/// Emits the index of this thread's first element (block * blockDim +
+/// thread, times `vec`) and an `scf.if` that it is below `n`, and moves the
+/// builder into the if's body. Returns the index.
+Value beginChunk(ImplicitLocOpBuilder &b, int64_t n, int64_t vec);
+
+/// A constant vector of `vt` with every lane `value`.
+Value splatFloat(ImplicitLocOpBuilder &b, VectorType vt, double value);
+
 /// A flattened memref of the same element type and number of elements.
 MemRefType flatMemRef(Value tensor);
 

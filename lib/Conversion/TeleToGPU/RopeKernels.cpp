@@ -13,10 +13,6 @@
 using namespace mlir;
 using namespace mlir::tele;
 
-namespace {
-constexpr int64_t kBlock = 256;
-} // namespace
-
 FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
                                                     gpu::GPUModuleOp kernels) {
   auto rope = dyn_cast<RopeOp>(op);
@@ -32,14 +28,12 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
   int64_t n = ty.getNumElements();
   int64_t seqLen = ty.getDimSize(1), features = ty.getDimSize(2);
 
-  KernelLaunch launch;
-  launch.block = kBlock;
-  launch.grid = std::max<int64_t>(1, (n / vec + kBlock - 1) / kBlock);
   std::string stem = ((rope.getInverse() ? "rope_inverse_" : "rope_") +
                       Twine(n) + "x" + Twine(dh) + "xf32")
                          .str();
-  launch.kernel = createKernel(kernels, stem,
-                               {flatMemRef(rope.getInput()), flatMemRef(rope)});
+  KernelLaunch launch = chunkedLaunch(
+      createKernel(kernels, stem, {flatMemRef(rope.getInput()), flatMemRef(rope)}),
+      n, vec);
 
   OpBuilder builder(launch.kernel.getBody());
   ImplicitLocOpBuilder b(op->getLoc(), builder);
@@ -50,16 +44,7 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
   llvm::MaybeAlign align(vec * 4);
   auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
 
-  Value gid = arith::AddIOp::create(
-      b,
-      arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
-                            gpu::BlockDimOp::create(b, gpu::Dimension::x)),
-      gpu::ThreadIdOp::create(b, gpu::Dimension::x));
-  Value base = arith::MulIOp::create(b, gid, index(vec));
-  auto inRange = scf::IfOp::create(
-      b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, base, index(n)),
-      /*withElseRegion=*/false);
-  b.setInsertionPointToStart(&inRange.getThenRegion().front());
+  Value base = beginChunk(b, n, vec);
 
   // Position t and the chunk's place j within its head.
   Value t = arith::RemUIOp::create(
@@ -82,10 +67,7 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
       vector::BroadcastOp::create(b, it, arith::IndexCastOp::create(b, b.getI64Type(), i0)),
       arith::ConstantOp::create(b, it, DenseElementsAttr::get(it, ArrayRef<int64_t>(lanes))));
   Value fi = arith::SIToFPOp::create(b, vt, iv);
-  auto splat = [&](double v) {
-    return arith::ConstantOp::create(
-        b, vt, DenseElementsAttr::get(vt, b.getFloatAttr(et, v)));
-  };
+  auto splat = [&](double v) { return splatFloat(b, vt, v); };
   double logTheta = std::log(rope.getTheta().convertToDouble());
   Value invFreq = math::ExpOp::create(
       b, arith::MulFOp::create(b, fi, splat(-2.0 * logTheta / double(dh))));
