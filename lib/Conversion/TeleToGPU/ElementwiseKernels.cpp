@@ -110,6 +110,17 @@ FailureOr<ElementwiseSpec> specFor(Operation *op) {
             },
             "lerp"};
       })
+      .Case([&](LerpGradOp l) -> FailureOr<ElementwiseSpec> {
+        return ElementwiseSpec{
+            l->getOperands(), {Role::Full, Role::Scalar},
+            [](B &b, V in) -> SmallVector<Value> {
+              auto vt = cast<VectorType>(in[0].getType());
+              Value start = arith::MulFOp::create(
+                  b, in[0], arith::SubFOp::create(b, splatFloat(b, vt, 1.0), in[1]));
+              return {start, arith::MulFOp::create(b, in[0], in[1])};
+            },
+            "lerp_grad"};
+      })
       .Case([&](AdamWOp a) -> FailureOr<ElementwiseSpec> {
         double b1 = a.getBeta1().convertToDouble();
         double b2 = a.getBeta2().convertToDouble();
@@ -165,9 +176,8 @@ KernelLaunch mlir::tele::chunkedLaunch(gpu::GPUFuncOp kernel, int64_t n,
                                        int64_t vec) {
   KernelLaunch launch;
   launch.kernel = kernel;
-  launch.block = kChunkBlock;
-  launch.grid =
-      std::max<int64_t>(1, (n / vec + kChunkBlock - 1) / kChunkBlock);
+  launch.block = {kChunkBlock, 1, 1};
+  launch.grid = {std::max<int64_t>(1, (n / vec + kChunkBlock - 1) / kChunkBlock), 1, 1};
   return launch;
 }
 

@@ -1,7 +1,9 @@
 //===- KernelBuilders.h - GPU kernel builders by op family ------*- C++ -*-===//
 //
 // This file is the private interface between the convert-tele-to-gpu pass and
-// its kernel builders, split by op family (elementwise, row-wise).
+// its kernel builders, split by op family (elementwise, row-wise, RoPE,
+// embedding, loss, attention, optimizer scalars), plus the small vocabulary
+// of IR-building helpers they share.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,13 +13,39 @@
 #include "tele/Conversion/Passes.h"
 #include "tele/Dialect/Tele/IR/TeleOps.h"
 
+#include <array>
+#include <functional>
+
 namespace mlir::tele {
 
-/// Where a kernel lives and how to launch it.
+/// One kernel launch of an op.
 struct KernelLaunch {
   gpu::GPUFuncOp kernel;
-  int64_t grid = 1, block = 1;
+  std::array<int64_t, 3> grid{1, 1, 1}, block{1, 1, 1};
+  /// The kernel's arguments as indices into the op's operands, then its
+  /// results, then its workspaces. Empty means operands then results.
+  SmallVector<int64_t> args;
 };
+
+/// Everything the runtime runs for one op: launches in order, scratch
+/// buffers they share (bytes each), and the buffers (indices as in
+/// KernelLaunch::args) that must be zero before the first launch, for
+/// kernels that accumulate with atomics.
+struct OpKernels {
+  SmallVector<KernelLaunch> launches;
+  SmallVector<int64_t> workspaceBytes;
+  SmallVector<int64_t> zeroed;
+};
+
+/// Returns the kernel named `name` in `kernels`, creating it with one
+/// flattened static memref argument per type in `argTypes` and a body built
+/// by `body` (called with the builder before the terminator and the entry
+/// block's arguments) if it does not exist yet. Kernel names encode every
+/// parameter that specializes them, so equal names mean equal kernels.
+gpu::GPUFuncOp getOrCreateKernel(
+    gpu::GPUModuleOp kernels, StringRef name, ArrayRef<Type> argTypes,
+    Location loc,
+    function_ref<void(ImplicitLocOpBuilder &, ValueRange)> body);
 
 /// Creates an empty kernel (only its terminator) named `stem` in `kernels`,
 /// with one flattened static memref argument per type in `argTypes`. The
@@ -27,6 +55,7 @@ gpu::GPUFuncOp createKernel(gpu::GPUModuleOp kernels, StringRef stem,
 
 /// Threads per block of the chunked (elementwise and RoPE) kernels.
 inline constexpr int64_t kChunkBlock = 256;
+inline constexpr int64_t kWarp = 32;
 
 /// Launch of a chunked kernel: each thread handles `vec` consecutive of
 /// `n` elements.
@@ -42,19 +71,55 @@ Value splatFloat(ImplicitLocOpBuilder &b, VectorType vt, double value);
 
 /// A flattened memref of the same element type and number of elements.
 MemRefType flatMemRef(Value tensor);
+MemRefType flatMemRef(Type elementType, int64_t numElements);
 
-/// Builds the kernel of an elementwise op (add, scale, swiglu, swiglu_grad,
-/// mask_mul, lerp, adamw) in f32; failure (without a diagnostic) for any
-/// other op or element type, which then stays without a kernel.
+//===----------------------------------------------------------------------===//
+// Scalar vocabulary (f32 and index) for kernel bodies
+//===----------------------------------------------------------------------===//
+
+Value f32(ImplicitLocOpBuilder &b, double v);
+Value idx(ImplicitLocOpBuilder &b, int64_t v);
+Value load(ImplicitLocOpBuilder &b, Value memref, Value index);
+void store(ImplicitLocOpBuilder &b, Value value, Value memref, Value index);
+/// memref[index] += value, atomically (atom.global.add.f32).
+void atomicAdd(ImplicitLocOpBuilder &b, Value value, Value memref, Value index);
+/// The sum / maximum over the warp; every lane holds the result.
+Value warpSum(ImplicitLocOpBuilder &b, Value v);
+Value warpMax(ImplicitLocOpBuilder &b, Value v);
+/// Runs `body` under `scf.if (cond)`.
+void ifThen(ImplicitLocOpBuilder &b, Value cond,
+            function_ref<void(ImplicitLocOpBuilder &)> body);
+/// An `scf.for` from `lb` to `ub` by `step` carrying `init`; `body` gets the
+/// induction variable and the carried values and returns the next ones.
+SmallVector<Value>
+forLoop(ImplicitLocOpBuilder &b, Value lb, Value ub, Value step,
+        ValueRange init,
+        function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value,
+                                        ValueRange)> body);
+
+//===----------------------------------------------------------------------===//
+// Families. Each returns failure (without a diagnostic) for ops it does not
+// handle, or shapes and element types it does not generate yet.
+//===----------------------------------------------------------------------===//
+
+/// add, scale, swiglu, swiglu_grad, mask_mul, lerp, lerp_grad, adamw (f32).
 FailureOr<KernelLaunch> buildElementwiseKernel(Operation *op,
                                                gpu::GPUModuleOp kernels);
-
-/// Builds the kernel of tele.rope (forward or inverse) in f32; failure for
-/// any other op or element type.
+/// tele.rope, forward or inverse (f32).
 FailureOr<KernelLaunch> buildRopeKernel(Operation *op, gpu::GPUModuleOp kernels);
-
-/// Builds the kernel of a row-wise op (rms_norm); failure if `op` is not one.
-FailureOr<KernelLaunch> buildRowKernel(Operation *op, gpu::GPUModuleOp kernels);
+/// tele.rms_norm (one launch) and tele.rms_norm_grad (dx, then dgain).
+FailureOr<OpKernels> buildRowKernels(Operation *op, gpu::GPUModuleOp kernels);
+/// tele.embed (gather) and tele.embed_grad (atomic scatter-add).
+FailureOr<OpKernels> buildEmbedKernels(Operation *op, gpu::GPUModuleOp kernels);
+/// tele.cross_entropy and tele.cross_entropy_grad without a loss mask.
+FailureOr<OpKernels> buildLossKernels(Operation *op, gpu::GPUModuleOp kernels);
+/// tele.attention and tele.attention_grad: causal, online softmax, one warp
+/// per query (or key) row, no T x T matrix in memory.
+FailureOr<OpKernels> buildAttentionKernels(Operation *op,
+                                           gpu::GPUModuleOp kernels);
+/// tele.global_norm, tele.clip_scale, tele.lr_schedule, tele.mask_vector.
+FailureOr<OpKernels> buildOptimizerKernels(Operation *op,
+                                           gpu::GPUModuleOp kernels);
 
 } // namespace mlir::tele
 

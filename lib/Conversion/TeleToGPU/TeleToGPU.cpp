@@ -13,6 +13,8 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <optional>
+
 #define DEBUG_TYPE "convert-tele-to-gpu"
 
 namespace mlir::tele {
@@ -23,26 +25,43 @@ namespace mlir::tele {
 using namespace mlir;
 using namespace mlir::tele;
 
-MemRefType mlir::tele::flatMemRef(Value tensor) {
-  auto ty = cast<RankedTensorType>(tensor.getType());
-  return MemRefType::get({std::max<int64_t>(1, ty.getNumElements())},
-                         ty.getElementType());
+namespace {
+/// Runs the family builders in turn; failure if none handles `op`.
+FailureOr<OpKernels> buildKernels(Operation *op, gpu::GPUModuleOp kernels) {
+  auto single = [](FailureOr<KernelLaunch> l) -> FailureOr<OpKernels> {
+    if (failed(l))
+      return failure();
+    return OpKernels{{*l}, {}, {}};
+  };
+  if (auto k = single(buildElementwiseKernel(op, kernels)); succeeded(k))
+    return k;
+  if (auto k = single(buildRopeKernel(op, kernels)); succeeded(k))
+    return k;
+  for (auto family : {buildRowKernels, buildEmbedKernels, buildLossKernels,
+                      buildAttentionKernels, buildOptimizerKernels})
+    if (auto k = family(op, kernels); succeeded(k))
+      return k;
+  return failure();
 }
 
-gpu::GPUFuncOp mlir::tele::createKernel(gpu::GPUModuleOp kernels,
-                                        StringRef stem,
-                                        ArrayRef<Type> argTypes) {
-  OpBuilder b(kernels.getBodyRegion());
-  b.setInsertionPointToEnd(&kernels.getBodyRegion().front());
-  auto fn = gpu::GPUFuncOp::create(b, kernels.getLoc(), stem,
-                                   b.getFunctionType(argTypes, {}));
-  fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-  OpBuilder body(fn.getBody());
-  body.setInsertionPointToEnd(&fn.getBody().front());
-  gpu::ReturnOp::create(body, fn.getLoc());
-  // Builders insert before the terminator.
-  return fn;
+/// The `tele.launches` entry of one launch.
+DictionaryAttr launchAttr(MLIRContext *ctx, const KernelLaunch &l,
+                          int64_t numOperandsAndResults) {
+  SmallVector<int64_t> args(l.args);
+  if (args.empty())
+    for (int64_t i = 0; i < numOperandsAndResults; ++i)
+      args.push_back(i);
+  Builder b(ctx);
+  return b.getDictionaryAttr({
+      b.getNamedAttr("kernel", SymbolRefAttr::get(ctx, kKernelModuleName,
+                                                  {FlatSymbolRefAttr::get(
+                                                      ctx, const_cast<gpu::GPUFuncOp &>(l.kernel).getName())})),
+      b.getNamedAttr("grid", b.getDenseI64ArrayAttr(l.grid)),
+      b.getNamedAttr("block", b.getDenseI64ArrayAttr(l.block)),
+      b.getNamedAttr("args", b.getDenseI64ArrayAttr(args)),
+  });
 }
+} // namespace
 
 namespace {
 struct ConvertTeleToGPUPass
@@ -59,10 +78,10 @@ struct ConvertTeleToGPUPass
       b.setInsertionPointToEnd(module.getBody());
       kernels = gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModuleName);
     }
-    // Reuse a kernel for ops that print identically (same op, attributes
-    // and types) so that a step's 24 identical layers share kernels.
-    llvm::StringMap<KernelLaunch> byKey;
-    SymbolTable symbols(kernels);
+    // Ops that print identically (same op, attributes and types) share
+    // their kernels, so that a step's 24 identical layers share code.
+    Builder attrs(ctx);
+    llvm::StringMap<std::optional<OpKernels>> byKey;
     module.walk([&](Operation *op) {
       if (op->getDialect() != ctx->getLoadedDialect<TeleDialect>() ||
           op->getNumResults() == 0)
@@ -74,28 +93,25 @@ struct ConvertTeleToGPUPass
         for (Type t : op->getOperandTypes())
           os << t;
       }
-      KernelLaunch launch;
-      if (auto it = byKey.find(key); it != byKey.end()) {
-        launch = it->second;
-      } else {
-        FailureOr<KernelLaunch> built = buildElementwiseKernel(op, kernels);
-        if (failed(built))
-          built = buildRowKernel(op, kernels);
-        if (failed(built))
-          built = buildRopeKernel(op, kernels);
-        if (failed(built))
-          return WalkResult::advance(); // a library call or not yet supported
-        launch = *built;
-        // Unique names: rename a new kernel that clashes with an older one.
-        symbols.insert(launch.kernel);
-        byKey[key] = launch;
+      auto [it, inserted] = byKey.try_emplace(key);
+      if (inserted) {
+        FailureOr<OpKernels> k = buildKernels(op, kernels);
+        if (succeeded(k))
+          it->second = std::move(*k);
       }
-      op->setAttr("tele.kernel",
-                  SymbolRefAttr::get(ctx, kKernelModuleName,
-                                     {FlatSymbolRefAttr::get(
-                                         ctx, launch.kernel.getName())}));
-      op->setAttr("tele.grid", DenseI64ArrayAttr::get(ctx, {launch.grid, 1, 1}));
-      op->setAttr("tele.block", DenseI64ArrayAttr::get(ctx, {launch.block, 1, 1}));
+      std::optional<OpKernels> &built = it->second;
+      if (!built)
+        return WalkResult::advance(); // a library call or not generated yet
+      SmallVector<Attribute> launches;
+      for (const KernelLaunch &l : built->launches)
+        launches.push_back(
+            launchAttr(ctx, l, op->getNumOperands() + op->getNumResults()));
+      op->setAttr(kLaunchesAttrName, attrs.getArrayAttr(launches));
+      if (!built->workspaceBytes.empty())
+        op->setAttr(kWorkspaceAttrName,
+                    attrs.getDenseI64ArrayAttr(built->workspaceBytes));
+      if (!built->zeroed.empty())
+        op->setAttr(kZeroedAttrName, attrs.getDenseI64ArrayAttr(built->zeroed));
       return WalkResult::advance();
     });
     if (kernelsOnly)

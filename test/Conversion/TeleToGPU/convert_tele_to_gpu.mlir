@@ -2,9 +2,9 @@
 
 // Elementwise ops get one vectorized kernel each; identical ops share one.
 // CHECK-LABEL: func.func @elementwise
-// CHECK: tele.swiglu {{.*}}tele.block = array<i64: 256, 1, 1>, tele.grid = array<i64: 1, 1, 1>, tele.kernel = @tele_kernels::@[[SWIGLU:swiglu_64xf32]]
-// CHECK: tele.add {{.*}}tele.kernel = @tele_kernels::@[[ADD:add_64xf32]]
-// CHECK: tele.add {{.*}}tele.kernel = @tele_kernels::@[[ADD]]
+// CHECK: tele.swiglu {{.*}}tele.launches = [{args = array<i64: 0, 1, 2>, block = array<i64: 256, 1, 1>, grid = array<i64: 1, 1, 1>, kernel = @tele_kernels::@[[SWIGLU:swiglu_64xf32]]}]
+// CHECK: tele.add {{.*}}kernel = @tele_kernels::@[[ADD:add_64xf32]]
+// CHECK: tele.add {{.*}}kernel = @tele_kernels::@[[ADD]]
 // CHECK: gpu.module @tele_kernels
 // CHECK: gpu.func @[[SWIGLU]](%[[G:.*]]: memref<64xf32>, %[[U:.*]]: memref<64xf32>, %[[Y:.*]]: memref<64xf32>) kernel
 // CHECK: %[[GV:.*]] = vector.load %[[G]][%{{.*}}] {alignment = 16 : i64} : memref<64xf32>, vector<4xf32>
@@ -38,8 +38,8 @@ func.func @scalar_fallback(%x: tensor<2x15xf32>, %y: tensor<2x15xf32>, %c: tenso
 // RMSNorm: one warp per row, the statistic reduced with xor shuffles; the
 // masked variant reads the mask.
 // CHECK-LABEL: func.func @norms
-// CHECK: tele.rms_norm {{.*}}tele.block = array<i64: 32, 1, 1>, tele.grid = array<i64: 6, 1, 1>, tele.kernel = @tele_kernels::@rms_norm_6x64xf32
-// CHECK: tele.rms_norm {{.*}}tele.kernel = @tele_kernels::@rms_norm_masked_6x64xf32
+// CHECK: tele.rms_norm {{.*}}block = array<i64: 32, 1, 1>, grid = array<i64: 6, 1, 1>, kernel = @tele_kernels::@rms_norm_6x64xf32
+// CHECK: tele.rms_norm {{.*}}kernel = @tele_kernels::@rms_norm_masked_6x64xf32
 // CHECK: gpu.func @rms_norm_6x64xf32
 // CHECK-COUNT-5: gpu.shuffle  xor
 // CHECK: math.rsqrt
@@ -55,9 +55,9 @@ func.func @norms(%x: tensor<2x3x64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>)
 // GEMMs are library calls and f64 ops are not generated yet: no kernel.
 // CHECK-LABEL: func.func @no_kernel
 // CHECK: tele.linear
-// CHECK-NOT: tele.kernel
+// CHECK-NOT: tele.launches
 // CHECK: tele.add
-// CHECK-NOT: tele.kernel
+// CHECK-NOT: tele.launches
 // CHECK: return
 func.func @no_kernel(%x: tensor<2x8xf32>, %w: tensor<4x8xf32>, %d: tensor<4xf64>) -> (tensor<2x4xf32>, tensor<4xf64>) {
   %y = tele.linear %x, %w : tensor<2x8xf32>, tensor<4x8xf32> -> tensor<2x4xf32>
@@ -70,8 +70,8 @@ func.func @no_kernel(%x: tensor<2x8xf32>, %w: tensor<4x8xf32>, %d: tensor<4xf64>
 // RoPE and its inverse: chunks of four features and their rotate-half
 // partners, angles from the position and the frequency index.
 // CHECK-LABEL: func.func @rope
-// CHECK: tele.rope {{.*}}tele.kernel = @tele_kernels::@rope_64x8xf32
-// CHECK: tele.rope {{.*}}tele.kernel = @tele_kernels::@rope_inverse_64x8xf32
+// CHECK: tele.rope {{.*}}kernel = @tele_kernels::@rope_64x8xf32
+// CHECK: tele.rope {{.*}}kernel = @tele_kernels::@rope_inverse_64x8xf32
 // CHECK: gpu.func @rope_64x8xf32(%[[X:.*]]: memref<64xf32>, %[[Y:.*]]: memref<64xf32>) kernel
 // CHECK: vector.load %[[X]]{{.*}}vector<4xf32>
 // CHECK: vector.load %[[X]]{{.*}}vector<4xf32>
@@ -83,4 +83,114 @@ func.func @rope(%x: tensor<2x4x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>)
   %r = tele.rope %x {head_dim = 8 : i64, theta = 1.0e+04 : f64} : tensor<2x4x8xf32>
   %i = tele.rope %x {head_dim = 8 : i64, inverse, theta = 1.0e+04 : f64} : tensor<2x4x8xf32>
   return %r, %i : tensor<2x4x8xf32>, tensor<2x4x8xf32>
+}
+
+// -----
+
+// RMSNorm backward: a warp per row writes dx and the row's rstd into a
+// workspace (args index operands, results, then workspaces), then a
+// column kernel sums dgain over row slices with atomics into the zeroed
+// result.
+// CHECK-LABEL: func.func @norm_grad
+// CHECK: tele.rms_norm_grad {{.*}}tele.launches = [{args = array<i64: 0, 1, 2, 3, 5>, block = array<i64: 128, 1, 1>, grid = array<i64: 2, 1, 1>, kernel = @tele_kernels::@rms_norm_grad_6x64xf32}, {args = array<i64: 0, 2, 5, 4>, block = array<i64: 256, 1, 1>, grid = array<i64: 1, 1, 1>, kernel = @tele_kernels::@rms_norm_gain_grad_6x64xf32}], tele.workspace = array<i64: 24>, tele.zeroed = array<i64: 4>
+// CHECK: gpu.func @rms_norm_grad_6x64xf32
+// CHECK-COUNT-15: gpu.shuffle  xor
+// CHECK: gpu.func @rms_norm_gain_grad_6x64xf32
+// CHECK: gpu.block_id  y
+// CHECK: memref.atomic_rmw addf
+func.func @norm_grad(%x: tensor<2x3x64xf32>, %g: tensor<64xf32>, %dy: tensor<2x3x64xf32>) -> (tensor<2x3x64xf32>, tensor<64xf32>) {
+  %dx, %dg = tele.rms_norm_grad %x, %g, %dy {eps = 1.0e-05 : f64} : tensor<2x3x64xf32>, tensor<64xf32>
+  return %dx, %dg : tensor<2x3x64xf32>, tensor<64xf32>
+}
+
+// -----
+
+// Embedding: a vectorized gather with clamped token ids; its gradient a
+// scatter-add with atomics into the zeroed table.
+// CHECK-LABEL: func.func @embedding
+// CHECK: tele.embed {{.*}}kernel = @tele_kernels::@embed_8x10x16xf32
+// CHECK: tele.embed_grad {{.*}}kernel = @tele_kernels::@embed_grad_8x10x16xf32}], tele.zeroed = array<i64: 2>
+// CHECK: gpu.func @embed_8x10x16xf32
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: vector.load {{.*}}vector<4xf32>
+// CHECK: gpu.func @embed_grad_8x10x16xf32
+// CHECK: memref.atomic_rmw addf
+func.func @embedding(%t: tensor<10x16xf32>, %ids: tensor<2x4xi32>, %dy: tensor<2x4x16xf32>) -> (tensor<2x4x16xf32>, tensor<10x16xf32>) {
+  %e = tele.embed %t, %ids : tensor<10x16xf32>, tensor<2x4xi32> -> tensor<2x4x16xf32>
+  %g = tele.embed_grad %dy, %ids : tensor<2x4x16xf32>, tensor<2x4xi32> -> tensor<10x16xf32>
+  return %e, %g : tensor<2x4x16xf32>, tensor<10x16xf32>
+}
+
+// -----
+
+// Cross-entropy: a warp per row with an online max/sum; the forward adds
+// row losses / rows atomically into the zeroed scalar and never writes
+// probabilities; the backward recomputes the statistics.
+// CHECK-LABEL: func.func @loss
+// CHECK: tele.cross_entropy {{.*}}kernel = @tele_kernels::@cross_entropy_8x50xf32}], tele.zeroed = array<i64: 2>
+// CHECK: tele.cross_entropy_grad {{.*}}kernel = @tele_kernels::@cross_entropy_grad_8x50xf32
+// CHECK: gpu.func @cross_entropy_8x50xf32
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK: math.log
+// CHECK: memref.atomic_rmw addf
+// CHECK: gpu.func @cross_entropy_grad_8x50xf32
+// CHECK-NOT: memref.atomic_rmw
+// CHECK: memref.store
+func.func @loss(%l: tensor<2x4x50xf32>, %t: tensor<2x4xi32>, %g: tensor<f32>) -> (tensor<f32>, tensor<2x4x50xf32>) {
+  %c = tele.cross_entropy %l, %t : tensor<2x4x50xf32>, tensor<2x4xi32> -> tensor<f32>
+  %d = tele.cross_entropy_grad %l, %t, %g : tensor<2x4x50xf32>, tensor<2x4xi32>, tensor<f32>
+  return %c, %d : tensor<f32>, tensor<2x4x50xf32>
+}
+
+// -----
+
+// Attention: one warp per (batch, head, row), online softmax over keys
+// j <= i; the backward runs a query-side kernel (dQ, and the row's
+// log-sum-exp and dO.O into two workspaces) and a key-side kernel (dK, dV).
+// CHECK-LABEL: func.func @attention
+// CHECK: tele.attention {{.*}}kernel = @tele_kernels::@attention_2x4x2x8xf32
+// CHECK: tele.attention_grad {{.*}}tele.launches = [{args = array<i64: 0, 1, 2, 3, 4, 7, 8>, {{.*}}kernel = @tele_kernels::@attention_grad_query_2x4x2x8xf32}, {args = array<i64: 0, 1, 2, 3, 7, 8, 5, 6>, {{.*}}kernel = @tele_kernels::@attention_grad_key_2x4x2x8xf32}], tele.workspace = array<i64: 64, 64>
+// CHECK: gpu.func @attention_2x4x2x8xf32
+// CHECK: scf.for
+// CHECK: gpu.shuffle  xor
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: gpu.func @attention_grad_query_2x4x2x8xf32
+// CHECK: math.log
+// CHECK: gpu.func @attention_grad_key_2x4x2x8xf32
+func.func @attention(%q: tensor<2x4x16xf32>, %k: tensor<2x4x16xf32>, %v: tensor<2x4x16xf32>, %do: tensor<2x4x16xf32>) -> (tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>) {
+  %o = tele.attention %q, %k, %v {head_dim = 8 : i64} : tensor<2x4x16xf32>
+  %dq, %dk, %dv = tele.attention_grad %q, %k, %v, %do {head_dim = 8 : i64} : tensor<2x4x16xf32>
+  return %o, %dq, %dk, %dv : tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>
+}
+
+// -----
+
+// Optimizer scalars stay on the device: the global norm is one sum-of-
+// squares launch per gradient into a zeroed workspace, then a square root;
+// clip scale and learning rate are one-thread kernels.
+// CHECK-LABEL: func.func @scalars
+// CHECK: tele.global_norm {{.*}}tele.launches = [{args = array<i64: 0, 3>, {{.*}}kernel = @tele_kernels::@sum_squares_64xf32}, {args = array<i64: 1, 3>, {{.*}}kernel = @tele_kernels::@sum_squares_30xf32}, {args = array<i64: 3, 2>, block = array<i64: 1, 1, 1>, grid = array<i64: 1, 1, 1>, kernel = @tele_kernels::@sqrt_f32}], tele.workspace = array<i64: 4>, tele.zeroed = array<i64: 3>
+// CHECK: tele.clip_scale {{.*}}kernel = @tele_kernels::@clip_scale_
+// CHECK: tele.lr_schedule {{.*}}kernel = @tele_kernels::@lr_schedule_cosine_10_100_
+// CHECK: tele.mask_vector {{.*}}kernel = @tele_kernels::@mask_vector_16_kept12_f32
+// CHECK: gpu.func @sum_squares_64xf32
+// CHECK: vector.fma
+// CHECK: memref.atomic_rmw addf
+// CHECK: gpu.func @sum_squares_30xf32
+// CHECK: vector<1xf32>
+// CHECK: gpu.func @sqrt_f32
+// CHECK: math.sqrt
+// CHECK: gpu.func @lr_schedule_cosine_10_100_
+// CHECK: math.cos
+// CHECK: arith.select
+func.func @scalars(%a: tensor<64xf32>, %b: tensor<2x15xf32>, %t: tensor<i64>, %c: tensor<f32>) -> (tensor<f32>, tensor<f32>, tensor<f32>, tensor<16xf32>) {
+  %n = tele.global_norm %a, %b : tensor<64xf32>, tensor<2x15xf32> -> tensor<f32>
+  %s = tele.clip_scale %n {max_norm = 1.0 : f64} : tensor<f32>
+  %lr = tele.lr_schedule %t {decay = #tele.decay<cosine>, min = 1.0e-04 : f64, peak = 1.0e-03 : f64, total = 100 : i64, warmup = 10 : i64} : tensor<i64> -> tensor<f32>
+  %m = tele.mask_vector %c {kept = 12} : tensor<f32> -> tensor<16xf32>
+  return %n, %s, %lr, %m : tensor<f32>, tensor<f32>, tensor<f32>, tensor<16xf32>
 }

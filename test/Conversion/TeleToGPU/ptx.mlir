@@ -1,6 +1,8 @@
 // The generated kernels lower to PTX for sm_90a through MLIR's NVVM pipeline
 // and LLVM's NVPTX backend: 128-bit vector global loads and stores in the
-// elementwise kernels, warp shuffles in RMSNorm, no local-memory spills.
+// elementwise kernels, warp shuffles in the row kernels and attention,
+// float atomics for the reductions, no local-memory spills (the hot kernels:
+// elementwise, RMSNorm, cross-entropy, attention forward and backward).
 // RUN: tele-opt %s --convert-tele-to-gpu=kernels-only \
 // RUN:   | tele-opt --gpu-lower-to-nvvm-pipeline="cubin-chip=sm_90a cubin-features=+ptx80 cubin-format=isa kernel-bare-ptr-calling-convention=true" \
 // RUN:   | FileCheck %s
@@ -16,6 +18,14 @@
 // CHECK-SAME: .entry adamw_4096xf32
 // CHECK-SAME: .entry rms_norm_64x64xf32
 // CHECK-SAME: shfl.sync.bfly.b32
+// CHECK-SAME: .entry rms_norm_grad_64x64xf32
+// CHECK-SAME: .entry rms_norm_gain_grad_64x64xf32
+// CHECK-SAME: .entry cross_entropy_64x64xf32
+// CHECK-SAME: shfl.sync.bfly.b32
+// CHECK-SAME: atom.global.add.f32
+// CHECK-SAME: .entry attention_1x64x1x64xf32
+// CHECK-SAME: .entry attention_grad_query_1x64x1x64xf32
+// CHECK-SAME: .entry attention_grad_key_1x64x1x64xf32
 // NOSPILL-NOT: .local
 func.func @step(%g: tensor<64x64xf32>, %u: tensor<64x64xf32>, %dy: tensor<64x64xf32>,
                 %p: tensor<64x64xf32>, %m: tensor<64x64xf32>, %v: tensor<64x64xf32>,
@@ -25,4 +35,13 @@ func.func @step(%g: tensor<64x64xf32>, %u: tensor<64x64xf32>, %dy: tensor<64x64x
   %p1, %m1, %v1 = tele.adamw %p, %dg, %m, %v, %lr, %s, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-08 : f64, weight_decay = 0.1 : f64} : tensor<64x64xf32>, tensor<f32>, tensor<i64>
   %n = tele.rms_norm %du, %gain {eps = 1.0e-05 : f64} : tensor<64x64xf32>, tensor<64xf32>
   return %dg, %n, %p1, %m1, %v1, %du : tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>, tensor<64x64xf32>
+}
+
+func.func @reductions(%x: tensor<1x64x64xf32>, %gain: tensor<64xf32>, %dy: tensor<1x64x64xf32>, %t: tensor<1x64xi32>)
+    -> (tensor<1x64x64xf32>, tensor<64xf32>, tensor<f32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>) {
+  %dx, %dg = tele.rms_norm_grad %x, %gain, %dy {eps = 1.0e-05 : f64} : tensor<1x64x64xf32>, tensor<64xf32>
+  %l = tele.cross_entropy %x, %t : tensor<1x64x64xf32>, tensor<1x64xi32> -> tensor<f32>
+  %o = tele.attention %x, %x, %x {head_dim = 64 : i64} : tensor<1x64x64xf32>
+  %dq, %dk, %dv = tele.attention_grad %x, %x, %x, %dy {head_dim = 64 : i64} : tensor<1x64x64xf32>
+  return %dx, %dg, %l, %o, %dq, %dk, %dv : tensor<1x64x64xf32>, tensor<64xf32>, tensor<f32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>
 }

@@ -1,0 +1,121 @@
+//===- KernelBuilders.cpp - helpers shared by the kernel builders ---------===//
+//
+// This file implements the kernel-creation and scalar IR-building helpers of
+// KernelBuilders.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilders.h"
+
+using namespace mlir;
+using namespace mlir::tele;
+
+MemRefType mlir::tele::flatMemRef(Type elementType, int64_t numElements) {
+  return MemRefType::get({std::max<int64_t>(1, numElements)}, elementType);
+}
+
+MemRefType mlir::tele::flatMemRef(Value tensor) {
+  auto ty = cast<RankedTensorType>(tensor.getType());
+  return flatMemRef(ty.getElementType(), ty.getNumElements());
+}
+
+gpu::GPUFuncOp mlir::tele::createKernel(gpu::GPUModuleOp kernels,
+                                        StringRef stem,
+                                        ArrayRef<Type> argTypes) {
+  // Kernels specialized beyond their name (elementwise attributes) get a
+  // numeric suffix when the name is taken.
+  std::string name = stem.str();
+  for (int i = 0; kernels.lookupSymbol(name); ++i)
+    name = (stem + "_" + Twine(i)).str();
+  OpBuilder b(kernels.getBodyRegion());
+  b.setInsertionPointToEnd(&kernels.getBodyRegion().front());
+  auto fn = gpu::GPUFuncOp::create(b, kernels.getLoc(), name,
+                                   b.getFunctionType(argTypes, {}));
+  fn->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  OpBuilder body(fn.getBody());
+  body.setInsertionPointToEnd(&fn.getBody().front());
+  gpu::ReturnOp::create(body, fn.getLoc());
+  // Builders insert before the terminator.
+  return fn;
+}
+
+gpu::GPUFuncOp mlir::tele::getOrCreateKernel(
+    gpu::GPUModuleOp kernels, StringRef name, ArrayRef<Type> argTypes,
+    Location loc,
+    function_ref<void(ImplicitLocOpBuilder &, ValueRange)> body) {
+  if (auto existing = kernels.lookupSymbol<gpu::GPUFuncOp>(name))
+    return existing;
+  gpu::GPUFuncOp fn = createKernel(kernels, name, argTypes);
+  OpBuilder builder(fn.getBody());
+  builder.setInsertionPoint(fn.getBody().front().getTerminator());
+  ImplicitLocOpBuilder b(loc, builder);
+  body(b, fn.getBody().front().getArguments());
+  return fn;
+}
+
+Value mlir::tele::f32(ImplicitLocOpBuilder &b, double v) {
+  return arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(float(v)));
+}
+
+Value mlir::tele::idx(ImplicitLocOpBuilder &b, int64_t v) {
+  return arith::ConstantIndexOp::create(b, v);
+}
+
+Value mlir::tele::load(ImplicitLocOpBuilder &b, Value memref, Value index) {
+  return memref::LoadOp::create(b, memref, ValueRange{index});
+}
+
+void mlir::tele::store(ImplicitLocOpBuilder &b, Value value, Value memref,
+                       Value index) {
+  memref::StoreOp::create(b, value, memref, ValueRange{index});
+}
+
+void mlir::tele::atomicAdd(ImplicitLocOpBuilder &b, Value value, Value memref,
+                           Value index) {
+  memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addf, value, memref,
+                              ValueRange{index});
+}
+
+Value mlir::tele::warpSum(ImplicitLocOpBuilder &b, Value v) {
+  for (int32_t offset = kWarp / 2; offset > 0; offset /= 2) {
+    auto shuffle = gpu::ShuffleOp::create(b, v, offset, kWarp, gpu::ShuffleMode::XOR);
+    v = arith::AddFOp::create(b, v, shuffle.getShuffleResult());
+  }
+  return v;
+}
+
+Value mlir::tele::warpMax(ImplicitLocOpBuilder &b, Value v) {
+  for (int32_t offset = kWarp / 2; offset > 0; offset /= 2) {
+    auto shuffle = gpu::ShuffleOp::create(b, v, offset, kWarp, gpu::ShuffleMode::XOR);
+    v = arith::MaximumFOp::create(b, v, shuffle.getShuffleResult());
+  }
+  return v;
+}
+
+void mlir::tele::ifThen(ImplicitLocOpBuilder &b, Value cond,
+                        function_ref<void(ImplicitLocOpBuilder &)> body) {
+  auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(ifOp.getThenRegion().front().getTerminator());
+  body(b);
+}
+
+SmallVector<Value> mlir::tele::forLoop(
+    ImplicitLocOpBuilder &b, Value lb, Value ub, Value step, ValueRange init,
+    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value, ValueRange)>
+        body) {
+  auto loop = scf::ForOp::create(b, lb, ub, step, init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    Block *block = loop.getBody();
+    if (!block->empty() && block->back().hasTrait<OpTrait::IsTerminator>())
+      b.setInsertionPoint(&block->back());
+    else
+      b.setInsertionPointToEnd(block);
+    SmallVector<Value> next =
+        body(b, loop.getInductionVar(), loop.getRegionIterArgs());
+    if (block->empty() || !block->back().hasTrait<OpTrait::IsTerminator>())
+      scf::YieldOp::create(b, next);
+  }
+  return SmallVector<Value>(loop.getResults());
+}
