@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "tele/Dialect/Tele/IR/Annotations.h"
 
 namespace mlir::tele {
 
@@ -20,6 +21,12 @@ namespace mlir::tele {
 
 #define GEN_PASS_REGISTRATION
 #include "tele/Dialect/Tele/Transforms/Passes.h.inc"
+
+/// If `result` (of a tele.adamw) can be computed in place in the training
+/// state, the state entry's name: its only user assigns it to the entry its
+/// corresponding operand was read from, and that read has no user after the
+/// update. Otherwise an empty StringRef.
+StringRef stateEntryUpdatedInPlace(Value result);
 
 } // namespace mlir::tele
 

@@ -193,4 +193,28 @@ def TeleLayerDistances : Pass<"tele-layer-distances", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def TelePlanMemory : Pass<"tele-plan-memory", "::mlir::func::FuncOp"> {
+  let summary = "Assign activations, gradients and scratch a static arena";
+  let description = [{
+    Plans the device memory of a tensor-level function (a training step) as
+    one arena: every value an op produces gets a byte offset, live from its
+    definition to its last use; values whose lifetimes do not overlap share
+    bytes (first fit, 256-byte aligned). Parameters and optimizer moments
+    live in the training state, not the arena: a `tele.adamw` result that is
+    only assigned back to the state entry its operand was read from, after
+    every other read of it, is updated in place. Constants and mask values
+    get their own storage. Scratch buffers an op's kernels need
+    (`tele.workspace`, from convert-tele-to-gpu) live for that op only.
+
+    Annotates each op with `tele.offsets` (one per result, -1 for values
+    not in the arena), `tele.workspace_offsets` where it has scratch, and
+    the function with `tele.arena_bytes` (the planned peak) and
+    `tele.unplanned_bytes` (what one buffer per value would need).
+
+    ```mlir
+    %3 = tele.rms_norm %1, %2 {eps = 1.0e-05 : f64, tele.offsets = array<i64: 1024>} : ...
+    ```
+  }];
+}
+
 #endif // TELE_DIALECT_TELE_TRANSFORMS_PASSES_TD
