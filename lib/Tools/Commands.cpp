@@ -10,6 +10,7 @@
 #include "tele/Tools/Commands.h"
 #include "tele/Config/PlanFile.h"
 #include "tele/Conversion/Passes.h"
+#include "tele/Target/CudaProgram.h"
 #include "tele/Dialect/Tele/Transforms/ModelBuilder.h"
 #include "tele/Train/Growth.h"
 #include "tele/Train/StageCompiler.h"
@@ -30,6 +31,7 @@
 using namespace mlir;
 using namespace mlir::tele;
 using namespace mlir::tele::exec;
+namespace json = llvm::json;
 
 namespace {
 LogicalResult fail(MLIRContext *ctx, const Twine &message) {
@@ -67,78 +69,33 @@ std::string printed(ModuleOp module) {
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// The kernels of a compiled step as PTX plus a manifest of its launches:
-/// for every op with a kernel, in execution order, the kernel, launch
-/// configuration, operand and result shapes and the op's numeric attributes.
+/// The training step as the GPU runtime runs it: <stem>.ptx (the kernels),
+/// <stem>.program.json (buffers and launches, see Target/CudaProgram.h) and
+/// <stem>.mlir (the step annotated with its kernels and memory plan).
 LogicalResult writeCudaArtifacts(ModuleOp step, StringRef outDir,
                                  StringRef stem) {
   MLIRContext *ctx = step.getContext();
-  // Only the training step runs on the device: drop the loss, gradient and
-  // evaluation functions it was built from, so the manifest lists exactly
-  // the step's launches.
-  for (auto fn : llvm::make_early_inc_range(step.getOps<func::FuncOp>()))
-    if (!fn.getSymName().ends_with("_step"))
-      fn.erase();
-  PassManager pm(ctx);
-  pm.addPass(createConvertTeleToGPU());
-  if (failed(pm.run(step)))
+  std::string stepName;
+  for (auto fn : step.getOps<func::FuncOp>())
+    if (fn.getSymName().ends_with("_step"))
+      stepName = fn.getSymName().str();
+  FailureOr<CudaProgram> compiled = compileCudaProgram(step, stepName);
+  if (failed(compiled))
     return failure();
-
-  llvm::json::Array launches;
-  step.walk([&](Operation *op) {
-    auto kernel = op->getAttrOfType<SymbolRefAttr>("tele.kernel");
-    if (!kernel)
-      return;
-    auto shapes = [](TypeRange types) {
-      llvm::json::Array out;
-      for (Type t : types) {
-        auto ty = cast<RankedTensorType>(t);
-        out.push_back(llvm::json::Object{
-            {"shape", llvm::json::Array(ty.getShape())},
-            {"dtype", ty.getElementType().isInteger(64) ? "i64" : "f32"}});
-      }
-      return out;
-    };
-    llvm::json::Object attrs;
-    for (NamedAttribute a : op->getAttrs()) {
-      if (auto f = dyn_cast<FloatAttr>(a.getValue()))
-        attrs[a.getName().getValue()] = f.getValueAsDouble();
-      else if (auto i = dyn_cast<IntegerAttr>(a.getValue()))
-        attrs[a.getName().getValue()] = i.getInt();
-    }
-    if (auto norm = dyn_cast<RMSNormOp>(op))
-      attrs["masked"] = static_cast<bool>(norm.getMask());
-    if (auto rope = dyn_cast<RopeOp>(op))
-      attrs["inverse"] = static_cast<bool>(rope.getInverse());
-    launches.push_back(llvm::json::Object{
-        {"op", op->getName().getStringRef()},
-        {"kernel", kernel.getLeafReference().getValue()},
-        {"grid", llvm::json::Array(op->getAttrOfType<DenseI64ArrayAttr>("tele.grid").asArrayRef())},
-        {"block", llvm::json::Array(op->getAttrOfType<DenseI64ArrayAttr>("tele.block").asArrayRef())},
-        {"operands", shapes(op->getOperandTypes())},
-        {"results", shapes(op->getResultTypes())},
-        {"attrs", std::move(attrs)}});
-  });
-
-  OwningOpRef<ModuleOp> kernels = cast<ModuleOp>(step->clone());
-  keepOnlyKernels(*kernels);
-  FailureOr<std::string> ptx = lowerKernelsToPTX(*kernels, "sm_90a");
-  if (failed(ptx))
-    return failure();
-
+  compiled->program["ptx"] = (stem + ".ptx").str();
   auto writeText = [&](StringRef suffix, StringRef text) {
     SmallString<256> path(outDir);
     llvm::sys::path::append(path, (stem + suffix).str());
     return writeFile(ctx, path, text);
   };
-  std::string manifest;
-  llvm::raw_string_ostream os(manifest);
-  os << llvm::formatv("{0:2}", llvm::json::Value(llvm::json::Object{
-                                   {"ptx", (stem + ".ptx").str()},
-                                   {"target", "sm_90a"},
-                                   {"launches", std::move(launches)}}));
-  return success(succeeded(writeText(".ptx", *ptx)) &&
-                 succeeded(writeText(".kernels.json", manifest)) &&
+  std::string program;
+  llvm::raw_string_ostream os(program);
+  os << llvm::formatv("{0:1}", json::Value(std::move(compiled->program)));
+  llvm::outs() << llvm::formatv("{0}: arena {1} MiB planned ({2} MiB unplanned)\n",
+                                stem, compiled->arenaBytes >> 20,
+                                compiled->unplannedBytes >> 20);
+  return success(succeeded(writeText(".ptx", compiled->ptx)) &&
+                 succeeded(writeText(".program.json", program)) &&
                  succeeded(writeText(".mlir", printed(step))));
 }
 } // namespace

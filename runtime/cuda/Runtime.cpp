@@ -9,9 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "tele_rt/tele_rt.h"
-
-#include <cuda.h>
+#include "Driver.h"
 #include <dlfcn.h>
 
 #include <cstdarg>
@@ -21,12 +19,6 @@
 #include <string>
 #include <vector>
 
-struct tele_rt_device {
-  CUdevice device = 0;
-  CUcontext context = nullptr;
-  std::string name;
-};
-
 struct tele_rt_module {
   tele_rt_device *device = nullptr;
   CUmodule module = nullptr;
@@ -35,33 +27,9 @@ struct tele_rt_module {
 
 namespace {
 thread_local std::string lastError;
+} // namespace
 
-/// The driver entry points tele uses, resolved from libcuda.so.1. The
-/// versioned names (_v2) are the ones cuda.h's macros select.
-struct Driver {
-#define TELE_DRIVER_FN(name) decltype(&::name) name = nullptr;
-  TELE_DRIVER_FN(cuInit)
-  TELE_DRIVER_FN(cuDeviceGetCount)
-  TELE_DRIVER_FN(cuDeviceGet)
-  TELE_DRIVER_FN(cuDeviceGetName)
-  TELE_DRIVER_FN(cuDevicePrimaryCtxRetain)
-  TELE_DRIVER_FN(cuDevicePrimaryCtxRelease)
-  TELE_DRIVER_FN(cuCtxSetCurrent)
-  TELE_DRIVER_FN(cuCtxSynchronize)
-  TELE_DRIVER_FN(cuMemAlloc)
-  TELE_DRIVER_FN(cuMemFree)
-  TELE_DRIVER_FN(cuMemcpyHtoD)
-  TELE_DRIVER_FN(cuMemcpyDtoH)
-  TELE_DRIVER_FN(cuModuleLoadDataEx)
-  TELE_DRIVER_FN(cuModuleUnload)
-  TELE_DRIVER_FN(cuModuleGetFunction)
-  TELE_DRIVER_FN(cuLaunchKernel)
-  TELE_DRIVER_FN(cuGetErrorName)
-  TELE_DRIVER_FN(cuGetErrorString)
-#undef TELE_DRIVER_FN
-  bool loaded = false;
-  std::string error;
-};
+namespace tele::rt::cuda {
 
 const Driver &driver() {
   static const Driver d = [] {
@@ -89,7 +57,19 @@ const Driver &driver() {
     load(d.cuCtxSynchronize, "cuCtxSynchronize");
     load(d.cuMemAlloc, "cuMemAlloc_v2");
     load(d.cuMemFree, "cuMemFree_v2");
+    load(d.cuMemGetInfo, "cuMemGetInfo_v2");
     load(d.cuMemcpyHtoD, "cuMemcpyHtoD_v2");
+    load(d.cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2");
+    load(d.cuMemsetD8Async, "cuMemsetD8Async");
+    load(d.cuStreamCreate, "cuStreamCreate");
+    load(d.cuStreamDestroy, "cuStreamDestroy_v2");
+    load(d.cuStreamSynchronize, "cuStreamSynchronize");
+    load(d.cuStreamBeginCapture, "cuStreamBeginCapture_v2");
+    load(d.cuStreamEndCapture, "cuStreamEndCapture");
+    load(d.cuGraphInstantiate, "cuGraphInstantiateWithFlags");
+    load(d.cuGraphLaunch, "cuGraphLaunch");
+    load(d.cuGraphExecDestroy, "cuGraphExecDestroy");
+    load(d.cuGraphDestroy, "cuGraphDestroy");
     load(d.cuMemcpyDtoH, "cuMemcpyDtoH_v2");
     load(d.cuModuleLoadDataEx, "cuModuleLoadDataEx");
     load(d.cuModuleUnload, "cuModuleUnload");
@@ -128,7 +108,6 @@ tele_rt_status fail(tele_rt_status status, std::string message) {
   return status;
 }
 
-/// Checks a driver result; on failure records "<call>: <name>: <text>".
 tele_rt_status check(CUresult result, const std::string &what) {
   if (result == CUDA_SUCCESS)
     return TELE_RT_OK;
@@ -138,12 +117,12 @@ tele_rt_status check(CUresult result, const std::string &what) {
   return fail(TELE_RT_ERROR_CUDA, what + ": " + (name ? name : "?") + ": " +
                                       (text ? text : "unknown error"));
 }
-/// Makes `device`'s context current on the calling thread: every entry point
-/// acts on the device it is given, whichever thread calls it.
 tele_rt_status bind(tele_rt_device *device) {
   return check(driver().cuCtxSetCurrent(device->context), "cuCtxSetCurrent");
 }
-} // namespace
+} // namespace tele::rt::cuda
+
+using namespace tele::rt::cuda;
 
 extern "C" {
 

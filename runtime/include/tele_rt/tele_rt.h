@@ -60,6 +60,62 @@ tele_rt_status tele_rt_launch(tele_rt_module *module, const char *kernel,
                               const uint32_t grid[3], const uint32_t block[3],
                               const uint64_t *args, size_t num_args);
 
+/* Free and total device memory in bytes. */
+tele_rt_status tele_rt_memory_info(tele_rt_device *device, size_t *free_bytes,
+                                   size_t *total_bytes);
+
+/*===-- Training state ----------------------------------------------------===*
+ * Named device tensors (parameters, optimizer moments) that outlive any one
+ * program: a stage's step and evaluation programs, and the next stage's
+ * after a growth, read and update the same entries by name.             */
+typedef struct tele_rt_state tele_rt_state;
+
+tele_rt_status tele_rt_state_create(tele_rt_device *device,
+                                    tele_rt_state **out);
+void tele_rt_state_destroy(tele_rt_state *state);
+/* Creates the entry (or reuses it if it has that size) and uploads. */
+tele_rt_status tele_rt_state_upload(tele_rt_state *state, const char *name,
+                                    const void *data, size_t bytes);
+tele_rt_status tele_rt_state_download(tele_rt_state *state, const char *name,
+                                      void *data, size_t bytes);
+/* Bytes held by all entries. */
+size_t tele_rt_state_bytes(const tele_rt_state *state);
+
+/*===-- Programs ----------------------------------------------------------===*
+ * A program is what `tele compile --target cuda` writes for one function:
+ * <stem>.program.json with <stem>.ptx next to it. Running it binds the
+ * state entries it names, its inputs and mask values, executes its kernel
+ * launches and cuBLASLt GEMMs on one stream (as a CUDA graph after the
+ * first run unless TELE_RT_GRAPH=0), and leaves its outputs readable.   */
+typedef struct tele_rt_program tele_rt_program;
+
+tele_rt_status tele_rt_program_load(tele_rt_device *device, const char *path,
+                                    tele_rt_program **out);
+/* The same from memory: the program's JSON text and its PTX; `name` labels
+ * errors. */
+tele_rt_status tele_rt_program_load_text(tele_rt_device *device,
+                                         const char *program_json,
+                                         const char *ptx, const char *name,
+                                         tele_rt_program **out);
+void tele_rt_program_destroy(tele_rt_program *program);
+/* Planned bytes of the activation/gradient arena. */
+size_t tele_rt_program_arena_bytes(const tele_rt_program *program);
+size_t tele_rt_program_num_inputs(const tele_rt_program *program);
+size_t tele_rt_program_num_outputs(const tele_rt_program *program);
+/* Copies host data into input `index` (its exact byte size). */
+tele_rt_status tele_rt_program_set_input(tele_rt_program *program,
+                                         size_t index, const void *data,
+                                         size_t bytes);
+/* Sets a growth mask scalar the program reads (ignored if it reads none). */
+tele_rt_status tele_rt_program_set_mask(tele_rt_program *program,
+                                        const char *name, float value);
+/* Runs the program once against `state` and waits for it. */
+tele_rt_status tele_rt_program_run(tele_rt_program *program,
+                                   tele_rt_state *state);
+tele_rt_status tele_rt_program_get_output(tele_rt_program *program,
+                                          size_t index, void *data,
+                                          size_t bytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,54 @@
+//===- CudaProgram.h - a tele function as a GPU runtime program -*- C++ -*-===//
+//
+// This file declares the last step of the CUDA target: a tensor-level
+// function (a training step or an evaluation) becomes PTX plus a program
+// the MLIR-free runtime (runtime/cuda/Program.cpp) executes: the state
+// tensors and inputs it binds, an arena of the planned size, and the list
+// of kernel launches, cuBLASLt GEMMs, zero-fills and copies in order.
+//
+// Program format ("tele-cuda-program", version 1), JSON:
+//   ptx            file name of the PTX module, next to the program
+//   arena_bytes    planned peak of the activation/gradient arena
+//   inputs         [{shape, dtype}] the function's arguments (i32, i64, f32)
+//   state          [{name, shape, dtype}] training-state entries it reads or
+//                  writes (parameters, optimizer moments)
+//   masks          [name] MSG mask scalars the host sets per step
+//   constants      [{values}] f32 constants, uploaded once
+//   outputs        [ref] the returned values
+//   steps          [{op, launch|gemm|zero|copy ...}] in execution order
+// A buffer reference `ref` is one of {"arena": offset}, {"state": name},
+// {"input": index}, {"mask": name}, {"const": index}, each with "bytes".
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TELE_TARGET_CUDAPROGRAM_H
+#define TELE_TARGET_CUDAPROGRAM_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/JSON.h"
+
+namespace mlir::tele {
+
+/// A function compiled for the GPU runtime.
+struct CudaProgram {
+  std::string ptx;
+  llvm::json::Object program; ///< the program, its "ptx" field unset
+  int64_t arenaBytes = 0, unplannedBytes = 0;
+};
+
+/// Compiles function `name` of `module` (other functions are dropped from
+/// the module): generates its kernels (convert-tele-to-gpu), plans its
+/// memory (tele-plan-memory), lowers the kernels to PTX for `chip` and
+/// writes the program. Fails with a diagnostic naming the first op that has
+/// no GPU lowering.
+FailureOr<CudaProgram> compileCudaProgram(ModuleOp module, StringRef name,
+                                          StringRef chip = "sm_90a");
+
+/// The program of `fn`, already annotated by convert-tele-to-gpu and
+/// tele-plan-memory.
+FailureOr<llvm::json::Object> buildCudaProgram(func::FuncOp fn);
+
+} // namespace mlir::tele
+
+#endif // TELE_TARGET_CUDAPROGRAM_H

@@ -1,0 +1,764 @@
+//===- runtime/cuda/Program.cpp - run compiled tele programs on a GPU -----===//
+//
+// This file implements the state and program parts of tele_rt.h. A program
+// (Target/CudaProgram.h describes the format) is loaded once: its PTX module
+// is JIT-compiled, every kernel resolved, every GEMM given a cuBLASLt
+// descriptor and algorithm, and its arena, inputs, masks and constants
+// allocated. A run resolves buffer references against the training state,
+// enqueues the steps on the program's stream and waits. After the first
+// (eager) run the steps are captured as a CUDA graph and replayed while the
+// state's allocations stay the same.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Blas.h"
+#include "Driver.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <dlfcn.h>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <vector>
+
+using namespace tele::rt::cuda;
+using json = nlohmann::json;
+
+//===----------------------------------------------------------------------===//
+// cuBLASLt loader
+//===----------------------------------------------------------------------===//
+
+const BlasLt &tele::rt::cuda::blasLt() {
+  static const BlasLt b = [] {
+    BlasLt b;
+    void *lib = nullptr;
+    for (const char *name : {"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"})
+      if ((lib = dlopen(name, RTLD_NOW | RTLD_LOCAL)))
+        break;
+    if (!lib) {
+      b.error = std::string("cannot load cuBLASLt: ") + dlerror();
+      return b;
+    }
+    bool ok = true;
+    auto load = [&](auto &fn, const char *symbol) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, symbol));
+      if (!fn) {
+        ok = false;
+        b.error = std::string("cuBLASLt lacks ") + symbol;
+      }
+    };
+#define TELE_LOAD(name) load(b.name, #name);
+    TELE_LOAD(cublasLtCreate)
+    TELE_LOAD(cublasLtDestroy)
+    TELE_LOAD(cublasLtGetStatusString)
+    TELE_LOAD(cublasLtMatmulDescCreate)
+    TELE_LOAD(cublasLtMatmulDescDestroy)
+    TELE_LOAD(cublasLtMatmulDescSetAttribute)
+    TELE_LOAD(cublasLtMatrixLayoutCreate)
+    TELE_LOAD(cublasLtMatrixLayoutDestroy)
+    TELE_LOAD(cublasLtMatmulPreferenceCreate)
+    TELE_LOAD(cublasLtMatmulPreferenceDestroy)
+    TELE_LOAD(cublasLtMatmulPreferenceSetAttribute)
+    TELE_LOAD(cublasLtMatmulAlgoGetHeuristic)
+    TELE_LOAD(cublasLtMatmul)
+#undef TELE_LOAD
+    b.loaded = ok;
+    return b;
+  }();
+  return b;
+}
+
+namespace {
+tele_rt_status checkBlas(cublasStatus_t status, const std::string &what) {
+  if (status == CUBLAS_STATUS_SUCCESS)
+    return TELE_RT_OK;
+  return fail(TELE_RT_ERROR_CUDA,
+              what + ": " + blasLt().cublasLtGetStatusString(status));
+}
+
+bool envDisabled(const char *name) {
+  const char *v = std::getenv(name);
+  return v && std::string(v) == "0";
+}
+
+bool profiling() {
+  static const bool on = [] {
+    const char *v = std::getenv("TELE_RT_PROFILE");
+    return v && *v && std::string(v) != "0";
+  }();
+  return on;
+}
+
+/// GEMM workspace: cuBLASLt's Hopper kernels want up to 32 MiB.
+constexpr size_t kGemmWorkspaceBytes = 32u << 20;
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// State
+//===----------------------------------------------------------------------===//
+
+struct tele_rt_state {
+  tele_rt_device *device = nullptr;
+  struct Entry {
+    uint64_t pointer = 0;
+    size_t bytes = 0;
+  };
+  std::map<std::string, Entry> entries;
+  /// Bumped whenever an entry is (re)allocated: graphs that captured the
+  /// old pointers must be re-captured.
+  uint64_t generation = 0;
+};
+
+extern "C" {
+
+tele_rt_status tele_rt_memory_info(tele_rt_device *device, size_t *free_bytes,
+                                   size_t *total_bytes) {
+  if (!device || !free_bytes || !total_bytes)
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_memory_info: null argument");
+  if (tele_rt_status s = bind(device); s != TELE_RT_OK)
+    return s;
+  return check(driver().cuMemGetInfo(free_bytes, total_bytes), "cuMemGetInfo");
+}
+
+tele_rt_status tele_rt_state_create(tele_rt_device *device, tele_rt_state **out) {
+  if (!device || !out)
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_state_create: null argument");
+  *out = new tele_rt_state();
+  (*out)->device = device;
+  return TELE_RT_OK;
+}
+
+void tele_rt_state_destroy(tele_rt_state *state) {
+  if (!state)
+    return;
+  if (bind(state->device) == TELE_RT_OK)
+    for (auto &[name, e] : state->entries)
+      driver().cuMemFree(e.pointer);
+  delete state;
+}
+
+tele_rt_status tele_rt_state_upload(tele_rt_state *state, const char *name,
+                                    const void *data, size_t bytes) {
+  if (!state || !name || (bytes && !data))
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_state_upload: null argument");
+  if (tele_rt_status s = bind(state->device); s != TELE_RT_OK)
+    return s;
+  auto &e = state->entries[name];
+  if (e.bytes != bytes || !e.pointer) {
+    if (e.pointer)
+      driver().cuMemFree(e.pointer);
+    e = {};
+    CUdeviceptr p = 0;
+    if (tele_rt_status s = check(driver().cuMemAlloc(&p, bytes ? bytes : 1),
+                                 "cuMemAlloc(state '" + std::string(name) + "', " +
+                                     std::to_string(bytes) + " bytes)");
+        s != TELE_RT_OK) {
+      state->entries.erase(name);
+      return s;
+    }
+    e = {p, bytes};
+    ++state->generation;
+  }
+  return check(driver().cuMemcpyHtoD(e.pointer, data, bytes),
+               "cuMemcpyHtoD(state '" + std::string(name) + "')");
+}
+
+tele_rt_status tele_rt_state_download(tele_rt_state *state, const char *name,
+                                      void *data, size_t bytes) {
+  if (!state || !name || (bytes && !data))
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_state_download: null argument");
+  auto it = state->entries.find(name);
+  if (it == state->entries.end())
+    return fail(TELE_RT_ERROR_NOT_FOUND, std::string("no state entry '") + name + "'");
+  if (it->second.bytes != bytes)
+    return fail(TELE_RT_ERROR_INVALID,
+                std::string("state entry '") + name + "' holds " +
+                    std::to_string(it->second.bytes) + " bytes, not " +
+                    std::to_string(bytes));
+  if (tele_rt_status s = bind(state->device); s != TELE_RT_OK)
+    return s;
+  return check(driver().cuMemcpyDtoH(data, it->second.pointer, bytes),
+               "cuMemcpyDtoH(state '" + std::string(name) + "')");
+}
+
+size_t tele_rt_state_bytes(const tele_rt_state *state) {
+  size_t total = 0;
+  if (state)
+    for (const auto &[name, e] : state->entries)
+      total += e.bytes;
+  return total;
+}
+
+} // extern "C"
+
+//===----------------------------------------------------------------------===//
+// Programs
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct BufferRef {
+  enum class Kind { Arena, State, Input, Mask, Const } kind;
+  size_t index = 0; ///< arena offset, input or constant index
+  std::string name; ///< state entry or mask
+  size_t bytes = 0;
+};
+
+struct Gemm {
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulAlgo_t algo{};
+};
+
+struct Step {
+  enum class Kind { Launch, Gemm, Zero, Copy } kind;
+  std::string op, kernel;
+  CUfunction function = nullptr;
+  unsigned grid[3] = {1, 1, 1}, block[3] = {1, 1, 1};
+  std::vector<BufferRef> args; ///< launch/GEMM arguments; zero: [buffer]; copy: [src, dst]
+  Gemm gemm;
+  std::string describe() const {
+    return op + (kernel.empty() ? "" : " (kernel " + kernel + ")");
+  }
+};
+
+tele_rt_status parseRef(const json &j, BufferRef &out) {
+  if (!j.is_object() || !j.contains("bytes"))
+    return fail(TELE_RT_ERROR_INVALID, "malformed buffer reference " + j.dump());
+  out.bytes = j["bytes"].get<size_t>();
+  if (j.contains("arena"))
+    out = {BufferRef::Kind::Arena, j["arena"].get<size_t>(), "", out.bytes};
+  else if (j.contains("state"))
+    out = {BufferRef::Kind::State, 0, j["state"].get<std::string>(), out.bytes};
+  else if (j.contains("input"))
+    out = {BufferRef::Kind::Input, j["input"].get<size_t>(), "", out.bytes};
+  else if (j.contains("mask"))
+    out = {BufferRef::Kind::Mask, 0, j["mask"].get<std::string>(), out.bytes};
+  else if (j.contains("const"))
+    out = {BufferRef::Kind::Const, j["const"].get<size_t>(), "", out.bytes};
+  else
+    return fail(TELE_RT_ERROR_INVALID, "unknown buffer reference " + j.dump());
+  return TELE_RT_OK;
+}
+} // namespace
+
+struct tele_rt_program {
+  tele_rt_device *device = nullptr;
+  std::string path;
+  CUmodule module = nullptr;
+  CUstream stream = nullptr;
+  uint64_t arena = 0, gemmWorkspace = 0;
+  size_t arenaBytes = 0;
+  std::vector<uint64_t> inputs;
+  std::vector<size_t> inputBytes;
+  std::map<std::string, uint64_t> masks;
+  std::vector<uint64_t> constants;
+  std::vector<BufferRef> outputs;
+  std::vector<Step> steps;
+  cublasLtHandle_t blas = nullptr;
+  // The captured graph and what it was captured against.
+  CUgraph graph = nullptr;
+  CUgraphExec exec = nullptr;
+  const tele_rt_state *graphState = nullptr;
+  uint64_t graphGeneration = 0;
+  int runs = 0;
+  /// TELE_RT_PROFILE=1: seconds per op kind over the profiled runs (each
+  /// step synchronized and timed on the host; graphs are off).
+  std::map<std::string, std::pair<double, int64_t>> profile;
+  int profiledRuns = 0;
+
+  tele_rt_status load(const json &j, const std::string &ptx);
+  tele_rt_status prepareGemm(Step &step, const json &g);
+  tele_rt_status resolve(const BufferRef &ref, const tele_rt_state *state,
+                         uint64_t &out) const;
+  tele_rt_status enqueue(const tele_rt_state *state);
+  void releaseGraph();
+  ~tele_rt_program();
+};
+
+tele_rt_status tele_rt_program::prepareGemm(Step &step, const json &g) {
+  const BlasLt &lt = blasLt();
+  bool ta = g.at("trans_a"), tb = g.at("trans_b");
+  uint64_t m = g.at("m"), n = g.at("n"), k = g.at("k");
+  int64_t lda = g.at("lda"), ldb = g.at("ldb"), ldc = g.at("ldc");
+  // TF32 tensor cores for f32 GEMMs unless TELE_RT_TF32=0.
+  cublasComputeType_t compute =
+      envDisabled("TELE_RT_TF32") ? CUBLAS_COMPUTE_32F : CUBLAS_COMPUTE_32F_FAST_TF32;
+  std::string what = "cuBLASLt setup of " + step.op;
+  if (auto s = checkBlas(lt.cublasLtMatmulDescCreate(&step.gemm.desc, compute, CUDA_R_32F), what);
+      s != TELE_RT_OK)
+    return s;
+  cublasOperation_t opA = ta ? CUBLAS_OP_T : CUBLAS_OP_N, opB = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
+  lt.cublasLtMatmulDescSetAttribute(step.gemm.desc, CUBLASLT_MATMUL_DESC_TRANSA, &opA, sizeof(opA));
+  lt.cublasLtMatmulDescSetAttribute(step.gemm.desc, CUBLASLT_MATMUL_DESC_TRANSB, &opB, sizeof(opB));
+  if (auto s = checkBlas(lt.cublasLtMatrixLayoutCreate(&step.gemm.a, CUDA_R_32F, ta ? k : m,
+                                                      ta ? m : k, lda), what);
+      s != TELE_RT_OK)
+    return s;
+  if (auto s = checkBlas(lt.cublasLtMatrixLayoutCreate(&step.gemm.b, CUDA_R_32F, tb ? n : k,
+                                                      tb ? k : n, ldb), what);
+      s != TELE_RT_OK)
+    return s;
+  if (auto s = checkBlas(lt.cublasLtMatrixLayoutCreate(&step.gemm.c, CUDA_R_32F, m, n, ldc), what);
+      s != TELE_RT_OK)
+    return s;
+  cublasLtMatmulPreference_t pref = nullptr;
+  lt.cublasLtMatmulPreferenceCreate(&pref);
+  size_t ws = kGemmWorkspaceBytes;
+  lt.cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                          &ws, sizeof(ws));
+  cublasLtMatmulHeuristicResult_t result{};
+  int found = 0;
+  cublasStatus_t st = lt.cublasLtMatmulAlgoGetHeuristic(
+      blas, step.gemm.desc, step.gemm.a, step.gemm.b, step.gemm.c, step.gemm.c, pref, 1,
+      &result, &found);
+  lt.cublasLtMatmulPreferenceDestroy(pref);
+  if (auto s = checkBlas(st, "cublasLtMatmulAlgoGetHeuristic for " + step.op); s != TELE_RT_OK)
+    return s;
+  if (found == 0)
+    return fail(TELE_RT_ERROR_CUDA, "cuBLASLt has no algorithm for " + step.op + " (m=" +
+                                        std::to_string(m) + " n=" + std::to_string(n) +
+                                        " k=" + std::to_string(k) + ")");
+  step.gemm.algo = result.algo;
+  return TELE_RT_OK;
+}
+
+tele_rt_status tele_rt_program::load(const json &j, const std::string &ptx) {
+  if (j.value("format", "") != "tele-cuda-program" || j.value("version", 0) != 1)
+    return fail(TELE_RT_ERROR_INVALID,
+                path + ": not a tele-cuda-program version 1 (recompile with tele compile)");
+  const Driver &d = driver();
+  if (auto s = check(d.cuStreamCreate(&stream, CU_STREAM_DEFAULT), "cuStreamCreate"); s != TELE_RT_OK)
+    return s;
+  char log[8192] = {0};
+  CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+  void *values[] = {log, reinterpret_cast<void *>(sizeof(log) - 1)};
+  if (CUresult r = d.cuModuleLoadDataEx(&module, ptx.c_str(), 2, options, values);
+      r != CUDA_SUCCESS) {
+    check(r, "cuModuleLoadDataEx(" + path + ")");
+    return fail(TELE_RT_ERROR_CUDA, tele_rt_last_error() + std::string(": ") + log);
+  }
+  auto alloc = [&](size_t bytes, uint64_t &out, const std::string &what) {
+    CUdeviceptr p = 0;
+    tele_rt_status s = check(d.cuMemAlloc(&p, bytes ? bytes : 1),
+                             "cuMemAlloc(" + what + ", " + std::to_string(bytes) + " bytes)");
+    out = p;
+    return s;
+  };
+  arenaBytes = j.at("arena_bytes").get<size_t>();
+  if (auto s = alloc(arenaBytes, arena, "arena"); s != TELE_RT_OK)
+    return s;
+  for (const json &in : j.at("inputs")) {
+    size_t n = 1;
+    for (size_t dim : in.at("shape"))
+      n *= dim;
+    std::string dtype = in.at("dtype");
+    size_t bytes = n * (dtype == "i64" ? 8 : 4);
+    inputs.push_back(0);
+    inputBytes.push_back(bytes);
+    if (auto s = alloc(bytes, inputs.back(), "input"); s != TELE_RT_OK)
+      return s;
+  }
+  for (const json &m : j.at("masks")) {
+    uint64_t p = 0;
+    if (auto s = alloc(4, p, "mask"); s != TELE_RT_OK)
+      return s;
+    masks[m.get<std::string>()] = p;
+    float one = 1.0f;
+    d.cuMemcpyHtoD(p, &one, 4);
+  }
+  for (const json &c : j.at("constants")) {
+    std::vector<float> values;
+    for (double v : c.at("values"))
+      values.push_back(float(v));
+    uint64_t p = 0;
+    if (auto s = alloc(values.size() * 4, p, "constant"); s != TELE_RT_OK)
+      return s;
+    if (auto s = check(d.cuMemcpyHtoD(p, values.data(), values.size() * 4), "cuMemcpyHtoD(constant)");
+        s != TELE_RT_OK)
+      return s;
+    constants.push_back(p);
+  }
+  for (const json &o : j.at("outputs")) {
+    outputs.emplace_back();
+    if (auto s = parseRef(o, outputs.back()); s != TELE_RT_OK)
+      return s;
+  }
+  bool anyGemm = false;
+  for (const json &s : j.at("steps"))
+    anyGemm |= s.contains("gemm");
+  if (anyGemm) {
+    if (!blasLt().loaded)
+      return fail(TELE_RT_ERROR_NO_DEVICE, blasLt().error);
+    if (auto s = checkBlas(blasLt().cublasLtCreate(&blas), "cublasLtCreate"); s != TELE_RT_OK)
+      return s;
+    if (auto s = alloc(kGemmWorkspaceBytes, gemmWorkspace, "GEMM workspace"); s != TELE_RT_OK)
+      return s;
+  }
+  std::map<std::string, CUfunction> functions;
+  for (const json &js : j.at("steps")) {
+    Step step;
+    step.op = js.value("op", "?");
+    auto refs = [&](const json &list) -> tele_rt_status {
+      for (const json &r : list) {
+        step.args.emplace_back();
+        if (auto s = parseRef(r, step.args.back()); s != TELE_RT_OK)
+          return s;
+      }
+      return TELE_RT_OK;
+    };
+    if (js.contains("launch")) {
+      step.kind = Step::Kind::Launch;
+      step.kernel = js["launch"].get<std::string>();
+      for (int i = 0; i < 3; ++i) {
+        step.grid[i] = js.at("grid")[i].get<unsigned>();
+        step.block[i] = js.at("block")[i].get<unsigned>();
+      }
+      auto it = functions.find(step.kernel);
+      if (it == functions.end()) {
+        CUfunction fn = nullptr;
+        if (auto s = check(d.cuModuleGetFunction(&fn, module, step.kernel.c_str()),
+                           "cuModuleGetFunction(" + step.kernel + ")");
+            s != TELE_RT_OK)
+          return s;
+        it = functions.emplace(step.kernel, fn).first;
+      }
+      step.function = it->second;
+      if (auto s = refs(js.at("args")); s != TELE_RT_OK)
+        return s;
+    } else if (js.contains("gemm")) {
+      step.kind = Step::Kind::Gemm;
+      if (auto s = refs(js.at("args")); s != TELE_RT_OK)
+        return s;
+      if (auto s = prepareGemm(step, js["gemm"]); s != TELE_RT_OK)
+        return s;
+    } else if (js.contains("zero")) {
+      step.kind = Step::Kind::Zero;
+      if (auto s = refs(json::array({js["zero"]})); s != TELE_RT_OK)
+        return s;
+    } else if (js.contains("copy")) {
+      step.kind = Step::Kind::Copy;
+      if (auto s = refs(json::array({js["copy"].at("src"), js["copy"].at("dst")})); s != TELE_RT_OK)
+        return s;
+    } else {
+      return fail(TELE_RT_ERROR_INVALID, path + ": unknown step " + js.dump());
+    }
+    steps.push_back(std::move(step));
+  }
+  debug("loaded program %s: %zu steps, arena %zu bytes", path.c_str(), steps.size(), arenaBytes);
+  return TELE_RT_OK;
+}
+
+tele_rt_status tele_rt_program::resolve(const BufferRef &ref, const tele_rt_state *state,
+                                        uint64_t &out) const {
+  switch (ref.kind) {
+  case BufferRef::Kind::Arena:
+    if (ref.index + ref.bytes > arenaBytes)
+      return fail(TELE_RT_ERROR_INVALID, path + ": buffer outside the arena");
+    out = arena + ref.index;
+    return TELE_RT_OK;
+  case BufferRef::Kind::State: {
+    auto it = state->entries.find(ref.name);
+    if (it == state->entries.end())
+      return fail(TELE_RT_ERROR_NOT_FOUND, path + ": the state has no entry '" + ref.name + "'");
+    if (it->second.bytes != ref.bytes)
+      return fail(TELE_RT_ERROR_INVALID, path + ": state entry '" + ref.name + "' holds " +
+                                             std::to_string(it->second.bytes) +
+                                             " bytes, the program expects " +
+                                             std::to_string(ref.bytes));
+    out = it->second.pointer;
+    return TELE_RT_OK;
+  }
+  case BufferRef::Kind::Input:
+    out = inputs.at(ref.index);
+    return TELE_RT_OK;
+  case BufferRef::Kind::Mask:
+    out = masks.at(ref.name);
+    return TELE_RT_OK;
+  case BufferRef::Kind::Const:
+    out = constants.at(ref.index);
+    return TELE_RT_OK;
+  }
+  return TELE_RT_ERROR_INVALID;
+}
+
+tele_rt_status tele_rt_program::enqueue(const tele_rt_state *state) {
+  const Driver &d = driver();
+  // Synchronize after every step when debugging, so a fault names its step.
+  bool eagerChecks = debugEnabled() && runs == 0;
+  std::vector<uint64_t> pointers;
+  std::vector<void *> params;
+  if (profiling()) {
+    check(d.cuStreamSynchronize(stream), "cuStreamSynchronize");
+    ++profiledRuns;
+  }
+  auto stepStart = std::chrono::steady_clock::now();
+  for (const Step &step : steps) {
+    pointers.resize(step.args.size());
+    for (size_t i = 0; i < step.args.size(); ++i)
+      if (auto s = resolve(step.args[i], state, pointers[i]); s != TELE_RT_OK)
+        return s;
+    tele_rt_status s = TELE_RT_OK;
+    switch (step.kind) {
+    case Step::Kind::Launch:
+      params.resize(pointers.size());
+      for (size_t i = 0; i < pointers.size(); ++i)
+        params[i] = &pointers[i];
+      s = check(d.cuLaunchKernel(step.function, step.grid[0], step.grid[1], step.grid[2],
+                                 step.block[0], step.block[1], step.block[2], 0, stream,
+                                 params.data(), nullptr),
+                "cuLaunchKernel(" + step.describe() + ")");
+      break;
+    case Step::Kind::Gemm: {
+      const float alpha = 1.0f, beta = 0.0f;
+      s = checkBlas(blasLt().cublasLtMatmul(
+                        blas, step.gemm.desc, &alpha, reinterpret_cast<void *>(pointers[0]),
+                        step.gemm.a, reinterpret_cast<void *>(pointers[1]), step.gemm.b, &beta,
+                        reinterpret_cast<void *>(pointers[2]), step.gemm.c,
+                        reinterpret_cast<void *>(pointers[2]), step.gemm.c, &step.gemm.algo,
+                        reinterpret_cast<void *>(gemmWorkspace), kGemmWorkspaceBytes, stream),
+                    "cublasLtMatmul(" + step.op + ")");
+      break;
+    }
+    case Step::Kind::Zero:
+      s = check(d.cuMemsetD8Async(pointers[0], 0, step.args[0].bytes, stream),
+                "cuMemsetD8Async(" + step.op + ")");
+      break;
+    case Step::Kind::Copy:
+      s = check(d.cuMemcpyDtoDAsync(pointers[1], pointers[0], step.args[0].bytes, stream),
+                "cuMemcpyDtoDAsync(" + step.op + " '" + step.args[1].name + "')");
+      break;
+    }
+    if (s != TELE_RT_OK)
+      return s;
+    if (profiling()) {
+      if (auto s = check(d.cuStreamSynchronize(stream), "after " + step.describe());
+          s != TELE_RT_OK)
+        return s;
+      auto now = std::chrono::steady_clock::now();
+      auto &entry = profile[step.kind == Step::Kind::Gemm ? step.op + " (cuBLASLt)" : step.op];
+      entry.first += std::chrono::duration<double>(now - stepStart).count();
+      entry.second += 1;
+      stepStart = now;
+    }
+    if (eagerChecks)
+      if (auto s = check(d.cuStreamSynchronize(stream), "after " + step.describe()); s != TELE_RT_OK)
+        return s;
+  }
+  return TELE_RT_OK;
+}
+
+void tele_rt_program::releaseGraph() {
+  if (exec)
+    driver().cuGraphExecDestroy(exec);
+  if (graph)
+    driver().cuGraphDestroy(graph);
+  exec = nullptr;
+  graph = nullptr;
+  graphState = nullptr;
+}
+
+tele_rt_program::~tele_rt_program() {
+  if (profiledRuns > 0) {
+    std::vector<std::pair<double, std::string>> rows;
+    double total = 0;
+    for (auto &[op, e] : profile) {
+      rows.push_back({e.first, op});
+      total += e.first;
+    }
+    std::sort(rows.rbegin(), rows.rend());
+    std::fprintf(stderr, "tele_rt profile of %s: %.3f ms per run over %d runs\n", path.c_str(),
+                 1e3 * total / profiledRuns, profiledRuns);
+    for (auto &[sec, op] : rows)
+      std::fprintf(stderr, "  %-36s %6lld steps/run %9.3f ms/run %5.1f%%\n", op.c_str(),
+                   (long long)(profile[op].second / profiledRuns), 1e3 * sec / profiledRuns,
+                   100.0 * sec / total);
+  }
+  if (!device || bind(device) != TELE_RT_OK)
+    return;
+  const Driver &d = driver();
+  releaseGraph();
+  for (Step &s : steps)
+    if (s.kind == Step::Kind::Gemm) {
+      blasLt().cublasLtMatrixLayoutDestroy(s.gemm.a);
+      blasLt().cublasLtMatrixLayoutDestroy(s.gemm.b);
+      blasLt().cublasLtMatrixLayoutDestroy(s.gemm.c);
+      blasLt().cublasLtMatmulDescDestroy(s.gemm.desc);
+    }
+  if (blas)
+    blasLt().cublasLtDestroy(blas);
+  for (uint64_t p : inputs)
+    d.cuMemFree(p);
+  for (auto &[name, p] : masks)
+    d.cuMemFree(p);
+  for (uint64_t p : constants)
+    d.cuMemFree(p);
+  if (arena)
+    d.cuMemFree(arena);
+  if (gemmWorkspace)
+    d.cuMemFree(gemmWorkspace);
+  if (module)
+    d.cuModuleUnload(module);
+  if (stream)
+    d.cuStreamDestroy(stream);
+}
+
+extern "C" {
+
+tele_rt_status tele_rt_program_load_text(tele_rt_device *device, const char *program_json,
+                                         const char *ptx, const char *name,
+                                         tele_rt_program **out) {
+  if (!device || !program_json || !ptx || !name || !out)
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_program_load_text: null argument");
+  json j = json::parse(program_json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    return fail(TELE_RT_ERROR_INVALID, std::string(name) + ": not valid JSON");
+  if (tele_rt_status s = bind(device); s != TELE_RT_OK)
+    return s;
+  auto *p = new tele_rt_program();
+  p->device = device;
+  p->path = name;
+  tele_rt_status s;
+  try {
+    s = p->load(j, ptx);
+  } catch (const json::exception &e) {
+    s = fail(TELE_RT_ERROR_INVALID, std::string(name) + ": malformed program: " + e.what());
+  }
+  if (s != TELE_RT_OK) {
+    delete p;
+    return s;
+  }
+  *out = p;
+  return TELE_RT_OK;
+}
+
+tele_rt_status tele_rt_program_load(tele_rt_device *device, const char *path,
+                                    tele_rt_program **out) {
+  if (!device || !path || !out)
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_program_load: null argument");
+  std::ifstream in(path);
+  if (!in)
+    return fail(TELE_RT_ERROR_NOT_FOUND, std::string("cannot open program ") + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    return fail(TELE_RT_ERROR_INVALID, std::string(path) + ": not valid JSON");
+  std::string dir = path;
+  dir = dir.find('/') == std::string::npos ? "." : dir.substr(0, dir.rfind('/'));
+  std::string ptxPath = dir + "/" + j.value("ptx", "");
+  std::ifstream ptxIn(ptxPath);
+  if (!ptxIn)
+    return fail(TELE_RT_ERROR_NOT_FOUND, std::string(path) + ": cannot open its PTX " + ptxPath);
+  std::stringstream ptx;
+  ptx << ptxIn.rdbuf();
+  return tele_rt_program_load_text(device, text.str().c_str(), ptx.str().c_str(), path, out);
+}
+
+void tele_rt_program_destroy(tele_rt_program *program) { delete program; }
+
+size_t tele_rt_program_arena_bytes(const tele_rt_program *program) {
+  return program ? program->arenaBytes : 0;
+}
+size_t tele_rt_program_num_inputs(const tele_rt_program *program) {
+  return program ? program->inputs.size() : 0;
+}
+size_t tele_rt_program_num_outputs(const tele_rt_program *program) {
+  return program ? program->outputs.size() : 0;
+}
+
+tele_rt_status tele_rt_program_set_input(tele_rt_program *program, size_t index,
+                                         const void *data, size_t bytes) {
+  if (!program || !data || index >= program->inputs.size())
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_program_set_input: bad argument");
+  if (bytes != program->inputBytes[index])
+    return fail(TELE_RT_ERROR_INVALID,
+                "input " + std::to_string(index) + " takes " +
+                    std::to_string(program->inputBytes[index]) + " bytes, got " +
+                    std::to_string(bytes));
+  if (tele_rt_status s = bind(program->device); s != TELE_RT_OK)
+    return s;
+  return check(driver().cuMemcpyHtoD(program->inputs[index], data, bytes),
+               "cuMemcpyHtoD(input " + std::to_string(index) + ")");
+}
+
+tele_rt_status tele_rt_program_set_mask(tele_rt_program *program, const char *name,
+                                        float value) {
+  if (!program || !name)
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_program_set_mask: null argument");
+  auto it = program->masks.find(name);
+  if (it == program->masks.end())
+    return TELE_RT_OK;
+  if (tele_rt_status s = bind(program->device); s != TELE_RT_OK)
+    return s;
+  return check(driver().cuMemcpyHtoD(it->second, &value, 4), "cuMemcpyHtoD(mask)");
+}
+
+tele_rt_status tele_rt_program_run(tele_rt_program *program, tele_rt_state *state) {
+  if (!program || !state)
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_program_run: null argument");
+  if (tele_rt_status s = bind(program->device); s != TELE_RT_OK)
+    return s;
+  const Driver &d = driver();
+  bool useGraph = !envDisabled("TELE_RT_GRAPH") && !profiling() && program->runs > 0;
+  if (useGraph && (program->graphState != state ||
+                   program->graphGeneration != state->generation || !program->exec)) {
+    program->releaseGraph();
+    if (auto s = check(d.cuStreamBeginCapture(program->stream,
+                                              CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
+                       "cuStreamBeginCapture");
+        s != TELE_RT_OK)
+      return s;
+    tele_rt_status enq = program->enqueue(state);
+    CUgraph graph = nullptr;
+    tele_rt_status end = check(d.cuStreamEndCapture(program->stream, &graph),
+                               "cuStreamEndCapture");
+    if (enq != TELE_RT_OK)
+      return enq;
+    if (end != TELE_RT_OK)
+      return end;
+    program->graph = graph;
+    if (auto s = check(d.cuGraphInstantiate(&program->exec, graph, 0), "cuGraphInstantiate");
+        s != TELE_RT_OK)
+      return s;
+    program->graphState = state;
+    program->graphGeneration = state->generation;
+    debug("captured %s as a CUDA graph", program->path.c_str());
+  }
+  if (useGraph) {
+    if (auto s = check(d.cuGraphLaunch(program->exec, program->stream), "cuGraphLaunch");
+        s != TELE_RT_OK)
+      return s;
+  } else if (auto s = program->enqueue(state); s != TELE_RT_OK) {
+    return s;
+  }
+  ++program->runs;
+  return check(d.cuStreamSynchronize(program->stream),
+               "cuStreamSynchronize(" + program->path + ")");
+}
+
+tele_rt_status tele_rt_program_get_output(tele_rt_program *program, size_t index,
+                                          void *data, size_t bytes) {
+  if (!program || !data || index >= program->outputs.size())
+    return fail(TELE_RT_ERROR_INVALID, "tele_rt_program_get_output: bad argument");
+  const BufferRef &ref = program->outputs[index];
+  if (bytes != ref.bytes)
+    return fail(TELE_RT_ERROR_INVALID, "output " + std::to_string(index) + " has " +
+                                           std::to_string(ref.bytes) + " bytes, not " +
+                                           std::to_string(bytes));
+  if (ref.kind == BufferRef::Kind::State)
+    return fail(TELE_RT_ERROR_INVALID, "output " + std::to_string(index) +
+                                           " is a state entry: download it by name");
+  uint64_t p = 0;
+  if (tele_rt_status s = program->resolve(ref, nullptr, p); s != TELE_RT_OK)
+    return s;
+  if (tele_rt_status s = bind(program->device); s != TELE_RT_OK)
+    return s;
+  return check(driver().cuMemcpyDtoH(data, p, bytes), "cuMemcpyDtoH(output)");
+}
+
+} // extern "C"
