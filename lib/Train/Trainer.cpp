@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tele/Train/Trainer.h"
+#include "tele/Train/CudaBackend.h"
 #include "tele/Train/Growth.h"
 #include "tele/Train/StageCompiler.h"
 #include "tele/Train/TrainState.h"
@@ -98,6 +99,12 @@ private:
   FailureOr<double> validationLoss(func::FuncOp eval, int64_t batch,
                                    int64_t seqLen);
   LogicalResult saveCheckpoint();
+  /// Runs a step or evaluation function on the GPU (with --device cuda) or
+  /// the CPU executor; returns its scalar results (NaN for tensors).
+  FailureOr<std::vector<double>> runScalars(func::FuncOp fn,
+                                            ArrayRef<HostValue<T>> args);
+  /// With --device cuda, brings the host state up to date with the device.
+  LogicalResult syncStateToHost();
   LogicalResult writeMetrics(llvm::json::Object record);
   void progress(const PlanStage &ps, double loss, double tokensPerSec,
                 bool final);
@@ -125,7 +132,42 @@ private:
   int64_t stepsThisRun = 0;
   bool interactive = false;
   std::vector<double> losses; ///< this run's training losses, for the summary
+  /// The GPU executor (--device cuda, fp32 only) and whether the device
+  /// state is newer than the host's.
+  std::unique_ptr<CudaBackend> gpu;
+  bool deviceAhead = false;
 };
+
+template <typename T>
+FailureOr<std::vector<double>>
+PlanRunner<T>::runScalars(func::FuncOp fn, ArrayRef<HostValue<T>> args) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (gpu) {
+      auto out = gpu->run(fn, args, state.masks);
+      if (succeeded(out))
+        deviceAhead = true;
+      return out;
+    }
+  }
+  auto results = execute<T>(fn, args, state);
+  if (!results)
+    return fail(fn.getLoc(), llvm::toString(results.takeError()));
+  std::vector<double> out;
+  for (const HostValue<T> &v : *results)
+    out.push_back(v.shape.empty() && v.floats ? double(v.scalar()) : std::nan(""));
+  return out;
+}
+
+template <typename T> LogicalResult PlanRunner<T>::syncStateToHost() {
+  if constexpr (std::is_same_v<T, float>) {
+    if (gpu && deviceAhead) {
+      if (failed(gpu->download(state, plan.getLoc())))
+        return failure();
+      deviceAhead = false;
+    }
+  }
+  return success();
+}
 
 template <typename T> LogicalResult PlanRunner<T>::collectStages() {
   auto plans = llvm::to_vector(plan.getOps<PlanOp>());
@@ -256,10 +298,13 @@ FailureOr<double> PlanRunner<T>::validationLoss(func::FuncOp eval,
   for (int64_t i = 0; i < n; ++i) {
     if (auto st = sampler.sequentialBatch(i, in.data(), tg.data()); !st)
       return fail(eval.getLoc(), st.message());
-    auto r = evaluate(eval, in, tg, batch, seqLen);
+    SmallVector<HostValue<T>> args = {
+        HostValue<T>::fromTokens({batch, seqLen}, in),
+        HostValue<T>::fromTokens({batch, seqLen}, tg)};
+    auto r = runScalars(eval, args);
     if (failed(r))
       return failure();
-    total += r->first;
+    total += (*r)[0];
   }
   return total / double(n);
 }
@@ -439,6 +484,9 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
                                     opts.resume ? "checkpoint" : "training state")))
       return failure();
   }
+  if constexpr (std::is_same_v<T, float>)
+    if (gpu && failed(gpu->upload(state, stage.getLoc())))
+      return failure();
 
   ::tele::data::BatchSampler sampler(trainFile, batch, seqLen, opts.seed);
   if (!sampler.status())
@@ -460,11 +508,11 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
         HostValue<T>::fromTokens({batch, seqLen}, tg),
         HostValue<T>::fromStep(counters.stageStep),
         HostValue<T>::fromStep(counters.step + 1)};
-    auto results = execute<T>((*compiled)->step, args, state);
-    if (!results)
-      return fail(stage.getLoc(), llvm::toString(results.takeError()));
+    auto results = runScalars((*compiled)->step, args);
+    if (failed(results))
+      return failure();
     double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    double loss = (*results)[0].scalar();
+    double loss = (*results)[0];
     if (!std::isfinite(loss))
       return fail(stage.getLoc(), "loss is " + std::to_string(loss) + " at step " +
                                       Twine(counters.step + 1) +
@@ -483,9 +531,9 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
         {"stage_step", counters.stageStep},
         {"tokens", counters.tokens},
         {"loss", loss},
-        {"lr", double((*results)[2].scalar())},
-        {"lr_vector", double((*results)[3].scalar())},
-        {"grad_norm", double((*results)[1].scalar())},
+        {"lr", (*results)[2]},
+        {"lr_vector", (*results)[3]},
+        {"grad_norm", (*results)[1]},
         {"tokens_per_sec", tokensPerSec},
         {"elapsed_s",
          std::chrono::duration<double>(Clock::now() - started).count()}};
@@ -507,10 +555,19 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
         failed(saveCheckpoint()))
       return failure();
   }
+  // Growth and checkpoints work on the host state; this stage's programs
+  // go with its compiled functions.
+  if (failed(syncStateToHost()))
+    return failure();
+  if constexpr (std::is_same_v<T, float>)
+    if (gpu)
+      gpu->releasePrograms();
   return success();
 }
 
 template <typename T> LogicalResult PlanRunner<T>::saveCheckpoint() {
+  if (failed(syncStateToHost()))
+    return failure();
   std::string path = checkpointPath(opts.outDir, counters.step);
   if (auto err = writeCheckpoint<T>(path, state, counters, plan))
     return fail(plan.getLoc(), llvm::toString(std::move(err)));
@@ -521,6 +578,16 @@ template <typename T> LogicalResult PlanRunner<T>::run() {
   interactive = ::isatty(2) && !opts.quiet;
   if (failed(collectStages()))
     return failure();
+  if (opts.device == "cuda") {
+    if constexpr (std::is_same_v<T, float>) {
+      auto backend = CudaBackend::open(plan.getLoc());
+      if (failed(backend))
+        return failure();
+      gpu = std::move(*backend);
+      if (!opts.quiet)
+        llvm::errs() << "device: " << gpu->deviceName() << "\n";
+    }
+  }
   if (!opts.resume)
     if (auto ec = llvm::sys::fs::create_directories(opts.outDir))
       return fail(plan.getLoc(),
@@ -582,11 +649,10 @@ template <typename T> LogicalResult PlanRunner<T>::run() {
 } // namespace
 
 LogicalResult mlir::tele::trainPlan(ModuleOp plan, const TrainOptions &opts) {
-  if (opts.device == "cuda")
+  if (opts.device == "cuda" && opts.fp64)
     return emitError(plan.getLoc())
-           << "--device cuda: the CUDA backend is not built yet (see the "
-              "README's status table); use --device cpu";
-  if (opts.device != "cpu")
+           << "--device cuda runs in fp32; --fp64 is for the CPU executor";
+  if (opts.device != "cpu" && opts.device != "cuda")
     return emitError(plan.getLoc())
            << "unknown device '" << opts.device << "' (expected cpu or cuda)";
   if (opts.fp64)

@@ -8,6 +8,7 @@
 //   tele data FILES      turn UTF-8 text files into token files
 //   tele grow CKPT       grow a checkpoint by itself
 //   tele plot METRICS    draw the loss curve with growth marks
+//   tele bench PLAN      time a plan's training step on the GPU
 // Errors print one line, `file:line:col: error: message`, and exit 1.
 //
 //===----------------------------------------------------------------------===//
@@ -35,6 +36,7 @@ static cl::SubCommand compileCmd("compile", "Write the compiled training step of
 static cl::SubCommand planCmd("plan", "Print a plan file as tele IR");
 static cl::SubCommand dataCmd("data", "Prepare token files from UTF-8 text: tele data FILES... -o DIR");
 static cl::SubCommand plotCmd("plot", "Plot the loss of a run: tele plot METRICS.jsonl [-o loss.svg]");
+static cl::SubCommand benchCmd("bench", "Time a plan's training step on the GPU: tele bench PLAN [--steps N]");
 static cl::SubCommand growCmd("grow", "Grow a checkpoint: tele grow CKPT --to PLAN-or-SHAPE --out CKPT2");
 
 // train
@@ -64,6 +66,11 @@ static cl::opt<double> valFraction("val-fraction", cl::desc("Fraction of documen
 // plot
 static cl::opt<std::string> plotInput(cl::Positional, cl::desc("METRICS.jsonl"), cl::Required, cl::sub(plotCmd));
 static cl::opt<std::string> plotOut("o", cl::desc("SVG output (default: none, text chart only)"), cl::init(""), cl::sub(plotCmd));
+
+// bench
+static cl::opt<std::string> benchPlanPath(cl::Positional, cl::desc("PLAN"), cl::init(""), cl::sub(benchCmd));
+static cl::opt<int64_t> benchSteps("steps", cl::desc("Timed steps"), cl::init(20), cl::sub(benchCmd));
+static cl::opt<int64_t> benchWarmup("warmup", cl::desc("Untimed steps first (compile, graph capture)"), cl::init(3), cl::sub(benchCmd));
 
 // grow
 static cl::opt<std::string> growCkpt(cl::Positional, cl::desc("CKPT"), cl::sub(growCmd));
@@ -109,7 +116,8 @@ int main(int argc, char **argv) {
       "  tele plan [PLAN]       print a plan as tele IR\n"
       "  tele data FILES -o DIR make train.tok/val.tok from UTF-8 text\n"
       "  tele grow CKPT --to T  grow a checkpoint\n"
-      "  tele plot METRICS      draw the loss curve (text and SVG)\n");
+      "  tele plot METRICS      draw the loss curve (text and SVG)\n"
+      "  tele bench PLAN        time a stage's training step on the GPU\n");
 
   DialectRegistry registry;
   mlir::tele::registerAllDialects(registry);
@@ -160,6 +168,15 @@ int main(int argc, char **argv) {
                : 0;
   if (plotCmd)
     return failed(plotMetrics(&ctx, plotInput, plotOut)) ? 1 : 0;
+  if (benchCmd) {
+    auto plan = loadPlan(benchPlanPath, ctx);
+    if (!plan)
+      return 1;
+    BenchOptions opts;
+    opts.steps = benchSteps;
+    opts.warmup = benchWarmup;
+    return failed(benchPlan(*plan, opts)) ? 1 : 0;
+  }
   if (growCmd) {
     auto plan = loadPlan(growFrom, ctx);
     if (!plan)

@@ -46,6 +46,16 @@ LogicalResult growCheckpoint(ModuleOp plan, const GrowOptions &options);
 LogicalResult plotMetrics(MLIRContext *ctx, llvm::StringRef metricsPath,
                           llvm::StringRef svgPath);
 
+struct BenchOptions {
+  int64_t steps = 20;
+  int64_t warmup = 3;
+  uint64_t seed = 1234;
+};
+
+/// Times the training step of `plan`'s first stage on GPU 0 and prints one
+/// JSON line (ms/step, tokens/s, MFU, memory, compile time).
+LogicalResult benchPlan(ModuleOp plan, const BenchOptions &options);
+
 } // namespace mlir::tele
 
 #endif // TELE_TOOLS_COMMANDS_H
