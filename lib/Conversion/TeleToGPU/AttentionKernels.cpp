@@ -1,37 +1,54 @@
 //===- AttentionKernels.cpp - causal attention forward and backward -------===//
 //
 // Causal scaled-dot-product attention over [batch, seq, heads * head_dim]
-// tensors, one warp per (batch, head, row), with the online softmax of flash
-// attention: no T x T matrix is ever stored.
+// tensors with the online softmax of flash attention: no T x T matrix is
+// ever stored. A block owns a tile of 64 rows of one (batch, head); each row
+// is held by `split` adjacent threads (head_dim / split features each, as
+// one vector in registers). Key (or query) tiles are staged in shared
+// memory with 128-bit loads and read back as broadcasts, so each global
+// element is read once per block instead of once per row.
 //
-// * forward: the warp holds its query row spread over the lanes (lane l owns
-//   features l, l+32, ...); for each key j <= i it reduces q.k_j with
-//   shuffles and updates the running max m, sum l and output accumulator.
-// * backward, query side (kernel 1): recomputes the row's m, l and O, stores
-//   the log-sum-exp L_i and D_i = dO_i . O_i in a workspace, and accumulates
+// * forward: for each key j <= i, s = q.k_j, then the running max m, sum l
+//   and output accumulator o are rescaled (online softmax).
+// * backward, query side: recomputes m, l and O, stores the log-sum-exp L_i
+//   and D_i = dO_i . O_i in workspaces, and accumulates
 //   dQ_i = scale * sum_j P_ij (dO_i . v_j - D_i) k_j.
-// * backward, key side (kernel 2): one warp per key row j walks the queries
-//   i >= j and accumulates dV_j = sum_i P_ij dO_i and
-//   dK_j = scale * sum_i P_ij (dO_i . v_j - D_i) q_i.
+// * backward, key side: a block owns 64 key rows and walks the query tiles
+//   from its own on: dV_j = sum_i P_ij dO_i, dK_j = scale * sum_i dS_ij q_i.
 //
-// These kernels run on CUDA cores in fp32; tensor-core (mma.sync / wgmma)
-// tiles are the next step for speed, not for correctness.
+// Loops over a tile run the same trip count in every thread (positions past
+// the causal limit are masked, not skipped), so the warp shuffles that join
+// a row's split and the block barriers stay uniform. These kernels run on
+// CUDA cores in fp32; tensor-core (mma.sync / wgmma) tiles are the next
+// step for speed, not for correctness.
 //
 //===----------------------------------------------------------------------===//
 
 #include "KernelBuilders.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::tele;
 
 namespace {
-constexpr int64_t kRowsPerBlock = 4;
+/// Rows (queries, or keys for the key-side kernel) per block.
+constexpr int64_t kRowsPerBlock = 64;
+/// Keys (or queries) staged in shared memory at a time.
+constexpr int64_t kStageRows = 32;
+/// Keys (or queries) whose scores a thread computes before using them, so
+/// that their reductions and shuffles overlap.
+constexpr int64_t kUnroll = 4;
+/// Features one thread holds at most: with four such vectors live (the
+/// key-side kernel) a thread stays within 255 registers.
+constexpr int64_t kMaxPart = 32;
 
 struct Geometry {
-  int64_t batch, seq, heads, headDim, perLane;
+  int64_t batch, seq, heads, headDim;
+  int64_t split, part; ///< threads per row, features per thread
   int64_t rows() const { return batch * heads * seq; }
+  int64_t threads() const { return kRowsPerBlock * split; }
   std::string name(StringRef stem) const {
     return (stem + "_" + Twine(batch) + "x" + Twine(seq) + "x" + Twine(heads) + "x" +
             Twine(headDim) + "xf32")
@@ -39,123 +56,137 @@ struct Geometry {
   }
 };
 
-/// Index arithmetic of one warp: its (batch, head, position) row and the
-/// features its lane owns.
-struct WarpRow {
-  Value row, lane, batch, head, pos;
-  SmallVector<Value> feature; ///< clamped feature index per owned slot
-  SmallVector<Value> valid;   ///< 1.0 if the slot is a real feature, else 0.0
+/// Index arithmetic of one thread: its (batch, head) from the block, its
+/// row in the tile and its slice of the features.
+struct ThreadRow {
+  Value tid, batch, head, row, pos, posClamped, sub, featureBase;
+};
+
+struct TileBuilder {
+  ImplicitLocOpBuilder &b;
+  const Geometry &g;
+  VectorType vt;
+
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+  Value c(int64_t v) { return idx(b, v); }
 
   /// Flat offset of (batch, position t, head) in a [B, T, H*dh] tensor.
-  Value offset(ImplicitLocOpBuilder &b, const Geometry &g, Value t) const {
-    Value bt = arith::AddIOp::create(b, arith::MulIOp::create(b, batch, idx(b, g.seq)), t);
-    Value bth = arith::AddIOp::create(b, arith::MulIOp::create(b, bt, idx(b, g.heads)), head);
-    return arith::MulIOp::create(b, bth, idx(b, g.headDim));
+  Value offset(const ThreadRow &r, Value t) {
+    return mul(add(mul(add(mul(r.batch, c(g.seq)), t), c(g.heads)), r.head), c(g.headDim));
   }
-  /// Row index (batch, head, t) of the workspaces.
-  Value statRow(ImplicitLocOpBuilder &b, const Geometry &g, Value t) const {
-    Value bh = arith::AddIOp::create(b, arith::MulIOp::create(b, batch, idx(b, g.heads)), head);
-    return arith::AddIOp::create(b, arith::MulIOp::create(b, bh, idx(b, g.seq)), t);
+  Value statRow(const ThreadRow &r, Value t) {
+    return add(mul(add(mul(r.batch, c(g.heads)), r.head), c(g.seq)), t);
   }
-  /// Loads this lane's slots of the head vector at `base`, times `valid`.
-  SmallVector<Value> loadSlots(ImplicitLocOpBuilder &b, Value memref, Value base) const {
-    SmallVector<Value> out;
-    for (auto [f, v] : llvm::zip(feature, valid))
-      out.push_back(arith::MulFOp::create(
-          b, load(b, memref, arith::AddIOp::create(b, base, f)), v));
-    return out;
+  Value loadVec(Value memref, Value at) {
+    return vector::LoadOp::create(b, vt, memref, ValueRange{at}, false, llvm::MaybeAlign(16));
   }
-  void storeSlots(ImplicitLocOpBuilder &b, ArrayRef<Value> values, Value memref,
-                  Value base, const Geometry &g) const {
-    for (auto [k, v] : llvm::enumerate(values)) {
-      Value real = arith::CmpIOp::create(
-          b, arith::CmpIPredicate::ult,
-          arith::AddIOp::create(b, lane, idx(b, int64_t(k) * kWarp)), idx(b, g.headDim));
-      ifThen(b, real, [&](ImplicitLocOpBuilder &b) {
-        store(b, v, memref, arith::AddIOp::create(b, base, feature[k]));
-      });
-    }
+  void storeVec(Value v, Value memref, Value at) {
+    vector::StoreOp::create(b, v, memref, ValueRange{at}, false, llvm::MaybeAlign(16));
+  }
+  Value splat(Value s) { return vector::BroadcastOp::create(b, vt, s); }
+  Value scale(Value v, Value s) { return arith::MulFOp::create(b, v, splat(s)); }
+  Value fma(Value a, Value x, Value y) { // a * x + y, a scalar
+    return vector::FMAOp::create(b, splat(a), x, y);
+  }
+  /// x . y over the whole row: this thread's slice, then its split partners.
+  Value rowDot(Value x, Value y) {
+    Value s = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
+                                          arith::MulFOp::create(b, x, y));
+    for (int32_t offset = 1; offset < g.split; offset *= 2)
+      s = arith::AddFOp::create(
+          b, s, gpu::ShuffleOp::create(b, s, offset, kWarp, gpu::ShuffleMode::XOR).getShuffleResult());
+    return s;
+  }
+  Value select(Value cond, Value x, Value y) { return arith::SelectOp::create(b, cond, x, y); }
+  Value lt(Value x, Value y) { return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, y); }
+  Value le(Value x, Value y) { return arith::CmpIOp::create(b, arith::CmpIPredicate::ule, x, y); }
+  Value exp(Value x) { return math::ExpOp::create(b, x); }
+
+  ThreadRow threadRow() {
+    ThreadRow r;
+    r.tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+    Value tile = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+    Value bh = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+    r.batch = arith::DivUIOp::create(b, bh, c(g.heads));
+    r.head = arith::RemUIOp::create(b, bh, c(g.heads));
+    r.row = arith::DivUIOp::create(b, r.tid, c(g.split));
+    r.sub = arith::RemUIOp::create(b, r.tid, c(g.split));
+    r.pos = add(mul(tile, c(kRowsPerBlock)), r.row);
+    r.posClamped = arith::MinUIOp::create(b, r.pos, c(g.seq - 1));
+    r.featureBase = mul(r.sub, c(g.part));
+    return r;
+  }
+
+  /// Copies rows [first, first + kStageRows) of each of `sources` (clamped
+  /// to the sequence) into the matching shared buffers, 4 floats per load.
+  void stage(const ThreadRow &r, Value first, ArrayRef<std::pair<Value, Value>> sources) {
+    gpu::BarrierOp::create(b);
+    int64_t chunks = kStageRows * g.headDim / 4;
+    forLoop(b, r.tid, c(chunks), c(g.threads()), {},
+            [&](ImplicitLocOpBuilder &, Value e, ValueRange) -> SmallVector<Value> {
+              Value at = mul(e, c(4));
+              Value t = arith::MinUIOp::create(
+                  b, add(first, arith::DivUIOp::create(b, at, c(g.headDim))), c(g.seq - 1));
+              Value from = add(offset(r, t), arith::RemUIOp::create(b, at, c(g.headDim)));
+              auto v4 = VectorType::get({4}, b.getF32Type());
+              for (auto [global, shared] : sources) {
+                Value v = vector::LoadOp::create(b, v4, global, ValueRange{from}, false,
+                                                 llvm::MaybeAlign(16));
+                vector::StoreOp::create(b, v, shared, ValueRange{at}, false, llvm::MaybeAlign(16));
+              }
+              return {};
+            });
   }
 };
 
-/// Emits the warp's row decomposition and the `row < rows` guard.
-void forEachWarpRow(ImplicitLocOpBuilder &b, const Geometry &g,
-                    function_ref<void(ImplicitLocOpBuilder &, const WarpRow &)> body) {
-  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  WarpRow w;
-  w.lane = arith::RemUIOp::create(b, tid, idx(b, kWarp));
-  w.row = arith::AddIOp::create(
-      b,
-      arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
-                            idx(b, kRowsPerBlock)),
-      arith::DivUIOp::create(b, tid, idx(b, kWarp)));
-  ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, w.row, idx(b, g.rows())),
-         [&](ImplicitLocOpBuilder &b) {
-           w.pos = arith::RemUIOp::create(b, w.row, idx(b, g.seq));
-           Value bh = arith::DivUIOp::create(b, w.row, idx(b, g.seq));
-           w.head = arith::RemUIOp::create(b, bh, idx(b, g.heads));
-           w.batch = arith::DivUIOp::create(b, bh, idx(b, g.heads));
-           for (int64_t k = 0; k < g.perLane; ++k) {
-             Value f = arith::AddIOp::create(b, w.lane, idx(b, k * kWarp));
-             Value real = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, f,
-                                                idx(b, g.headDim));
-             w.feature.push_back(arith::MinUIOp::create(b, f, idx(b, g.headDim - 1)));
-             w.valid.push_back(arith::SelectOp::create(b, real, f32(b, 1.0), f32(b, 0.0)));
-           }
-           body(b, w);
-         });
+Value addWorkgroupBuffer(ImplicitLocOpBuilder &b, int64_t floats) {
+  auto fn = b.getInsertionBlock()->getParent()->getParentOfType<gpu::GPUFuncOp>();
+  auto space = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  auto ty = MemRefType::get({floats}, b.getF32Type(), MemRefLayoutAttrInterface{}, space);
+  return fn.addWorkgroupAttribution(ty, b.getLoc());
 }
 
-/// sum over the warp of sum_k a_k * b_k.
-Value warpDot(ImplicitLocOpBuilder &b, ArrayRef<Value> a, ArrayRef<Value> c) {
-  Value part = f32(b, 0.0);
-  for (auto [x, y] : llvm::zip(a, c))
-    part = arith::AddFOp::create(b, part, arith::MulFOp::create(b, x, y));
-  return warpSum(b, part);
-}
-
-SmallVector<Value> scaled(ImplicitLocOpBuilder &b, ArrayRef<Value> v, Value s) {
-  SmallVector<Value> out;
-  for (Value x : v)
-    out.push_back(arith::MulFOp::create(b, x, s));
-  return out;
-}
-
-/// The online-softmax pass over keys 0..i: returns (m, l, o_0..o_{e-1}) for
-/// the query slots `q` (already scaled).
-SmallVector<Value> onlineSoftmax(ImplicitLocOpBuilder &b, const Geometry &g,
-                                 const WarpRow &w, ArrayRef<Value> q, Value key,
-                                 Value value) {
-  SmallVector<Value> init{f32(b, -1e30), f32(b, 0.0)};
-  for (int64_t k = 0; k < g.perLane; ++k)
-    init.push_back(f32(b, 0.0));
-  Value end = arith::AddIOp::create(b, w.pos, idx(b, 1));
+/// The online-softmax pass of query row r over keys 0..min(T, tile end):
+/// returns (m, l, o) for the scaled query slice `q`.
+SmallVector<Value> onlineSoftmax(TileBuilder &k, const ThreadRow &r, Value q, Value key,
+                                 Value value, Value sharedK, Value sharedV, Value keyEnd) {
+  ImplicitLocOpBuilder &b = k.b;
+  Value zero = splatFloat(b, k.vt, 0.0);
+  Value negInf = f32(b, -std::numeric_limits<double>::infinity());
   return forLoop(
-      b, idx(b, 0), end, idx(b, 1), init,
-      [&](ImplicitLocOpBuilder &b, Value j, ValueRange acc) -> SmallVector<Value> {
-        Value base = w.offset(b, g, j);
-        Value s = warpDot(b, q, w.loadSlots(b, key, base));
-        Value m = arith::MaximumFOp::create(b, acc[0], s);
-        Value c = math::ExpOp::create(b, arith::SubFOp::create(b, acc[0], m));
-        Value p = math::ExpOp::create(b, arith::SubFOp::create(b, s, m));
-        SmallVector<Value> next{m, arith::AddFOp::create(
-                                       b, arith::MulFOp::create(b, acc[1], c), p)};
-        SmallVector<Value> v = w.loadSlots(b, value, base);
-        for (int64_t k = 0; k < g.perLane; ++k)
-          next.push_back(arith::AddFOp::create(b, arith::MulFOp::create(b, acc[2 + k], c),
-                                               arith::MulFOp::create(b, p, v[k])));
-        return next;
+      b, k.c(0), keyEnd, k.c(kStageRows), {f32(b, -1e30), f32(b, 0.0), zero},
+      [&](ImplicitLocOpBuilder &, Value kt, ValueRange acc) -> SmallVector<Value> {
+        k.stage(r, kt, {{key, sharedK}, {value, sharedV}});
+        gpu::BarrierOp::create(b);
+        return forLoop(
+            b, k.c(0), k.c(kStageRows), k.c(kUnroll), acc,
+            [&](ImplicitLocOpBuilder &, Value j0, ValueRange acc) -> SmallVector<Value> {
+              // The scores of kUnroll keys first (their reductions and
+              // shuffles overlap), then the sequential online-softmax updates.
+              SmallVector<Value> scores, ats;
+              for (int64_t u = 0; u < kUnroll; ++u) {
+                Value jj = k.add(j0, k.c(u));
+                Value at = k.add(k.mul(jj, k.c(k.g.headDim)), r.featureBase);
+                Value s = k.rowDot(q, k.loadVec(sharedK, at));
+                scores.push_back(k.select(k.le(k.add(kt, jj), r.posClamped), s, negInf));
+                ats.push_back(at);
+              }
+              Value m = acc[0], l = acc[1], o = acc[2];
+              for (int64_t u = 0; u < kUnroll; ++u) {
+                Value next = arith::MaximumFOp::create(b, m, scores[u]);
+                Value corr = k.exp(arith::SubFOp::create(b, m, next));
+                Value p = k.exp(arith::SubFOp::create(b, scores[u], next));
+                l = arith::AddFOp::create(b, arith::MulFOp::create(b, l, corr), p);
+                o = k.fma(p, k.loadVec(sharedV, ats[u]), k.scale(o, corr));
+                m = next;
+              }
+              return {m, l, o};
+            });
       });
 }
-
-KernelLaunch warpRowLaunch(gpu::GPUFuncOp fn, const Geometry &g,
-                           SmallVector<int64_t> args) {
-  return KernelLaunch{fn,
-                      {(g.rows() + kRowsPerBlock - 1) / kRowsPerBlock, 1, 1},
-                      {kRowsPerBlock * kWarp, 1, 1},
-                      std::move(args)};
-}
 } // namespace
+
 
 FailureOr<OpKernels> mlir::tele::buildAttentionKernels(Operation *op,
                                                        gpu::GPUModuleOp kernels) {
@@ -171,109 +202,157 @@ FailureOr<OpKernels> mlir::tele::buildAttentionKernels(Operation *op,
     return failure();
   }
   auto ty = cast<RankedTensorType>(query.getType());
-  if (!ty.getElementType().isF32())
+  int64_t split = 1;
+  while (headDim / split > kMaxPart)
+    split *= 2;
+  if (!ty.getElementType().isF32() || headDim % split || (headDim / split) % 4 ||
+      split > kWarp)
     return failure();
   Geometry g{ty.getDimSize(0), ty.getDimSize(1), ty.getDimSize(2) / headDim, headDim,
-             (headDim + kWarp - 1) / kWarp};
-  double scale = 1.0 / std::sqrt(double(headDim));
+             split,         headDim / split};
+  double scaleValue = 1.0 / std::sqrt(double(headDim));
   MemRefType act = flatMemRef(query);
   MemRefType stat = flatMemRef(ty.getElementType(), g.rows());
   Location loc = op->getLoc();
+  int64_t tiles = (g.seq + kRowsPerBlock - 1) / kRowsPerBlock;
+  auto launch = [&](gpu::GPUFuncOp fn, SmallVector<int64_t> args) {
+    return KernelLaunch{fn, {tiles, g.batch * g.heads, 1}, {g.threads(), 1, 1}, std::move(args)};
+  };
+  auto vt = VectorType::get({g.part}, ty.getElementType());
+  // Keys a query tile attends to: up to its last row.
+  auto keyEndOf = [&](TileBuilder &k) {
+    Value tile = gpu::BlockIdOp::create(k.b, gpu::Dimension::x);
+    return arith::MinUIOp::create(k.b, k.mul(k.add(tile, k.c(1)), k.c(kRowsPerBlock)),
+                                  k.c(g.seq));
+  };
 
   if (isa<AttentionOp>(op)) {
     auto fn = getOrCreateKernel(
         kernels, g.name("attention"), {act, act, act, act}, loc,
         [&](ImplicitLocOpBuilder &b, ValueRange args) {
-          forEachWarpRow(b, g, [&](ImplicitLocOpBuilder &b, const WarpRow &w) {
-            Value base = w.offset(b, g, w.pos);
-            auto q = scaled(b, w.loadSlots(b, args[0], base), f32(b, scale));
-            auto acc = onlineSoftmax(b, g, w, q, args[1], args[2]);
-            Value inv = arith::DivFOp::create(b, f32(b, 1.0), acc[1]);
-            w.storeSlots(b, scaled(b, ArrayRef<Value>(acc).drop_front(2), inv), args[3],
-                         base, g);
-          });
+          TileBuilder k{b, g, vt};
+          Value sharedK = addWorkgroupBuffer(b, kStageRows * g.headDim);
+          Value sharedV = addWorkgroupBuffer(b, kStageRows * g.headDim);
+          ThreadRow r = k.threadRow();
+          Value at = k.add(k.offset(r, r.posClamped), r.featureBase);
+          Value q = k.scale(k.loadVec(args[0], at), f32(b, scaleValue));
+          auto acc = onlineSoftmax(k, r, q, args[1], args[2], sharedK, sharedV, keyEndOf(k));
+          Value out = k.scale(acc[2], arith::DivFOp::create(b, f32(b, 1.0), acc[1]));
+          ifThen(b, k.lt(r.pos, k.c(g.seq)),
+                 [&](ImplicitLocOpBuilder &) { k.storeVec(out, args[3], at); });
         });
-    return OpKernels{{warpRowLaunch(fn, g, {})}, {}, {}};
+    return OpKernels{{launch(fn, {})}, {}, {}};
   }
 
   // Operands q 0, k 1, v 2, dO 3; results dq 4, dk 5, dv 6; workspaces L 7, D 8.
   auto queryKernel = getOrCreateKernel(
       kernels, g.name("attention_grad_query"), {act, act, act, act, act, stat, stat}, loc,
       [&](ImplicitLocOpBuilder &b, ValueRange args) {
-        Value qm = args[0], km = args[1], vm = args[2], dom = args[3], dqm = args[4];
-        forEachWarpRow(b, g, [&](ImplicitLocOpBuilder &b, const WarpRow &w) {
-          Value base = w.offset(b, g, w.pos);
-          auto q = scaled(b, w.loadSlots(b, qm, base), f32(b, scale));
-          auto acc = onlineSoftmax(b, g, w, q, km, vm);
-          Value inv = arith::DivFOp::create(b, f32(b, 1.0), acc[1]);
-          auto o = scaled(b, ArrayRef<Value>(acc).drop_front(2), inv);
-          auto dO = w.loadSlots(b, dom, base);
-          Value lse = arith::AddFOp::create(b, acc[0], math::LogOp::create(b, acc[1]));
-          Value dsum = warpDot(b, dO, o);
-          ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, w.lane, idx(b, 0)),
-                 [&](ImplicitLocOpBuilder &b) {
-                   store(b, lse, args[5], w.row);
-                   store(b, dsum, args[6], w.row);
-                 });
-          SmallVector<Value> init(g.perLane, f32(b, 0.0));
-          auto dq = forLoop(
-              b, idx(b, 0), arith::AddIOp::create(b, w.pos, idx(b, 1)), idx(b, 1), init,
-              [&](ImplicitLocOpBuilder &b, Value j, ValueRange acc) -> SmallVector<Value> {
-                Value kb = w.offset(b, g, j);
-                auto k = w.loadSlots(b, km, kb);
-                Value p = math::ExpOp::create(
-                    b, arith::SubFOp::create(b, warpDot(b, q, k), lse));
-                Value dp = warpDot(b, dO, w.loadSlots(b, vm, kb));
-                Value ds = arith::MulFOp::create(b, p, arith::SubFOp::create(b, dp, dsum));
-                SmallVector<Value> next;
-                for (int64_t s = 0; s < g.perLane; ++s)
-                  next.push_back(arith::AddFOp::create(
-                      b, acc[s], arith::MulFOp::create(b, ds, k[s])));
-                return next;
-              });
-          w.storeSlots(b, scaled(b, dq, f32(b, scale)), dqm, base, g);
+        TileBuilder k{b, g, vt};
+        Value sharedK = addWorkgroupBuffer(b, kStageRows * g.headDim);
+        Value sharedV = addWorkgroupBuffer(b, kStageRows * g.headDim);
+        ThreadRow r = k.threadRow();
+        Value at = k.add(k.offset(r, r.posClamped), r.featureBase);
+        Value q = k.scale(k.loadVec(args[0], at), f32(b, scaleValue));
+        Value keyEnd = keyEndOf(k);
+        auto acc = onlineSoftmax(k, r, q, args[1], args[2], sharedK, sharedV, keyEnd);
+        Value o = k.scale(acc[2], arith::DivFOp::create(b, f32(b, 1.0), acc[1]));
+        Value dO = k.loadVec(args[3], at);
+        Value lse = arith::AddFOp::create(b, acc[0], math::LogOp::create(b, acc[1]));
+        Value dsum = k.rowDot(dO, o);
+        Value inRange = k.lt(r.pos, k.c(g.seq));
+        ifThen(b, arith::AndIOp::create(b, inRange,
+                                        arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                                              r.sub, k.c(0))),
+               [&](ImplicitLocOpBuilder &) {
+                 store(b, lse, args[5], k.statRow(r, r.pos));
+                 store(b, dsum, args[6], k.statRow(r, r.pos));
+               });
+        auto dq = forLoop(
+            b, k.c(0), keyEnd, k.c(kStageRows), {splatFloat(b, vt, 0.0)},
+            [&](ImplicitLocOpBuilder &, Value kt, ValueRange acc) -> SmallVector<Value> {
+              k.stage(r, kt, {{args[1], sharedK}, {args[2], sharedV}});
+              gpu::BarrierOp::create(b);
+              return forLoop(
+                  b, k.c(0), k.c(kStageRows), k.c(kUnroll), acc,
+                  [&](ImplicitLocOpBuilder &, Value j0, ValueRange acc) -> SmallVector<Value> {
+                    // Unrolled: the accumulation does not feed the next
+                    // key's reductions, so their shuffles overlap.
+                    Value dq = acc[0];
+                    for (int64_t u = 0; u < kUnroll; ++u) {
+                      Value jj = k.add(j0, k.c(u));
+                      Value sat = k.add(k.mul(jj, k.c(g.headDim)), r.featureBase);
+                      Value kv = k.loadVec(sharedK, sat);
+                      Value p = k.exp(arith::SubFOp::create(b, k.rowDot(q, kv), lse));
+                      p = k.select(k.le(k.add(kt, jj), r.posClamped), p, f32(b, 0.0));
+                      Value dp = k.rowDot(dO, k.loadVec(sharedV, sat));
+                      dq = k.fma(arith::MulFOp::create(b, p, arith::SubFOp::create(b, dp, dsum)),
+                                 kv, dq);
+                    }
+                    return {dq};
+                  });
+            });
+        ifThen(b, inRange, [&](ImplicitLocOpBuilder &) {
+          k.storeVec(k.scale(dq[0], f32(b, scaleValue)), args[4], at);
         });
       });
 
   auto keyKernel = getOrCreateKernel(
-      kernels, g.name("attention_grad_key"), {act, act, act, act, stat, stat, act, act},
-      loc, [&](ImplicitLocOpBuilder &b, ValueRange args) {
-        Value qm = args[0], km = args[1], vm = args[2], dom = args[3];
-        Value lsem = args[4], dsumm = args[5], dkm = args[6], dvm = args[7];
-        forEachWarpRow(b, g, [&](ImplicitLocOpBuilder &b, const WarpRow &w) {
-          Value base = w.offset(b, g, w.pos);
-          auto k = scaled(b, w.loadSlots(b, km, base), f32(b, scale));
-          auto v = w.loadSlots(b, vm, base);
-          SmallVector<Value> init(2 * g.perLane, f32(b, 0.0));
-          auto acc = forLoop(
-              b, w.pos, idx(b, g.seq), idx(b, 1), init,
-              [&](ImplicitLocOpBuilder &b, Value i, ValueRange acc) -> SmallVector<Value> {
-                Value qb = w.offset(b, g, i);
-                Value r = w.statRow(b, g, i);
-                auto q = w.loadSlots(b, qm, qb);
-                auto dO = w.loadSlots(b, dom, qb);
-                Value p = math::ExpOp::create(
-                    b, arith::SubFOp::create(b, warpDot(b, q, k), load(b, lsem, r)));
-                Value dp = warpDot(b, dO, v);
-                Value ds = arith::MulFOp::create(
-                    b, p, arith::SubFOp::create(b, dp, load(b, dsumm, r)));
-                SmallVector<Value> next;
-                for (int64_t s = 0; s < g.perLane; ++s)
-                  next.push_back(arith::AddFOp::create(
-                      b, acc[s], arith::MulFOp::create(b, ds, q[s])));
-                for (int64_t s = 0; s < g.perLane; ++s)
-                  next.push_back(arith::AddFOp::create(
-                      b, acc[g.perLane + s], arith::MulFOp::create(b, p, dO[s])));
-                return next;
+      kernels, g.name("attention_grad_key"), {act, act, act, act, stat, stat, act, act}, loc,
+      [&](ImplicitLocOpBuilder &b, ValueRange args) {
+        TileBuilder k{b, g, vt};
+        Value sharedQ = addWorkgroupBuffer(b, kStageRows * g.headDim);
+        Value sharedDO = addWorkgroupBuffer(b, kStageRows * g.headDim);
+        Value sharedL = addWorkgroupBuffer(b, kStageRows);
+        Value sharedD = addWorkgroupBuffer(b, kStageRows);
+        ThreadRow r = k.threadRow(); // rows are keys here
+        Value at = k.add(k.offset(r, r.posClamped), r.featureBase);
+        Value kv = k.scale(k.loadVec(args[1], at), f32(b, scaleValue));
+        Value vv = k.loadVec(args[2], at);
+        Value tile = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+        Value zero = splatFloat(b, vt, 0.0);
+        auto acc = forLoop(
+            b, k.mul(tile, k.c(kRowsPerBlock)), k.c(g.seq), k.c(kStageRows), {zero, zero},
+            [&](ImplicitLocOpBuilder &, Value qt, ValueRange acc) -> SmallVector<Value> {
+              k.stage(r, qt, {{args[0], sharedQ}, {args[3], sharedDO}});
+              ifThen(b, k.lt(r.tid, k.c(kStageRows)), [&](ImplicitLocOpBuilder &) {
+                Value i = arith::MinUIOp::create(b, k.add(qt, r.tid), k.c(g.seq - 1));
+                store(b, load(b, args[4], k.statRow(r, i)), sharedL, r.tid);
+                store(b, load(b, args[5], k.statRow(r, i)), sharedD, r.tid);
               });
-          ArrayRef<Value> all(acc);
-          w.storeSlots(b, scaled(b, all.take_front(g.perLane), f32(b, scale)), dkm, base, g);
-          w.storeSlots(b, all.drop_front(g.perLane), dvm, base, g);
+              gpu::BarrierOp::create(b);
+              return forLoop(
+                  b, k.c(0), k.c(kStageRows), k.c(kUnroll), acc,
+                  [&](ImplicitLocOpBuilder &, Value i0, ValueRange acc) -> SmallVector<Value> {
+                    Value dk = acc[0], dv = acc[1];
+                    for (int64_t u = 0; u < kUnroll; ++u) {
+                      Value ii = k.add(i0, k.c(u));
+                      Value i = k.add(qt, ii);
+                      Value sat = k.add(k.mul(ii, k.c(g.headDim)), r.featureBase);
+                      Value qv = k.loadVec(sharedQ, sat);
+                      Value dov = k.loadVec(sharedDO, sat);
+                      Value p = k.exp(arith::SubFOp::create(b, k.rowDot(qv, kv),
+                                                            load(b, sharedL, ii)));
+                      Value allowed = arith::AndIOp::create(b, k.le(r.posClamped, i),
+                                                            k.lt(i, k.c(g.seq)));
+                      p = k.select(allowed, p, f32(b, 0.0));
+                      Value dp = k.rowDot(dov, vv);
+                      Value ds = arith::MulFOp::create(
+                          b, p, arith::SubFOp::create(b, dp, load(b, sharedD, ii)));
+                      dk = k.fma(ds, qv, dk);
+                      dv = k.fma(p, dov, dv);
+                    }
+                    return {dk, dv};
+                  });
+            });
+        ifThen(b, k.lt(r.pos, k.c(g.seq)), [&](ImplicitLocOpBuilder &) {
+          k.storeVec(k.scale(acc[0], f32(b, scaleValue)), args[6], at);
+          k.storeVec(acc[1], args[7], at);
         });
       });
   int64_t statBytes = g.rows() * 4;
-  return OpKernels{{warpRowLaunch(queryKernel, g, {0, 1, 2, 3, 4, 7, 8}),
-                    warpRowLaunch(keyKernel, g, {0, 1, 2, 3, 7, 8, 5, 6})},
+  return OpKernels{{launch(queryKernel, {0, 1, 2, 3, 4, 7, 8}),
+                    launch(keyKernel, {0, 1, 2, 3, 7, 8, 5, 6})},
                    {statBytes, statBytes},
                    {}};
 }

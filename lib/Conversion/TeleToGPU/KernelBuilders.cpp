@@ -49,7 +49,10 @@ gpu::GPUFuncOp mlir::tele::getOrCreateKernel(
   OpBuilder builder(fn.getBody());
   builder.setInsertionPoint(fn.getBody().front().getTerminator());
   ImplicitLocOpBuilder b(loc, builder);
-  body(b, fn.getBody().front().getArguments());
+  // A copy: adding workgroup buffers appends block arguments, which would
+  // invalidate a range over them.
+  SmallVector<Value> args(fn.getArguments());
+  body(b, args);
   return fn;
 }
 

@@ -147,17 +147,20 @@ func.func @loss(%l: tensor<2x4x50xf32>, %t: tensor<2x4xi32>, %g: tensor<f32>) ->
 
 // -----
 
-// Attention: one warp per (batch, head, row), online softmax over keys
-// j <= i; the backward runs a query-side kernel (dQ, and the row's
-// log-sum-exp and dO.O into two workspaces) and a key-side kernel (dK, dV).
+// Attention: a block per 64 rows of one (batch, head), key tiles staged in
+// shared memory, online softmax over keys j <= i; the backward runs a
+// query-side kernel (dQ, and the row's log-sum-exp and dO.O into two
+// workspaces) and a key-side kernel (dK, dV).
 // CHECK-LABEL: func.func @attention
-// CHECK: tele.attention {{.*}}kernel = @tele_kernels::@attention_2x4x2x8xf32
+// CHECK: tele.attention {{.*}}tele.launches = [{args = array<i64: 0, 1, 2, 3>, block = array<i64: 64, 1, 1>, grid = array<i64: 1, 4, 1>, kernel = @tele_kernels::@attention_2x4x2x8xf32}]
 // CHECK: tele.attention_grad {{.*}}tele.launches = [{args = array<i64: 0, 1, 2, 3, 4, 7, 8>, {{.*}}kernel = @tele_kernels::@attention_grad_query_2x4x2x8xf32}, {args = array<i64: 0, 1, 2, 3, 7, 8, 5, 6>, {{.*}}kernel = @tele_kernels::@attention_grad_key_2x4x2x8xf32}], tele.workspace = array<i64: 64, 64>
-// CHECK: gpu.func @attention_2x4x2x8xf32
+// CHECK: gpu.func @attention_2x4x2x8xf32({{.*}}) workgroup(%{{.*}} : memref<256xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<256xf32, #gpu.address_space<workgroup>>) kernel
 // CHECK: scf.for
-// CHECK: gpu.shuffle  xor
+// CHECK: gpu.barrier
+// CHECK: vector.load {{.*}}#gpu.address_space<workgroup>>, vector<8xf32>
 // CHECK: arith.maximumf
 // CHECK: math.exp
+// CHECK: vector.fma
 // CHECK: gpu.func @attention_grad_query_2x4x2x8xf32
 // CHECK: math.log
 // CHECK: gpu.func @attention_grad_key_2x4x2x8xf32

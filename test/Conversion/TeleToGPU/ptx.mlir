@@ -24,6 +24,9 @@
 // CHECK-SAME: shfl.sync.bfly.b32
 // CHECK-SAME: atom.global.add.f32
 // CHECK-SAME: .entry attention_1x64x1x64xf32
+// CHECK-SAME: .shared
+// CHECK-SAME: shfl.sync.bfly.b32
+// CHECK-SAME: ld.shared.v4
 // CHECK-SAME: .entry attention_grad_query_1x64x1x64xf32
 // CHECK-SAME: .entry attention_grad_key_1x64x1x64xf32
 // NOSPILL-NOT: .local
