@@ -78,11 +78,38 @@ struct TileBuilder {
   Value statRow(const ThreadRow &r, Value t) {
     return add(mul(add(mul(r.batch, c(g.heads)), r.head), c(g.seq)), t);
   }
+  /// This thread's slice of a head vector that starts `at - featureBase`:
+  /// chunks of 4 features, interleaved with the row's other threads (thread
+  /// `sub` owns chunks sub, sub + split, ...), so the threads of a row read
+  /// neighbouring 16-byte words of shared memory (no bank conflicts) and
+  /// global memory in full 128-bit accesses.
   Value loadVec(Value memref, Value at) {
-    return vector::LoadOp::create(b, vt, memref, ValueRange{at}, false, llvm::MaybeAlign(16));
+    auto v4 = VectorType::get({4}, vt.getElementType());
+    Value out;
+    for (int64_t chunk = 0; chunk < g.part / 4; ++chunk) {
+      Value v = vector::LoadOp::create(b, v4, memref, ValueRange{add(at, c(chunk * 4 * g.split))},
+                                       false, llvm::MaybeAlign(16));
+      if (!out) {
+        out = v;
+        continue;
+      }
+      // Concatenate (vector.shuffle lowers to one LLVM shufflevector).
+      SmallVector<int64_t> mask;
+      for (int64_t i = 0; i < (chunk + 1) * 4; ++i)
+        mask.push_back(i);
+      out = vector::ShuffleOp::create(b, out, v, mask);
+    }
+    return out;
   }
   void storeVec(Value v, Value memref, Value at) {
-    vector::StoreOp::create(b, v, memref, ValueRange{at}, false, llvm::MaybeAlign(16));
+    for (int64_t chunk = 0; chunk < g.part / 4; ++chunk) {
+      SmallVector<int64_t> mask;
+      for (int64_t i = 0; i < 4; ++i)
+        mask.push_back(chunk * 4 + i);
+      Value part = g.part == 4 ? v : Value(vector::ShuffleOp::create(b, v, v, mask));
+      vector::StoreOp::create(b, part, memref, ValueRange{add(at, c(chunk * 4 * g.split))},
+                              false, llvm::MaybeAlign(16));
+    }
   }
   Value splat(Value s) { return vector::BroadcastOp::create(b, vt, s); }
   Value scale(Value v, Value s) { return arith::MulFOp::create(b, v, splat(s)); }
@@ -114,7 +141,7 @@ struct TileBuilder {
     r.sub = arith::RemUIOp::create(b, r.tid, c(g.split));
     r.pos = add(mul(tile, c(kRowsPerBlock)), r.row);
     r.posClamped = arith::MinUIOp::create(b, r.pos, c(g.seq - 1));
-    r.featureBase = mul(r.sub, c(g.part));
+    r.featureBase = mul(r.sub, c(4));
     return r;
   }
 

@@ -157,7 +157,7 @@ func.func @loss(%l: tensor<2x4x50xf32>, %t: tensor<2x4xi32>, %g: tensor<f32>) ->
 // CHECK: gpu.func @attention_2x4x2x8xf32({{.*}}) workgroup(%{{.*}} : memref<256xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<256xf32, #gpu.address_space<workgroup>>) kernel
 // CHECK: scf.for
 // CHECK: gpu.barrier
-// CHECK: vector.load {{.*}}#gpu.address_space<workgroup>>, vector<8xf32>
+// CHECK: vector.load {{.*}}#gpu.address_space<workgroup>>, vector<4xf32>
 // CHECK: arith.maximumf
 // CHECK: math.exp
 // CHECK: vector.fma
