@@ -10,32 +10,47 @@
 include "mlir/Pass/PassBase.td"
 
 def ConvertTeleToGPU : Pass<"convert-tele-to-gpu", "::mlir::ModuleOp"> {
-  let summary = "Generate GPU kernels for tele's elementwise and row-wise ops";
+  let summary = "Generate the GPU kernels of tele's tensor-level ops";
   let description = [{
-    For every supported tensor-level op in the module's functions, adds a
-    kernel to `gpu.module @tele_kernels` (one per distinct op and shape) and
-    records on the op which kernel runs it and its launch configuration
-    (`tele.kernel`, `tele.grid`, `tele.block`). Kernels take flattened,
-    statically shaped memrefs (bare pointers after lowering), inputs first,
-    then outputs.
+    For every supported tensor-level op in the module's functions, adds its
+    kernels to `gpu.module @tele_kernels` (shared by ops that print alike:
+    same op, attributes and types) and records on the op how the runtime
+    runs it:
+    * `tele.launches`: an array of `{kernel, grid, block, args}`, in order;
+      `args` index the op's operands, then its results, then its workspaces;
+    * `tele.workspace`: bytes of each scratch buffer the launches share;
+    * `tele.zeroed`: buffers (same indexing) to zero before the first launch
+      (outputs that kernels accumulate into with atomics).
+    Kernels take flattened, statically shaped memrefs (bare pointers after
+    lowering).
 
-    Families:
-    * elementwise (`tele.add`, `tele.scale`, `tele.swiglu`, `tele.swiglu_grad`,
-      `tele.mask_mul`, `tele.lerp`, `tele.adamw`): four elements per thread
-      with vector loads and stores when the size allows;
-    * `tele.rope` (forward and inverse): four features per thread with
-      their rotate-half partners;
-    * row-wise (`tele.rms_norm`, plain or masked): one warp per row, the
-      statistic reduced with warp shuffles in fp32.
+    Families (f32):
+    * elementwise (`add`, `scale`, `swiglu`, `swiglu_grad`, `mask_mul`,
+      `lerp`, `lerp_grad`, `adamw`): four elements per thread with 128-bit
+      loads and stores when the size allows;
+    * `rope` (forward and inverse);
+    * `rms_norm` (a warp per row) and `rms_norm_grad` (dx a warp per row,
+      then dgain by column over row slices with atomics);
+    * `embed` (gather) and `embed_grad` (atomic scatter-add);
+    * `cross_entropy` and `cross_entropy_grad` without a loss mask: a warp
+      per row with an online max/sum, probabilities never written;
+    * `attention` and `attention_grad`: causal, online softmax, key/query
+      tiles staged in shared memory, no T x T matrix; the backward stores
+      the log-sum-exp and dO.O per row in workspaces;
+    * `global_norm`, `clip_scale`, `lr_schedule`, `mask_vector`: the
+      optimizer's scalars stay on the device.
 
     GEMMs (`tele.linear*`) are library calls (cuBLASLt) and get no kernel.
     The upstream `gpu-lower-to-nvvm-pipeline` then produces PTX (run it on
-    the result of `kernels-only`); `tele compile --target cuda` does both.
+    the result of `kernels-only`); `tele compile --target cuda` does both
+    and writes the runtime's program.
 
     ```mlir
     %y = tele.swiglu %g, %u : tensor<2x8x172xf32>
     // becomes annotated with
-    //   {tele.kernel = @tele_kernels::@swiglu_2752xf32, tele.grid = array<i64: 3, 1, 1>, tele.block = array<i64: 256, 1, 1>}
+    //   {tele.launches = [{args = array<i64: 0, 1, 2>, block = array<i64: 256, 1, 1>,
+    //                      grid = array<i64: 3, 1, 1>, kernel = @tele_kernels::@swiglu_2752xf32}
+    //                    ]}
     // and gpu.module @tele_kernels gains gpu.func @swiglu_2752xf32(...) kernel
     ```
   }];
