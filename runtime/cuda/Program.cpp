@@ -86,6 +86,16 @@ bool envDisabled(const char *name) {
   return v && std::string(v) == "0";
 }
 
+cublasComputeType_t gemmComputeType() {
+  const char *v = std::getenv("TELE_RT_GEMM");
+  std::string mode = v ? v : "bf16";
+  if (mode == "fp32")
+    return CUBLAS_COMPUTE_32F;
+  if (mode == "tf32")
+    return CUBLAS_COMPUTE_32F_FAST_TF32;
+  return CUBLAS_COMPUTE_32F_FAST_16BF;
+}
+
 bool profiling() {
   static const bool on = [] {
     const char *v = std::getenv("TELE_RT_PROFILE");
@@ -285,9 +295,14 @@ tele_rt_status tele_rt_program::prepareGemm(Step &step, const json &g) {
   bool ta = g.at("trans_a"), tb = g.at("trans_b");
   uint64_t m = g.at("m"), n = g.at("n"), k = g.at("k");
   int64_t lda = g.at("lda"), ldb = g.at("ldb"), ldc = g.at("ldc");
-  // TF32 tensor cores for f32 GEMMs unless TELE_RT_TF32=0.
-  cublasComputeType_t compute =
-      envDisabled("TELE_RT_TF32") ? CUBLAS_COMPUTE_32F : CUBLAS_COMPUTE_32F_FAST_TF32;
+  // The GEMMs' tensor-core precision: bf16 inputs with fp32 accumulation by
+  // default (what the peer's autocast does), TELE_RT_GEMM=tf32 or fp32
+  // (exact, no tensor cores) to trade speed for precision.
+  if (const char *v = std::getenv("TELE_RT_GEMM");
+      v && std::string(v) != "bf16" && std::string(v) != "tf32" && std::string(v) != "fp32")
+    return fail(TELE_RT_ERROR_INVALID,
+                std::string("TELE_RT_GEMM=") + v + ": expected bf16, tf32 or fp32");
+  cublasComputeType_t compute = gemmComputeType();
   std::string what = "cuBLASLt setup of " + step.op;
   if (auto s = checkBlas(lt.cublasLtMatmulDescCreate(&step.gemm.desc, compute, CUDA_R_32F), what);
       s != TELE_RT_OK)

@@ -8,8 +8,9 @@
 // memory with 128-bit loads and read back as broadcasts, so each global
 // element is read once per block instead of once per row.
 //
-// * forward: for each key j <= i, s = q.k_j, then the running max m, sum l
-//   and output accumulator o are rescaled (online softmax).
+// * forward: per staged tile of keys, the scores s_j = q.k_j (j <= i),
+//   one rescale of the running max m, sum l and output accumulator o by the
+//   tile's maximum, then o += exp(s_j - m) v_j (online softmax).
 // * backward, query side: recomputes m, l and O, stores the log-sum-exp L_i
 //   and D_i = dO_i . O_i in workspaces, and accumulates
 //   dQ_i = scale * sum_j P_ij (dO_i . v_j - D_i) k_j.
@@ -116,10 +117,18 @@ struct TileBuilder {
   Value fma(Value a, Value x, Value y) { // a * x + y, a scalar
     return vector::FMAOp::create(b, splat(a), x, y);
   }
-  /// x . y over the whole row: this thread's slice, then its split partners.
+  /// x . y over the whole row: this thread's slice as four independent FMA
+  /// chains (one per lane of a 4-vector), then its split partners.
   Value rowDot(Value x, Value y) {
-    Value s = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
-                                          arith::MulFOp::create(b, x, y));
+    auto v4 = VectorType::get({4}, vt.getElementType());
+    Value acc = splatFloat(b, v4, 0.0);
+    for (int64_t chunk = 0; chunk < g.part / 4; ++chunk) {
+      SmallVector<int64_t> mask{chunk * 4, chunk * 4 + 1, chunk * 4 + 2, chunk * 4 + 3};
+      Value xs = g.part == 4 ? x : Value(vector::ShuffleOp::create(b, x, x, mask));
+      Value ys = g.part == 4 ? y : Value(vector::ShuffleOp::create(b, y, y, mask));
+      acc = vector::FMAOp::create(b, xs, ys, acc);
+    }
+    Value s = vector::ReductionOp::create(b, vector::CombiningKind::ADD, acc);
     for (int32_t offset = 1; offset < g.split; offset *= 2)
       s = arith::AddFOp::create(
           b, s, gpu::ShuffleOp::create(b, s, offset, kWarp, gpu::ShuffleMode::XOR).getShuffleResult());
@@ -186,30 +195,28 @@ SmallVector<Value> onlineSoftmax(TileBuilder &k, const ThreadRow &r, Value q, Va
       [&](ImplicitLocOpBuilder &, Value kt, ValueRange acc) -> SmallVector<Value> {
         k.stage(r, kt, {{key, sharedK}, {value, sharedV}});
         gpu::BarrierOp::create(b);
-        return forLoop(
-            b, k.c(0), k.c(kStageRows), k.c(kUnroll), acc,
-            [&](ImplicitLocOpBuilder &, Value j0, ValueRange acc) -> SmallVector<Value> {
-              // The scores of kUnroll keys first (their reductions and
-              // shuffles overlap), then the sequential online-softmax updates.
-              SmallVector<Value> scores, ats;
-              for (int64_t u = 0; u < kUnroll; ++u) {
-                Value jj = k.add(j0, k.c(u));
-                Value at = k.add(k.mul(jj, k.c(k.g.headDim)), r.featureBase);
-                Value s = k.rowDot(q, k.loadVec(sharedK, at));
-                scores.push_back(k.select(k.le(k.add(kt, jj), r.posClamped), s, negInf));
-                ats.push_back(at);
-              }
-              Value m = acc[0], l = acc[1], o = acc[2];
-              for (int64_t u = 0; u < kUnroll; ++u) {
-                Value next = arith::MaximumFOp::create(b, m, scores[u]);
-                Value corr = k.exp(arith::SubFOp::create(b, m, next));
-                Value p = k.exp(arith::SubFOp::create(b, scores[u], next));
-                l = arith::AddFOp::create(b, arith::MulFOp::create(b, l, corr), p);
-                o = k.fma(p, k.loadVec(sharedV, ats[u]), k.scale(o, corr));
-                m = next;
-              }
-              return {m, l, o};
-            });
+        // Flash-attention style: the scores of the whole staged tile, one
+        // rescale of the running state by the tile's maximum, then the
+        // weighted values (one exp per key).
+        SmallVector<Value> scores;
+        Value tileMax = negInf;
+        for (int64_t jj = 0; jj < kStageRows; ++jj) {
+          Value at = k.add(k.c(jj * k.g.headDim), r.featureBase);
+          Value s = k.rowDot(q, k.loadVec(sharedK, at));
+          s = k.select(k.le(k.add(kt, k.c(jj)), r.posClamped), s, negInf);
+          scores.push_back(s);
+          tileMax = arith::MaximumFOp::create(b, tileMax, s);
+        }
+        Value m = arith::MaximumFOp::create(b, acc[0], tileMax);
+        Value corr = k.exp(arith::SubFOp::create(b, acc[0], m));
+        Value l = arith::MulFOp::create(b, acc[1], corr);
+        Value o = k.scale(acc[2], corr);
+        for (int64_t jj = 0; jj < kStageRows; ++jj) {
+          Value p = k.exp(arith::SubFOp::create(b, scores[jj], m));
+          l = arith::AddFOp::create(b, l, p);
+          o = k.fma(p, k.loadVec(sharedV, k.add(k.c(jj * k.g.headDim), r.featureBase)), o);
+        }
+        return {m, l, o};
       });
 }
 } // namespace
