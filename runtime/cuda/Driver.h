@@ -14,6 +14,9 @@
 #include "tele_rt/tele_rt.h"
 
 #include <cuda.h>
+#include <dlfcn.h>
+
+#include <initializer_list>
 
 #include <string>
 
@@ -64,6 +67,23 @@ struct Driver {
 };
 
 const Driver &driver();
+
+/// Opens the first of `names` that dlopen() loads; null with `error` set
+/// ("cannot load <what>: ...") if none does.
+void *openLibrary(std::initializer_list<const char *> names, const char *what,
+                  std::string &error);
+
+/// Resolves `symbol` of `lib` into `fn`; on failure clears `ok` and records
+/// "<what> lacks <symbol>" in `error`.
+template <typename Fn>
+void resolveSymbol(void *lib, Fn &fn, const char *symbol, const char *what, bool &ok,
+                   std::string &error) {
+  fn = reinterpret_cast<Fn>(dlsym(lib, symbol));
+  if (!fn) {
+    ok = false;
+    error = std::string(what) + " lacks " + symbol;
+  }
+}
 
 /// Logs to stderr when TELE_RT_DEBUG is set (and not "0").
 bool debugEnabled();

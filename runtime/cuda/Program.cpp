@@ -36,21 +36,13 @@ using json = nlohmann::json;
 const BlasLt &tele::rt::cuda::blasLt() {
   static const BlasLt b = [] {
     BlasLt b;
-    void *lib = nullptr;
-    for (const char *name : {"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"})
-      if ((lib = dlopen(name, RTLD_NOW | RTLD_LOCAL)))
-        break;
-    if (!lib) {
-      b.error = std::string("cannot load cuBLASLt: ") + dlerror();
+    void *lib = openLibrary({"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"},
+                            "cuBLASLt", b.error);
+    if (!lib)
       return b;
-    }
     bool ok = true;
     auto load = [&](auto &fn, const char *symbol) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, symbol));
-      if (!fn) {
-        ok = false;
-        b.error = std::string("cuBLASLt lacks ") + symbol;
-      }
+      resolveSymbol(lib, fn, symbol, "cuBLASLt", ok, b.error);
     };
 #define TELE_LOAD(name) load(b.name, #name);
     TELE_LOAD(cublasLtCreate)

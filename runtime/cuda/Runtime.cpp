@@ -31,21 +31,24 @@ thread_local std::string lastError;
 
 namespace tele::rt::cuda {
 
+void *openLibrary(std::initializer_list<const char *> names, const char *what,
+                  std::string &error) {
+  for (const char *name : names)
+    if (void *lib = dlopen(name, RTLD_NOW | RTLD_LOCAL))
+      return lib;
+  error = std::string("cannot load ") + what + ": " + dlerror();
+  return nullptr;
+}
+
 const Driver &driver() {
   static const Driver d = [] {
     Driver d;
-    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-      d.error = std::string("cannot load the CUDA driver: ") + dlerror();
+    void *lib = openLibrary({"libcuda.so.1"}, "the CUDA driver", d.error);
+    if (!lib)
       return d;
-    }
     bool ok = true;
     auto load = [&](auto &fn, const char *symbol) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, symbol));
-      if (!fn) {
-        ok = false;
-        d.error = std::string("the CUDA driver lacks ") + symbol;
-      }
+      resolveSymbol(lib, fn, symbol, "the CUDA driver", ok, d.error);
     };
     load(d.cuInit, "cuInit");
     load(d.cuDeviceGetCount, "cuDeviceGetCount");

@@ -219,8 +219,27 @@ SmallVector<Value> onlineSoftmax(TileBuilder &k, const ThreadRow &r, Value q, Va
         return {m, l, o};
       });
 }
-} // namespace
+/// The forward pass of one query row, shared by the forward kernel and the
+/// query-side backward kernel: where the row lives, its scaled query slice
+/// and the online-softmax state (m, l, o) over keys [0, keyEnd).
+struct ForwardRow {
+  ThreadRow r;
+  Value at, q;
+  SmallVector<Value> acc;
+};
 
+ForwardRow forwardRow(TileBuilder &k, ValueRange args, double scale, Value keyEnd) {
+  ImplicitLocOpBuilder &b = k.b;
+  Value sharedK = addWorkgroupBuffer(b, kStageRows * k.g.headDim);
+  Value sharedV = addWorkgroupBuffer(b, kStageRows * k.g.headDim);
+  ForwardRow f;
+  f.r = k.threadRow();
+  f.at = k.add(k.offset(f.r, f.r.posClamped), f.r.featureBase);
+  f.q = k.scale(k.loadVec(args[0], f.at), f32(b, scale));
+  f.acc = onlineSoftmax(k, f.r, f.q, args[1], args[2], sharedK, sharedV, keyEnd);
+  return f;
+}
+} // namespace
 
 FailureOr<OpKernels> mlir::tele::buildAttentionKernels(Operation *op,
                                                        gpu::GPUModuleOp kernels) {
@@ -265,15 +284,10 @@ FailureOr<OpKernels> mlir::tele::buildAttentionKernels(Operation *op,
         kernels, g.name("attention"), {act, act, act, act}, loc,
         [&](ImplicitLocOpBuilder &b, ValueRange args) {
           TileBuilder k{b, g, vt};
-          Value sharedK = addWorkgroupBuffer(b, kStageRows * g.headDim);
-          Value sharedV = addWorkgroupBuffer(b, kStageRows * g.headDim);
-          ThreadRow r = k.threadRow();
-          Value at = k.add(k.offset(r, r.posClamped), r.featureBase);
-          Value q = k.scale(k.loadVec(args[0], at), f32(b, scaleValue));
-          auto acc = onlineSoftmax(k, r, q, args[1], args[2], sharedK, sharedV, keyEndOf(k));
-          Value out = k.scale(acc[2], arith::DivFOp::create(b, f32(b, 1.0), acc[1]));
-          ifThen(b, k.lt(r.pos, k.c(g.seq)),
-                 [&](ImplicitLocOpBuilder &) { k.storeVec(out, args[3], at); });
+          ForwardRow f = forwardRow(k, args, scaleValue, keyEndOf(k));
+          Value out = k.scale(f.acc[2], arith::DivFOp::create(b, f32(b, 1.0), f.acc[1]));
+          ifThen(b, k.lt(f.r.pos, k.c(g.seq)),
+                 [&](ImplicitLocOpBuilder &) { k.storeVec(out, args[3], f.at); });
         });
     return OpKernels{{launch(fn, {})}, {}, {}};
   }
@@ -283,13 +297,15 @@ FailureOr<OpKernels> mlir::tele::buildAttentionKernels(Operation *op,
       kernels, g.name("attention_grad_query"), {act, act, act, act, act, stat, stat}, loc,
       [&](ImplicitLocOpBuilder &b, ValueRange args) {
         TileBuilder k{b, g, vt};
-        Value sharedK = addWorkgroupBuffer(b, kStageRows * g.headDim);
-        Value sharedV = addWorkgroupBuffer(b, kStageRows * g.headDim);
-        ThreadRow r = k.threadRow();
-        Value at = k.add(k.offset(r, r.posClamped), r.featureBase);
-        Value q = k.scale(k.loadVec(args[0], at), f32(b, scaleValue));
         Value keyEnd = keyEndOf(k);
-        auto acc = onlineSoftmax(k, r, q, args[1], args[2], sharedK, sharedV, keyEnd);
+        ForwardRow f = forwardRow(k, args, scaleValue, keyEnd);
+        // The staging buffers of the forward pass, reused for the dQ pass.
+        auto workgroup = b.getInsertionBlock()->getParent()->getParentOfType<gpu::GPUFuncOp>()
+                             .getWorkgroupAttributions();
+        Value sharedK = workgroup[0], sharedV = workgroup[1];
+        const ThreadRow &r = f.r;
+        Value at = f.at, q = f.q;
+        ArrayRef<Value> acc = f.acc;
         Value o = k.scale(acc[2], arith::DivFOp::create(b, f32(b, 1.0), acc[1]));
         Value dO = k.loadVec(args[3], at);
         Value lse = arith::AddFOp::create(b, acc[0], math::LogOp::create(b, acc[1]));
