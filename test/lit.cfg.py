@@ -24,7 +24,7 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%tele_src", config.tele_src_root))
 
 tool_dirs = [config.tele_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["tele-opt", "tele"], tool_dirs)
+llvm_config.add_tool_substitutions(["tele-opt", "tele", "tele-run"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.tele_tools_dir, append_path=True)
 
@@ -39,3 +39,7 @@ def has_cuda_gpu():
 
 if has_cuda_gpu():
     config.available_features.add("cuda-gpu")
+
+# tele-run is built only with the CUDA toolkit (headers) present.
+if os.path.exists(os.path.join(config.tele_tools_dir, "tele-run")):
+    config.available_features.add("tele-run")
