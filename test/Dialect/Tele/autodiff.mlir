@@ -39,13 +39,13 @@
 // CHECK: %[[GF:.+]] = tele.param "model.norm.weight"
 // CHECK: %[[NF:.+]] = tele.rms_norm %[[OUT]], %[[GF]]
 // CHECK: %[[WLM:.+]] = tele.param "lm_head.weight"
-// CHECK: %[[SC:.+]] = tele.scale
+// alpha_out is 1: no logit scale.
+// CHECK: %[[SC:.+]] = tele.linear %[[NF]], %[[WLM]]
 // CHECK: %[[LOSS:.+]] = tele.cross_entropy %[[SC]], %[[TGT]]
 
 // Reverse sweep: dloss = 1, then the rules from the loss back to the embedding.
 // CHECK: %[[ONE:.+]] = arith.constant dense<1.000000e+00> : tensor<f32>
-// CHECK: %[[DSC:.+]] = tele.cross_entropy_grad %[[SC]], %[[TGT]], %[[ONE]]
-// CHECK: %[[DLOG:.+]] = tele.scale %[[DSC]] {factor = 1.000000e+00 : f64}
+// CHECK: %[[DLOG:.+]] = tele.cross_entropy_grad %[[SC]], %[[TGT]], %[[ONE]]
 // CHECK: %[[DNF:.+]] = tele.linear_grad_input %[[DLOG]], %[[WLM]]
 // CHECK: %[[DWLM:.+]] = tele.linear_grad_weight %[[DLOG]], %[[NF]]
 // CHECK: %[[DOUT:[^ ,]+]], %[[DGF:[^ ,]+]] = tele.rms_norm_grad %[[OUT]], %[[GF]], %[[DNF]]

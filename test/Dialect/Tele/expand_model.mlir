@@ -72,14 +72,15 @@ tele.model @two <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 12, laye
 // -----
 
 // Config values other than shapes flow into the ops: eps into every RMSNorm,
-// rope_theta into RoPE, alpha_out (default 1.0) into the logit scale.
+// rope_theta into RoPE; alpha_out at its default 1.0 adds no logit scale.
 // CHECK-LABEL: func.func @custom_loss
 // CHECK: tele.rms_norm {{.+}} {eps = 9.9999999999999995E-7 : f64}
 // CHECK-COUNT-2: tele.rope {{.+}} {head_dim = 8 : i64, theta = 5.000000e+05 : f64} : tensor<2x3x16xf32>
 // CHECK: tele.attention {{.+}} {head_dim = 8 : i64} : tensor<2x3x16xf32>
 // CHECK: tele.rms_norm {{.+}} {eps = 9.9999999999999995E-7 : f64}
 // CHECK: tele.rms_norm {{.+}} {eps = 9.9999999999999995E-7 : f64}
-// CHECK: tele.scale {{.+}} {factor = 1.000000e+00 : f64} : tensor<2x3x32xf32>
+// CHECK-NOT: tele.scale
+// CHECK: tele.cross_entropy
 tele.model @custom <vocab = 32, hidden = 16, heads = 2, head_dim = 8, ffn = 24, layers = 1, seq_len = 3, eps = 1.0e-6, rope_theta = 5.0e5>
 
 // -----

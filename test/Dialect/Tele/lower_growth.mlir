@@ -113,8 +113,7 @@
 // CHECK: %[[NF:.+]] = tele.rms_norm %[[Y]], %{{.+}} mask %[[MH]]
 // CHECK-NOT: tele.mask_mul
 // CHECK: %[[LOGITS:.+]] = tele.linear %[[NF]]
-// CHECK-NEXT: %[[SCALED:.+]] = tele.scale %[[LOGITS]] {factor = 1.000000e+00 : f64}
-// CHECK-NEXT: %[[LOSS:.+]] = tele.cross_entropy %[[SCALED]], %[[TGT]]
+// CHECK-NEXT: %[[LOSS:.+]] = tele.cross_entropy %[[LOGITS]], %[[TGT]]
 // CHECK-NEXT: return %[[LOSS]] : tensor<f32>
 
 // The dtype and batch options shape both functions.

@@ -143,6 +143,10 @@ Value GraphEmitter::emitEmbedding(Value tokens) {
 Value GraphEmitter::emitLogits(Value x) {
   Value n = rmsNorm(x, gain("model.norm.weight"));
   Value logits = linear(n, matrix("lm_head.weight", cfg.getVocab(), cfg.getHidden()));
+  // alpha_out = 1 (the default) needs no op: a scale by 1 would cost a full
+  // copy of the logits, and of their gradient, in every step.
+  if (cfg.getAlphaOutValue() == 1.0)
+    return logits;
   return ScaleOp::create(b, logits.getType(), logits,
                          b.getF64FloatAttr(cfg.getAlphaOutValue()));
 }
