@@ -425,6 +425,21 @@ template <typename T> llvm::Error Executor<T>::run(Operation *op) {
         finish(c, std::move(out));
         return llvm::Error::success();
       })
+      .Case([&](CrossEntropyFusedOp c) -> llvm::Error {
+        int64_t V = lastDim(c.getLogits());
+        if (auto err = checkTokens(op, c.getTargets(), V))
+          return err;
+        int64_t rows = numElements(c.getTargets());
+        T loss = kernels::crossEntropy(data(c.getLogits()), tokens(c.getTargets()),
+                                       static_cast<const T *>(nullptr), rows, V);
+        auto out = output(c.getLogitsGrad());
+        kernels::crossEntropyGrad(data(c.getLogits()), tokens(c.getTargets()),
+                                  static_cast<const T *>(nullptr), scalar(c.getGrad()),
+                                  out.data(), rows, V);
+        finish(c.getLoss(), {loss});
+        finish(c.getLogitsGrad(), std::move(out));
+        return llvm::Error::success();
+      })
       .Case([&](GlobalNormOp g) -> llvm::Error {
         double sum = 0;
         for (Value v : g.getInputs())

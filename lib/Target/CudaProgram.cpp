@@ -304,6 +304,7 @@ FailureOr<CudaProgram> mlir::tele::compileCudaProgram(ModuleOp module,
     if (other != fn)
       other.erase();
   PassManager pm(module.getContext());
+  pm.addNestedPass<func::FuncOp>(createTeleFuse());
   pm.addPass(createConvertTeleToGPU());
   pm.addNestedPass<func::FuncOp>(createTelePlanMemory());
   if (failed(pm.run(module)))

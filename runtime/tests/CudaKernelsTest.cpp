@@ -204,7 +204,8 @@ bool reference(const json &op, std::vector<Buffer> &in,
     tokens(in[1], vocab);
     auto t = ints(in[1]);
     k::embedGrad(in[0].host.data(), t.data(), out[0].data(), int64_t(t.size()), vocab, d);
-  } else if (name == "tele.cross_entropy" || name == "tele.cross_entropy_grad") {
+  } else if (name == "tele.cross_entropy" || name == "tele.cross_entropy_grad" ||
+             name == "tele.cross_entropy_fused") {
     auto s = dims(0);
     int64_t vocab = s[s.size() - 1], rows = int64_t(in[0].host.size()) / vocab;
     tokens(in[1], vocab);
@@ -213,6 +214,11 @@ bool reference(const json &op, std::vector<Buffer> &in,
       x = double(float(x));
     if (name == "tele.cross_entropy") {
       out[0][0] = k::crossEntropy(in[0].host.data(), t.data(), (const double *)nullptr, rows, vocab);
+    } else if (name == "tele.cross_entropy_fused") {
+      in[2].host[0] = 0.8;
+      out[0][0] = k::crossEntropy(in[0].host.data(), t.data(), (const double *)nullptr, rows, vocab);
+      k::crossEntropyGrad(in[0].host.data(), t.data(), (const double *)nullptr, 0.8,
+                          out[1].data(), rows, vocab);
     } else {
       in[2].host[0] = 0.8;
       k::crossEntropyGrad(in[0].host.data(), t.data(), (const double *)nullptr, 0.8,

@@ -38,7 +38,8 @@ struct CudaProgram {
 };
 
 /// Compiles function `name` of `module` (other functions are dropped from
-/// the module): generates its kernels (convert-tele-to-gpu), plans its
+/// the module): fuses ops (tele-fuse), generates its kernels
+/// (convert-tele-to-gpu), plans its
 /// memory (tele-plan-memory), lowers the kernels to PTX for `chip` and
 /// writes the program. Fails with a diagnostic naming the first op that has
 /// no GPU lowering.

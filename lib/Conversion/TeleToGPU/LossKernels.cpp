@@ -6,7 +6,8 @@
 // warp. The forward pass adds row_loss / rows to the result atomically (the
 // runtime zeroes it first) and never writes probabilities; the backward pass
 // recomputes the statistics and writes softmax - onehot scaled by the
-// incoming gradient / rows. Loss masks (SFT) are not generated yet.
+// incoming gradient / rows. tele.cross_entropy_fused (from tele-fuse) does
+// both from one read of the logits. Loss masks (SFT) are not generated yet.
 //
 //===----------------------------------------------------------------------===//
 
@@ -100,6 +101,51 @@ FailureOr<OpKernels> mlir::tele::buildLossKernels(Operation *op,
           });
         });
     return OpKernels{{rowLaunch(fn, rows)}, {}, {/*result=*/2}};
+  }
+  if (auto fused = dyn_cast<CrossEntropyFusedOp>(op)) {
+    auto ty = fused.getLogits().getType();
+    if (!ty.getElementType().isF32())
+      return failure();
+    int64_t vocab = ty.getShape().back(), rows = ty.getNumElements() / vocab;
+    std::string name =
+        ("cross_entropy_fused_" + Twine(rows) + "x" + Twine(vocab) + "xf32").str();
+    // Operands logits 0, targets 1, grad 2; results loss 3, logits_grad 4.
+    auto fn = getOrCreateKernel(
+        kernels, name,
+        {flatMemRef(fused.getLogits()), flatMemRef(fused.getTargets()),
+         flatMemRef(fused.getGrad()), flatMemRef(fused.getLoss()),
+         flatMemRef(fused.getLogitsGrad())},
+        op->getLoc(), [&](ImplicitLocOpBuilder &b, ValueRange args) {
+          Value scale = arith::MulFOp::create(b, load(b, args[2], idx(b, 0)),
+                                              f32(b, 1.0 / double(rows)));
+          forEachRow(b, rows, vocab, [&](ImplicitLocOpBuilder &b, Value row, Value lane,
+                                         Value rowBase) {
+            SoftmaxStats s = softmaxStats(b, args[0], rowBase, lane, vocab);
+            Value target = targetColumn(b, args[1], row);
+            Value lse = arith::AddFOp::create(b, s.max, math::LogOp::create(b, s.sum));
+            Value loss = arith::SubFOp::create(
+                b, lse, load(b, args[0], arith::AddIOp::create(b, rowBase, target)));
+            ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, idx(b, 0)),
+                   [&](ImplicitLocOpBuilder &b) {
+                     atomicAdd(b, arith::MulFOp::create(b, loss, f32(b, 1.0 / double(rows))),
+                               args[3], idx(b, 0));
+                   });
+            // d = (exp(x - lse) - onehot) * grad / rows.
+            forLoop(b, lane, idx(b, vocab), idx(b, kWarp), {},
+                    [&](ImplicitLocOpBuilder &b, Value j, ValueRange) -> SmallVector<Value> {
+                      Value at = arith::AddIOp::create(b, rowBase, j);
+                      Value p = math::ExpOp::create(
+                          b, arith::SubFOp::create(b, load(b, args[0], at), lse));
+                      Value isTarget =
+                          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, j, target);
+                      Value d = arith::SelectOp::create(
+                          b, isTarget, arith::SubFOp::create(b, p, f32(b, 1.0)), p);
+                      store(b, arith::MulFOp::create(b, d, scale), args[4], at);
+                      return {};
+                    });
+          });
+        });
+    return OpKernels{{rowLaunch(fn, rows)}, {}, {/*loss=*/3}};
   }
   if (auto grad = dyn_cast<CrossEntropyGradOp>(op)) {
     auto ty = grad.getLogits().getType();

@@ -197,3 +197,20 @@ func.func @scalars(%a: tensor<64xf32>, %b: tensor<2x15xf32>, %t: tensor<i64>, %c
   %m = tele.mask_vector %c {kept = 12} : tensor<f32> -> tensor<16xf32>
   return %n, %s, %lr, %m : tensor<f32>, tensor<f32>, tensor<f32>, tensor<16xf32>
 }
+
+// -----
+
+// The fused loss (tele-fuse) is one kernel: statistics, atomic loss and
+// the gradient from one pass over each row.
+// CHECK-LABEL: func.func @fused_loss
+// CHECK: tele.cross_entropy_fused {{.*}}kernel = @tele_kernels::@cross_entropy_fused_8x50xf32}], tele.zeroed = array<i64: 3>
+// CHECK: gpu.func @cross_entropy_fused_8x50xf32
+// CHECK: math.log
+// CHECK: memref.atomic_rmw addf
+// CHECK: scf.for
+// CHECK: math.exp
+// CHECK: memref.store
+func.func @fused_loss(%l: tensor<2x4x50xf32>, %t: tensor<2x4xi32>, %g: tensor<f32>) -> (tensor<f32>, tensor<2x4x50xf32>) {
+  %c, %d = tele.cross_entropy_fused %l, %t, %g : tensor<2x4x50xf32>, tensor<2x4xi32>, tensor<f32>
+  return %c, %d : tensor<f32>, tensor<2x4x50xf32>
+}

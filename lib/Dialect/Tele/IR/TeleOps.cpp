@@ -453,6 +453,13 @@ LogicalResult CrossEntropyGradOp::verify() {
   return expectType(*this, getResult(), getLogits().getType(), "result");
 }
 
+LogicalResult CrossEntropyFusedOp::verify() {
+  if (failed(verifyLossOperands(*this, getLogits(), getTargets(), Value())) ||
+      failed(expectScalarOf(*this, getGrad(), getLogits(), "grad")))
+    return failure();
+  return expectScalarOf(*this, getLoss(), getLogits(), "loss");
+}
+
 LogicalResult EmbedGradOp::verify() {
   auto dy = getGrad().getType();
   auto tokens = getTokens().getType();

@@ -388,6 +388,29 @@ def Tele_CrossEntropyGradOp : Tele_PureOp<"cross_entropy_grad", [AllTypesMatch<[
   let hasVerifier = 1;
 }
 
+def Tele_CrossEntropyFusedOp : Tele_PureOp<"cross_entropy_fused", [AllTypesMatch<["logits", "logits_grad"]>, AllTypesMatch<["grad", "loss"]>]> {
+  let summary = "Cross-entropy and its logit gradient in one pass";
+  let description = [{
+    The fusion of `tele.cross_entropy` and `tele.cross_entropy_grad` on the
+    same logits and targets (made by `tele-fuse`): `loss` is the mean of
+    `-log softmax(logits[r])[target[r]]`, `logits_grad` is
+    `grad / rows * (softmax(logits[r]) - onehot(target[r]))`. `grad` must not
+    depend on `loss` (in a training step it is the constant seed 1), so both
+    come from one read of the logits; the probabilities are never stored.
+
+    ```mlir
+    %loss, %dl = tele.cross_entropy_fused %logits, %targets, %one : tensor<2x8x260xf32>, tensor<2x8xi32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$logits, Tele_TokenTensor:$targets,
+                       Tele_Scalar:$grad);
+  let results = (outs Tele_Scalar:$loss, Tele_FloatTensor:$logits_grad);
+  let assemblyFormat = [{
+    $logits `,` $targets `,` $grad attr-dict `:` type($logits) `,` type($targets) `,` type($grad)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Optimizer ops (added by tele-optimizer)
 //===----------------------------------------------------------------------===//

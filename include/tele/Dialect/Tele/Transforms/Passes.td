@@ -193,6 +193,26 @@ def TeleLayerDistances : Pass<"tele-layer-distances", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def TeleFuse : Pass<"tele-fuse", "::mlir::func::FuncOp"> {
+  let summary = "Fuse tensor-level ops that share their inputs into one op";
+  let description = [{
+    Rewrites groups of ops into fused ops that the GPU target runs as one
+    kernel. Now: `tele.cross_entropy` and `tele.cross_entropy_grad` on the
+    same logits and targets (no loss mask), where the gradient's incoming
+    scalar does not depend on the loss, become one
+    `tele.cross_entropy_fused` that reads the logits once. Run it on a
+    training step (after `tele-optimizer`); `tele compile --target cuda`
+    and `tele train --device cuda` do.
+
+    ```mlir
+    %l = tele.cross_entropy %x, %t : tensor<2x4x16xf32>, tensor<2x4xi32> -> tensor<f32>
+    %g = tele.cross_entropy_grad %x, %t, %one : tensor<2x4x16xf32>, tensor<2x4xi32>, tensor<f32>
+    // becomes
+    %l, %g = tele.cross_entropy_fused %x, %t, %one : tensor<2x4x16xf32>, tensor<2x4xi32>, tensor<f32>
+    ```
+  }];
+}
+
 def TelePlanMemory : Pass<"tele-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "Assign activations, gradients and scratch a static arena";
   let description = [{
