@@ -243,17 +243,13 @@ ForwardRow forwardRow(TileBuilder &k, ValueRange args, double scale, Value keyEn
 
 FailureOr<OpKernels> mlir::tele::buildAttentionKernels(Operation *op,
                                                        gpu::GPUModuleOp kernels) {
-  Value query;
-  int64_t headDim;
-  if (auto fwd = dyn_cast<AttentionOp>(op)) {
-    query = fwd.getQuery();
-    headDim = fwd.getHeadDimAttr().getInt();
-  } else if (auto bwd = dyn_cast<AttentionGradOp>(op)) {
-    query = bwd.getQuery();
-    headDim = bwd.getHeadDimAttr().getInt();
-  } else {
+  if (!isa<AttentionOp, AttentionGradOp, FlashAttentionOp, FlashAttentionGradOp>(op))
     return failure();
-  }
+  // Every attention op has the query first and a head_dim attribute.
+  Value query = op->getOperand(0);
+  int64_t headDim = op->getAttrOfType<IntegerAttr>("head_dim").getInt();
+  bool forward = isa<AttentionOp, FlashAttentionOp>(op);
+  bool flash = isa<FlashAttentionOp, FlashAttentionGradOp>(op);
   auto ty = cast<RankedTensorType>(query.getType());
   int64_t split = 1;
   while (headDim / split > kMaxPart)
@@ -279,73 +275,120 @@ FailureOr<OpKernels> mlir::tele::buildAttentionKernels(Operation *op,
                                   k.c(g.seq));
   };
 
-  if (isa<AttentionOp>(op)) {
+  if (forward) {
+    // attention: q 0, k 1, v 2 -> out 3; flash_attention also -> lse 4.
+    SmallVector<Type> args{act, act, act, act};
+    if (flash)
+      args.push_back(stat);
     auto fn = getOrCreateKernel(
-        kernels, g.name("attention"), {act, act, act, act}, loc,
+        kernels, g.name(flash ? "flash_attention" : "attention"), args, loc,
         [&](ImplicitLocOpBuilder &b, ValueRange args) {
           TileBuilder k{b, g, vt};
           ForwardRow f = forwardRow(k, args, scaleValue, keyEndOf(k));
           Value out = k.scale(f.acc[2], arith::DivFOp::create(b, f32(b, 1.0), f.acc[1]));
-          ifThen(b, k.lt(f.r.pos, k.c(g.seq)),
-                 [&](ImplicitLocOpBuilder &) { k.storeVec(out, args[3], f.at); });
+          Value inRange = k.lt(f.r.pos, k.c(g.seq));
+          ifThen(b, inRange, [&](ImplicitLocOpBuilder &) { k.storeVec(out, args[3], f.at); });
+          if (flash) {
+            Value lse = arith::AddFOp::create(b, f.acc[0], math::LogOp::create(b, f.acc[1]));
+            Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, f.r.sub, k.c(0));
+            ifThen(b, arith::AndIOp::create(b, inRange, first), [&](ImplicitLocOpBuilder &) {
+              store(b, lse, args[4], k.statRow(f.r, f.r.pos));
+            });
+          }
         });
     return OpKernels{{launch(fn, {})}, {}, {}};
   }
 
-  // Operands q 0, k 1, v 2, dO 3; results dq 4, dk 5, dv 6; workspaces L 7, D 8.
-  auto queryKernel = getOrCreateKernel(
-      kernels, g.name("attention_grad_query"), {act, act, act, act, act, stat, stat}, loc,
-      [&](ImplicitLocOpBuilder &b, ValueRange args) {
-        TileBuilder k{b, g, vt};
-        Value keyEnd = keyEndOf(k);
-        ForwardRow f = forwardRow(k, args, scaleValue, keyEnd);
-        // The staging buffers of the forward pass, reused for the dQ pass.
-        auto workgroup = b.getInsertionBlock()->getParent()->getParentOfType<gpu::GPUFuncOp>()
-                             .getWorkgroupAttributions();
-        Value sharedK = workgroup[0], sharedV = workgroup[1];
-        const ThreadRow &r = f.r;
-        Value at = f.at, q = f.q;
-        ArrayRef<Value> acc = f.acc;
-        Value o = k.scale(acc[2], arith::DivFOp::create(b, f32(b, 1.0), acc[1]));
-        Value dO = k.loadVec(args[3], at);
-        Value lse = arith::AddFOp::create(b, acc[0], math::LogOp::create(b, acc[1]));
-        Value dsum = k.rowDot(dO, o);
-        Value inRange = k.lt(r.pos, k.c(g.seq));
-        ifThen(b, arith::AndIOp::create(b, inRange,
-                                        arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                                              r.sub, k.c(0))),
-               [&](ImplicitLocOpBuilder &) {
-                 store(b, lse, args[5], k.statRow(r, r.pos));
-                 store(b, dsum, args[6], k.statRow(r, r.pos));
-               });
-        auto dq = forLoop(
-            b, k.c(0), keyEnd, k.c(kStageRows), {splatFloat(b, vt, 0.0)},
-            [&](ImplicitLocOpBuilder &, Value kt, ValueRange acc) -> SmallVector<Value> {
-              k.stage(r, kt, {{args[1], sharedK}, {args[2], sharedV}});
-              gpu::BarrierOp::create(b);
-              return forLoop(
-                  b, k.c(0), k.c(kStageRows), k.c(kUnroll), acc,
-                  [&](ImplicitLocOpBuilder &, Value j0, ValueRange acc) -> SmallVector<Value> {
-                    // Unrolled: the accumulation does not feed the next
-                    // key's reductions, so their shuffles overlap.
-                    Value dq = acc[0];
-                    for (int64_t u = 0; u < kUnroll; ++u) {
-                      Value jj = k.add(j0, k.c(u));
-                      Value sat = k.add(k.mul(jj, k.c(g.headDim)), r.featureBase);
-                      Value kv = k.loadVec(sharedK, sat);
-                      Value p = k.exp(arith::SubFOp::create(b, k.rowDot(q, kv), lse));
-                      p = k.select(k.le(k.add(kt, jj), r.posClamped), p, f32(b, 0.0));
-                      Value dp = k.rowDot(dO, k.loadVec(sharedV, sat));
-                      dq = k.fma(arith::MulFOp::create(b, p, arith::SubFOp::create(b, dp, dsum)),
-                                 kv, dq);
-                    }
-                    return {dq};
-                  });
-            });
-        ifThen(b, inRange, [&](ImplicitLocOpBuilder &) {
-          k.storeVec(k.scale(dq[0], f32(b, scaleValue)), args[4], at);
+  /// dQ_i = scale * sum_j P_ij (dO_i . v_j - D_i) k_j over the staged keys.
+  auto dqPass = [&](TileBuilder &k, const ThreadRow &r, Value q, Value dO, Value lse,
+                    Value dsum, Value keyMem, Value valueMem, Value sharedK, Value sharedV,
+                    Value keyEnd) -> Value {
+    ImplicitLocOpBuilder &b = k.b;
+    auto dq = forLoop(
+        b, k.c(0), keyEnd, k.c(kStageRows), {splatFloat(b, vt, 0.0)},
+        [&](ImplicitLocOpBuilder &, Value kt, ValueRange acc) -> SmallVector<Value> {
+          k.stage(r, kt, {{keyMem, sharedK}, {valueMem, sharedV}});
+          gpu::BarrierOp::create(b);
+          return forLoop(
+              b, k.c(0), k.c(kStageRows), k.c(kUnroll), acc,
+              [&](ImplicitLocOpBuilder &, Value j0, ValueRange acc) -> SmallVector<Value> {
+                // Unrolled: the accumulation does not feed the next key's
+                // reductions, so their shuffles overlap.
+                Value dq = acc[0];
+                for (int64_t u = 0; u < kUnroll; ++u) {
+                  Value jj = k.add(j0, k.c(u));
+                  Value sat = k.add(k.mul(jj, k.c(g.headDim)), r.featureBase);
+                  Value kv = k.loadVec(sharedK, sat);
+                  Value p = k.exp(arith::SubFOp::create(b, k.rowDot(q, kv), lse));
+                  p = k.select(k.le(k.add(kt, jj), r.posClamped), p, f32(b, 0.0));
+                  Value dp = k.rowDot(dO, k.loadVec(sharedV, sat));
+                  dq = k.fma(arith::MulFOp::create(b, p, arith::SubFOp::create(b, dp, dsum)),
+                             kv, dq);
+                }
+                return {dq};
+              });
         });
-      });
+    return dq[0];
+  };
+
+  // attention_grad: operands q 0, k 1, v 2, dO 3; results dq 4, dk 5, dv 6;
+  // workspaces L 7, D 8 (the query kernel recomputes the forward for L).
+  // flash_attention_grad: operands q 0, k 1, v 2, out 3, lse 4, dO 5;
+  // results dq 6, dk 7, dv 8; workspace D 9.
+  gpu::GPUFuncOp queryKernel;
+  if (!flash) {
+    queryKernel = getOrCreateKernel(
+        kernels, g.name("attention_grad_query"), {act, act, act, act, act, stat, stat}, loc,
+        [&](ImplicitLocOpBuilder &b, ValueRange args) {
+          TileBuilder k{b, g, vt};
+          Value keyEnd = keyEndOf(k);
+          ForwardRow f = forwardRow(k, args, scaleValue, keyEnd);
+          // The staging buffers of the forward pass, reused for the dQ pass.
+          auto workgroup = b.getInsertionBlock()
+                               ->getParent()
+                               ->getParentOfType<gpu::GPUFuncOp>()
+                               .getWorkgroupAttributions();
+          Value o = k.scale(f.acc[2], arith::DivFOp::create(b, f32(b, 1.0), f.acc[1]));
+          Value dO = k.loadVec(args[3], f.at);
+          Value lse = arith::AddFOp::create(b, f.acc[0], math::LogOp::create(b, f.acc[1]));
+          Value dsum = k.rowDot(dO, o);
+          Value inRange = k.lt(f.r.pos, k.c(g.seq));
+          Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, f.r.sub, k.c(0));
+          ifThen(b, arith::AndIOp::create(b, inRange, first), [&](ImplicitLocOpBuilder &) {
+            store(b, lse, args[5], k.statRow(f.r, f.r.pos));
+            store(b, dsum, args[6], k.statRow(f.r, f.r.pos));
+          });
+          Value dq = dqPass(k, f.r, f.q, dO, lse, dsum, args[1], args[2], workgroup[0],
+                            workgroup[1], keyEnd);
+          ifThen(b, inRange, [&](ImplicitLocOpBuilder &) {
+            k.storeVec(k.scale(dq, f32(b, scaleValue)), args[4], f.at);
+          });
+        });
+  } else {
+    queryKernel = getOrCreateKernel(
+        kernels, g.name("flash_attention_grad_query"), {act, act, act, act, stat, act, act, stat},
+        loc, [&](ImplicitLocOpBuilder &b, ValueRange args) {
+          TileBuilder k{b, g, vt};
+          Value sharedK = addWorkgroupBuffer(b, kStageRows * g.headDim);
+          Value sharedV = addWorkgroupBuffer(b, kStageRows * g.headDim);
+          ThreadRow r = k.threadRow();
+          Value at = k.add(k.offset(r, r.posClamped), r.featureBase);
+          Value q = k.scale(k.loadVec(args[0], at), f32(b, scaleValue));
+          Value lse = load(b, args[4], k.statRow(r, r.posClamped));
+          Value dO = k.loadVec(args[5], at);
+          Value dsum = k.rowDot(dO, k.loadVec(args[3], at));
+          Value inRange = k.lt(r.pos, k.c(g.seq));
+          Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, r.sub, k.c(0));
+          ifThen(b, arith::AndIOp::create(b, inRange, first), [&](ImplicitLocOpBuilder &) {
+            store(b, dsum, args[7], k.statRow(r, r.pos));
+          });
+          Value dq = dqPass(k, r, q, dO, lse, dsum, args[1], args[2], sharedK, sharedV,
+                            keyEndOf(k));
+          ifThen(b, inRange, [&](ImplicitLocOpBuilder &) {
+            k.storeVec(k.scale(dq, f32(b, scaleValue)), args[6], at);
+          });
+        });
+  }
 
   auto keyKernel = getOrCreateKernel(
       kernels, g.name("attention_grad_key"), {act, act, act, act, stat, stat, act, act}, loc,
@@ -401,6 +444,11 @@ FailureOr<OpKernels> mlir::tele::buildAttentionKernels(Operation *op,
         });
       });
   int64_t statBytes = g.rows() * 4;
+  if (flash)
+    return OpKernels{{launch(queryKernel, {0, 1, 2, 3, 4, 5, 6, 9}),
+                      launch(keyKernel, {0, 1, 2, 5, 4, 9, 7, 8})},
+                     {statBytes},
+                     {}};
   return OpKernels{{launch(queryKernel, {0, 1, 2, 3, 4, 7, 8}),
                     launch(keyKernel, {0, 1, 2, 3, 7, 8, 5, 6})},
                    {statBytes, statBytes},

@@ -214,3 +214,22 @@ func.func @fused_loss(%l: tensor<2x4x50xf32>, %t: tensor<2x4xi32>, %g: tensor<f3
   %c, %d = tele.cross_entropy_fused %l, %t, %g : tensor<2x4x50xf32>, tensor<2x4xi32>, tensor<f32>
   return %c, %d : tensor<f32>, tensor<2x4x50xf32>
 }
+
+// -----
+
+// Flash attention (tele-fuse): the forward also writes the log-sum-exp; the
+// backward's query kernel reads it and the output (no recomputed forward),
+// and the key kernel reads the log-sum-exp operand and one workspace.
+// CHECK-LABEL: func.func @flash
+// CHECK: tele.flash_attention {{.*}}kernel = @tele_kernels::@flash_attention_2x4x2x8xf32}]
+// CHECK: tele.flash_attention_grad {{.*}}tele.launches = [{args = array<i64: 0, 1, 2, 3, 4, 5, 6, 9>, {{.*}}kernel = @tele_kernels::@flash_attention_grad_query_2x4x2x8xf32}, {args = array<i64: 0, 1, 2, 5, 4, 9, 7, 8>, {{.*}}kernel = @tele_kernels::@attention_grad_key_2x4x2x8xf32}], tele.workspace = array<i64: 64>
+// CHECK: gpu.func @flash_attention_2x4x2x8xf32
+// CHECK: math.log
+// CHECK: gpu.func @flash_attention_grad_query_2x4x2x8xf32
+// CHECK-NOT: math.log
+// CHECK: gpu.func @attention_grad_key_2x4x2x8xf32
+func.func @flash(%q: tensor<2x4x16xf32>, %k: tensor<2x4x16xf32>, %v: tensor<2x4x16xf32>, %do: tensor<2x4x16xf32>) -> (tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>) {
+  %o, %lse = tele.flash_attention %q, %k, %v {head_dim = 8 : i64} : tensor<2x4x16xf32> -> tensor<2x2x4xf32>
+  %dq, %dk, %dv = tele.flash_attention_grad %q, %k, %v, %o, %lse, %do {head_dim = 8 : i64} : tensor<2x4x16xf32>, tensor<2x2x4xf32>
+  return %o, %dq, %dk, %dv : tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>
+}

@@ -29,6 +29,8 @@
 // CHECK-SAME: ld.shared.v4
 // CHECK-SAME: .entry attention_grad_query_1x64x1x64xf32
 // CHECK-SAME: .entry attention_grad_key_1x64x1x64xf32
+// CHECK-SAME: .entry flash_attention_1x64x2x32xf32
+// CHECK-SAME: .entry flash_attention_grad_query_1x64x2x32xf32
 // NOSPILL-NOT: .local
 func.func @step(%g: tensor<64x64xf32>, %u: tensor<64x64xf32>, %dy: tensor<64x64xf32>,
                 %p: tensor<64x64xf32>, %m: tensor<64x64xf32>, %v: tensor<64x64xf32>,
@@ -46,5 +48,7 @@ func.func @reductions(%x: tensor<1x64x64xf32>, %gain: tensor<64xf32>, %dy: tenso
   %l = tele.cross_entropy %x, %t : tensor<1x64x64xf32>, tensor<1x64xi32> -> tensor<f32>
   %o = tele.attention %x, %x, %x {head_dim = 64 : i64} : tensor<1x64x64xf32>
   %dq, %dk, %dv = tele.attention_grad %x, %x, %x, %dy {head_dim = 64 : i64} : tensor<1x64x64xf32>
+  %fo, %lse = tele.flash_attention %x, %x, %x {head_dim = 32 : i64} : tensor<1x64x64xf32> -> tensor<1x2x64xf32>
+  %fq, %fk, %fv = tele.flash_attention_grad %x, %x, %x, %fo, %lse, %dy {head_dim = 32 : i64} : tensor<1x64x64xf32>, tensor<1x2x64xf32>
   return %dx, %dg, %l, %o, %dq, %dk, %dv : tensor<1x64x64xf32>, tensor<64xf32>, tensor<f32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>
 }

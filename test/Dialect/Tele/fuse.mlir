@@ -39,3 +39,26 @@ func.func @bad_targets(%x: tensor<2x4x16xf32>, %t: tensor<2x5xi32>, %g: tensor<f
   %l, %d = tele.cross_entropy_fused %x, %t, %g : tensor<2x4x16xf32>, tensor<2x5xi32>, tensor<f32>
   return
 }
+
+// -----
+
+// Attention and its gradient on the same q, k, v: the forward also returns
+// the log-sum-exp [batch, heads, seq] and the backward reads it and the
+// output.
+// CHECK-LABEL: func.func @attention
+// CHECK: %[[O:.+]], %[[LSE:.+]] = tele.flash_attention %arg0, %arg1, %arg2 {head_dim = 8 : i64} : tensor<2x4x16xf32> -> tensor<2x2x4xf32>
+// CHECK: tele.flash_attention_grad %arg0, %arg1, %arg2, %[[O]], %[[LSE]], %arg3 {head_dim = 8 : i64} : tensor<2x4x16xf32>, tensor<2x2x4xf32>
+// CHECK-NOT: tele.attention
+func.func @attention(%q: tensor<2x4x16xf32>, %k: tensor<2x4x16xf32>, %v: tensor<2x4x16xf32>, %do: tensor<2x4x16xf32>) -> (tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>) {
+  %o = tele.attention %q, %k, %v {head_dim = 8 : i64} : tensor<2x4x16xf32>
+  %dq, %dk, %dv = tele.attention_grad %q, %k, %v, %do {head_dim = 8 : i64} : tensor<2x4x16xf32>
+  return %o, %dq, %dk, %dv : tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>
+}
+
+// -----
+
+func.func @bad_lse(%q: tensor<2x4x16xf32>) {
+  // expected-error @+1 {{'tele.flash_attention' op lse must be [batch, heads, seq] = [2, 2, 4] of 'f32', got 'tensor<2x4x2xf32>'}}
+  %o, %l = tele.flash_attention %q, %q, %q {head_dim = 8 : i64} : tensor<2x4x16xf32> -> tensor<2x4x2xf32>
+  return
+}

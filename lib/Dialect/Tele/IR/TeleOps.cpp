@@ -424,6 +424,34 @@ LogicalResult AttentionGradOp::verify() {
   return expectHeads(*this, getQuery(), getHeadDimAttr().getInt());
 }
 
+/// The log-sum-exp of attention over `query` [B, T, H*dh]: [B, H, T] of the
+/// same element type.
+static LogicalResult expectAttentionStats(Operation *op, Value query, Value lse,
+                                          int64_t headDim) {
+  auto q = cast<RankedTensorType>(query.getType());
+  auto l = cast<RankedTensorType>(lse.getType());
+  SmallVector<int64_t> want{q.getDimSize(0), q.getDimSize(2) / headDim, q.getDimSize(1)};
+  if (l.getShape() != ArrayRef<int64_t>(want) || l.getElementType() != q.getElementType())
+    return op->emitOpError() << "lse must be [batch, heads, seq] = ["
+                             << want[0] << ", " << want[1] << ", " << want[2] << "] of "
+                             << q.getElementType() << ", got " << l;
+  return success();
+}
+
+LogicalResult FlashAttentionOp::verify() {
+  int64_t dh = getHeadDimAttr().getInt();
+  if (failed(expectHeads(*this, getQuery(), dh)))
+    return failure();
+  return expectAttentionStats(*this, getQuery(), getLse(), dh);
+}
+
+LogicalResult FlashAttentionGradOp::verify() {
+  int64_t dh = getHeadDimAttr().getInt();
+  if (failed(expectHeads(*this, getQuery(), dh)))
+    return failure();
+  return expectAttentionStats(*this, getQuery(), getLse(), dh);
+}
+
 LogicalResult MaskMulOp::verify() {
   return expectFeatureVector(*this, getMask(), getInput(), "mask");
 }

@@ -1,9 +1,10 @@
 //===- Fuse.cpp - tele-fuse pass ------------------------------------------===//
 //
 // This file implements tele-fuse: op groups that read the same inputs become
-// one fused op, so the GPU target reads those inputs once. The loss and its
-// gradient are the first such group: both need the softmax statistics of
-// every row of logits, the largest tensor of a step.
+// one fused op, so the GPU target reads those inputs once: the loss and its
+// gradient (both need the softmax statistics of every row of logits, the
+// largest tensor of a step), and attention and its gradient (the backward
+// reads the forward's output and log-sum-exp instead of recomputing them).
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,10 +58,45 @@ struct FuseCrossEntropy : OpRewritePattern<CrossEntropyGradOp> {
   }
 };
 
+/// attention(q, k, v) and attention_grad(q, k, v, dO) -> flash_attention
+/// (which also returns the softmax log-sum-exp) and flash_attention_grad
+/// (which reads it and the output instead of recomputing the forward).
+struct FuseAttention : OpRewritePattern<AttentionGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionGradOp grad,
+                                PatternRewriter &rewriter) const override {
+    AttentionOp fwd;
+    for (Operation *user : grad.getQuery().getUsers())
+      if (auto a = dyn_cast<AttentionOp>(user);
+          a && a.getKey() == grad.getKey() && a.getValue() == grad.getValue() &&
+          a.getHeadDim() == grad.getHeadDim() && a->getBlock() == grad->getBlock() &&
+          a->isBeforeInBlock(grad))
+        fwd = a;
+    if (!fwd)
+      return rewriter.notifyMatchFailure(grad, "no matching attention");
+    auto q = grad.getQuery().getType();
+    int64_t dh = grad.getHeadDim();
+    auto lseType = RankedTensorType::get(
+        {q.getDimSize(0), q.getDimSize(2) / dh, q.getDimSize(1)}, q.getElementType());
+    rewriter.setInsertionPoint(fwd);
+    auto flash = FlashAttentionOp::create(rewriter, fwd.getLoc(), fwd.getType(), lseType,
+                                          fwd.getQuery(), fwd.getKey(), fwd.getValue(),
+                                          fwd.getHeadDimAttr());
+    rewriter.replaceOp(fwd, flash.getResult());
+    rewriter.setInsertionPoint(grad);
+    Type t = grad.getQuery().getType();
+    auto flashGrad = FlashAttentionGradOp::create(
+        rewriter, grad.getLoc(), t, t, t, grad.getQuery(), grad.getKey(), grad.getValue(),
+        flash.getResult(), flash.getLse(), grad.getGrad(), grad.getHeadDimAttr());
+    rewriter.replaceOp(grad, flashGrad.getResults());
+    return success();
+  }
+};
+
 struct FusePass : tele::impl::TeleFuseBase<FusePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseCrossEntropy>(&getContext());
+    patterns.add<FuseCrossEntropy, FuseAttention>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -411,6 +411,46 @@ def Tele_CrossEntropyFusedOp : Tele_PureOp<"cross_entropy_fused", [AllTypesMatch
   let hasVerifier = 1;
 }
 
+def Tele_FlashAttentionOp : Tele_PureOp<"flash_attention", [AllTypesMatch<["query", "key", "value", "result"]>]> {
+  let summary = "Causal attention that also returns its softmax statistics";
+  let description = [{
+    `tele.attention` plus the log-sum-exp of every (batch, head, position)
+    row of scaled scores, `lse : [batch, heads, seq]`, for
+    `tele.flash_attention_grad`. Made by `tele-fuse` from an attention whose
+    gradient is taken, so the backward needs no second forward pass.
+
+    ```mlir
+    %a, %lse = tele.flash_attention %q, %k, %v {head_dim = 16 : i64} : tensor<2x8x64xf32> -> tensor<2x4x8xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$query, Tele_FloatTensor:$key,
+                       Tele_FloatTensor:$value, I64Attr:$head_dim);
+  let results = (outs Tele_FloatTensor:$result, Tele_FloatTensor:$lse);
+  let assemblyFormat = "$query `,` $key `,` $value attr-dict `:` type($query) `->` type($lse)";
+  let hasVerifier = 1;
+}
+
+def Tele_FlashAttentionGradOp : Tele_PureOp<"flash_attention_grad", [AllTypesMatch<["query", "key", "value", "output", "grad", "query_grad", "key_grad", "value_grad"]>]> {
+  let summary = "Gradients of tele.flash_attention from its output and statistics";
+  let description = [{
+    The gradients `tele.attention_grad` computes, from the forward's output
+    and log-sum-exp instead of a recomputed forward pass.
+
+    ```mlir
+    %dq, %dk, %dv = tele.flash_attention_grad %q, %k, %v, %out, %lse, %dout {head_dim = 16 : i64} : tensor<2x8x64xf32>, tensor<2x4x8xf32>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$query, Tele_FloatTensor:$key,
+                       Tele_FloatTensor:$value, Tele_FloatTensor:$output,
+                       Tele_FloatTensor:$lse, Tele_FloatTensor:$grad, I64Attr:$head_dim);
+  let results = (outs Tele_FloatTensor:$query_grad, Tele_FloatTensor:$key_grad,
+                      Tele_FloatTensor:$value_grad);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $output `,` $lse `,` $grad attr-dict `:` type($query) `,` type($lse)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Optimizer ops (added by tele-optimizer)
 //===----------------------------------------------------------------------===//

@@ -200,7 +200,11 @@ def TeleFuse : Pass<"tele-fuse", "::mlir::func::FuncOp"> {
     kernel. Now: `tele.cross_entropy` and `tele.cross_entropy_grad` on the
     same logits and targets (no loss mask), where the gradient's incoming
     scalar does not depend on the loss, become one
-    `tele.cross_entropy_fused` that reads the logits once. Run it on a
+    `tele.cross_entropy_fused` that reads the logits once; `tele.attention`
+    and `tele.attention_grad` on the same q, k, v become
+    `tele.flash_attention` (which also returns the softmax log-sum-exp) and
+    `tele.flash_attention_grad` (which reads it and the forward's output
+    instead of recomputing the forward). Run it on a
     training step (after `tele-optimizer`); `tele compile --target cuda`
     and `tele train --device cuda` do.
 
