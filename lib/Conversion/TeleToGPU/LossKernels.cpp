@@ -72,117 +72,91 @@ KernelLaunch rowLaunch(gpu::GPUFuncOp fn, int64_t rows) {
 Value targetColumn(ImplicitLocOpBuilder &b, Value targets, Value row) {
   return arith::IndexCastOp::create(b, b.getIndexType(), load(b, targets, row));
 }
+
+/// Which buffers (kernel argument indices) a loss kernel reads and writes;
+/// -1 for absent. Logits and targets are always arguments 0 and 1.
+struct LossKernelArgs {
+  int64_t grad = -1;       ///< incoming gradient scalar (with `logitsGrad`)
+  int64_t loss = -1;       ///< mean loss, accumulated atomically
+  int64_t logitsGrad = -1; ///< (softmax - onehot) * grad / rows
+};
+
+/// One warp per row of logits: the softmax statistics, then the row's loss
+/// and/or its gradient as `which` asks.
+gpu::GPUFuncOp buildLossKernel(gpu::GPUModuleOp kernels, StringRef stem, Location loc,
+                               ArrayRef<Type> argTypes, int64_t rows, int64_t vocab,
+                               LossKernelArgs which) {
+  std::string name = (stem + "_" + Twine(rows) + "x" + Twine(vocab) + "xf32").str();
+  return getOrCreateKernel(
+      kernels, name, argTypes, loc, [&](ImplicitLocOpBuilder &b, ValueRange args) {
+        Value logits = args[0];
+        Value scale;
+        if (which.logitsGrad >= 0)
+          scale = arith::MulFOp::create(b, load(b, args[which.grad], idx(b, 0)),
+                                        f32(b, 1.0 / double(rows)));
+        forEachRow(b, rows, vocab, [&](ImplicitLocOpBuilder &b, Value row, Value lane,
+                                       Value rowBase) {
+          SoftmaxStats s = softmaxStats(b, logits, rowBase, lane, vocab);
+          Value target = targetColumn(b, args[1], row);
+          Value lse = arith::AddFOp::create(b, s.max, math::LogOp::create(b, s.sum));
+          if (which.loss >= 0) {
+            Value loss = arith::SubFOp::create(
+                b, lse, load(b, logits, arith::AddIOp::create(b, rowBase, target)));
+            ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, idx(b, 0)),
+                   [&](ImplicitLocOpBuilder &b) {
+                     atomicAdd(b, arith::MulFOp::create(b, loss, f32(b, 1.0 / double(rows))),
+                               args[which.loss], idx(b, 0));
+                   });
+          }
+          if (which.logitsGrad < 0)
+            return;
+          // d = (exp(x - lse) - onehot) * grad / rows.
+          forLoop(b, lane, idx(b, vocab), idx(b, kWarp), {},
+                  [&](ImplicitLocOpBuilder &b, Value j, ValueRange) -> SmallVector<Value> {
+                    Value at = arith::AddIOp::create(b, rowBase, j);
+                    Value p = math::ExpOp::create(
+                        b, arith::SubFOp::create(b, load(b, logits, at), lse));
+                    Value isTarget = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, j, target);
+                    Value d = arith::SelectOp::create(
+                        b, isTarget, arith::SubFOp::create(b, p, f32(b, 1.0)), p);
+                    store(b, arith::MulFOp::create(b, d, scale), args[which.logitsGrad], at);
+                    return {};
+                  });
+        });
+      });
+}
 } // namespace
 
 FailureOr<OpKernels> mlir::tele::buildLossKernels(Operation *op,
                                                   gpu::GPUModuleOp kernels) {
+  if (!isa<CrossEntropyOp, CrossEntropyGradOp, CrossEntropyFusedOp>(op))
+    return failure();
+  auto ty = cast<RankedTensorType>(op->getOperand(0).getType());
+  if (!ty.getElementType().isF32())
+    return failure();
+  int64_t vocab = ty.getShape().back(), rows = ty.getNumElements() / vocab;
+  SmallVector<Type> argTypes;
+  for (Value v : llvm::concat<Value>(op->getOperands(), op->getResults()))
+    argTypes.push_back(flatMemRef(v));
+  Location loc = op->getLoc();
   if (auto ce = dyn_cast<CrossEntropyOp>(op)) {
-    auto ty = ce.getLogits().getType();
-    if (!ty.getElementType().isF32() || ce.getLossMask())
+    if (ce.getLossMask())
       return failure();
-    int64_t vocab = ty.getShape().back(), rows = ty.getNumElements() / vocab;
-    std::string name = ("cross_entropy_" + Twine(rows) + "x" + Twine(vocab) + "xf32").str();
-    auto fn = getOrCreateKernel(
-        kernels, name,
-        {flatMemRef(ce.getLogits()), flatMemRef(ce.getTargets()), flatMemRef(ce.getResult())},
-        op->getLoc(), [&](ImplicitLocOpBuilder &b, ValueRange args) {
-          forEachRow(b, rows, vocab, [&](ImplicitLocOpBuilder &b, Value row, Value lane,
-                                         Value rowBase) {
-            SoftmaxStats s = softmaxStats(b, args[0], rowBase, lane, vocab);
-            Value target = load(b, args[0], arith::AddIOp::create(
-                                                b, rowBase, targetColumn(b, args[1], row)));
-            Value loss = arith::SubFOp::create(
-                b, arith::AddFOp::create(b, s.max, math::LogOp::create(b, s.sum)), target);
-            ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, idx(b, 0)),
-                   [&](ImplicitLocOpBuilder &b) {
-                     atomicAdd(b, arith::MulFOp::create(b, loss, f32(b, 1.0 / double(rows))),
-                               args[2], idx(b, 0));
-                   });
-          });
-        });
-    return OpKernels{{rowLaunch(fn, rows)}, {}, {/*result=*/2}};
-  }
-  if (auto fused = dyn_cast<CrossEntropyFusedOp>(op)) {
-    auto ty = fused.getLogits().getType();
-    if (!ty.getElementType().isF32())
-      return failure();
-    int64_t vocab = ty.getShape().back(), rows = ty.getNumElements() / vocab;
-    std::string name =
-        ("cross_entropy_fused_" + Twine(rows) + "x" + Twine(vocab) + "xf32").str();
-    // Operands logits 0, targets 1, grad 2; results loss 3, logits_grad 4.
-    auto fn = getOrCreateKernel(
-        kernels, name,
-        {flatMemRef(fused.getLogits()), flatMemRef(fused.getTargets()),
-         flatMemRef(fused.getGrad()), flatMemRef(fused.getLoss()),
-         flatMemRef(fused.getLogitsGrad())},
-        op->getLoc(), [&](ImplicitLocOpBuilder &b, ValueRange args) {
-          Value scale = arith::MulFOp::create(b, load(b, args[2], idx(b, 0)),
-                                              f32(b, 1.0 / double(rows)));
-          forEachRow(b, rows, vocab, [&](ImplicitLocOpBuilder &b, Value row, Value lane,
-                                         Value rowBase) {
-            SoftmaxStats s = softmaxStats(b, args[0], rowBase, lane, vocab);
-            Value target = targetColumn(b, args[1], row);
-            Value lse = arith::AddFOp::create(b, s.max, math::LogOp::create(b, s.sum));
-            Value loss = arith::SubFOp::create(
-                b, lse, load(b, args[0], arith::AddIOp::create(b, rowBase, target)));
-            ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, idx(b, 0)),
-                   [&](ImplicitLocOpBuilder &b) {
-                     atomicAdd(b, arith::MulFOp::create(b, loss, f32(b, 1.0 / double(rows))),
-                               args[3], idx(b, 0));
-                   });
-            // d = (exp(x - lse) - onehot) * grad / rows.
-            forLoop(b, lane, idx(b, vocab), idx(b, kWarp), {},
-                    [&](ImplicitLocOpBuilder &b, Value j, ValueRange) -> SmallVector<Value> {
-                      Value at = arith::AddIOp::create(b, rowBase, j);
-                      Value p = math::ExpOp::create(
-                          b, arith::SubFOp::create(b, load(b, args[0], at), lse));
-                      Value isTarget =
-                          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, j, target);
-                      Value d = arith::SelectOp::create(
-                          b, isTarget, arith::SubFOp::create(b, p, f32(b, 1.0)), p);
-                      store(b, arith::MulFOp::create(b, d, scale), args[4], at);
-                      return {};
-                    });
-          });
-        });
-    return OpKernels{{rowLaunch(fn, rows)}, {}, {/*loss=*/3}};
+    // logits 0, targets 1 -> loss 2.
+    auto fn = buildLossKernel(kernels, "cross_entropy", loc, argTypes, rows, vocab,
+                              {/*grad=*/-1, /*loss=*/2, /*logitsGrad=*/-1});
+    return OpKernels{{rowLaunch(fn, rows)}, {}, {/*loss=*/2}};
   }
   if (auto grad = dyn_cast<CrossEntropyGradOp>(op)) {
-    auto ty = grad.getLogits().getType();
-    if (!ty.getElementType().isF32() || grad.getLossMask())
+    if (grad.getLossMask())
       return failure();
-    int64_t vocab = ty.getShape().back(), rows = ty.getNumElements() / vocab;
-    std::string name =
-        ("cross_entropy_grad_" + Twine(rows) + "x" + Twine(vocab) + "xf32").str();
-    auto fn = getOrCreateKernel(
-        kernels, name,
-        {flatMemRef(grad.getLogits()), flatMemRef(grad.getTargets()),
-         flatMemRef(grad.getGrad()), flatMemRef(grad.getResult())},
-        op->getLoc(), [&](ImplicitLocOpBuilder &b, ValueRange args) {
-          Value scale = arith::MulFOp::create(b, load(b, args[2], idx(b, 0)),
-                                              f32(b, 1.0 / double(rows)));
-          forEachRow(b, rows, vocab, [&](ImplicitLocOpBuilder &b, Value row, Value lane,
-                                         Value rowBase) {
-            SoftmaxStats s = softmaxStats(b, args[0], rowBase, lane, vocab);
-            Value inv = arith::DivFOp::create(b, f32(b, 1.0), s.sum);
-            Value target = targetColumn(b, args[1], row);
-            forLoop(b, lane, idx(b, vocab), idx(b, kWarp), {},
-                    [&](ImplicitLocOpBuilder &b, Value j, ValueRange) -> SmallVector<Value> {
-                      Value at = arith::AddIOp::create(b, rowBase, j);
-                      Value p = arith::MulFOp::create(
-                          b, math::ExpOp::create(
-                                 b, arith::SubFOp::create(b, load(b, args[0], at), s.max)),
-                          inv);
-                      Value isTarget =
-                          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, j, target);
-                      Value d = arith::SelectOp::create(
-                          b, isTarget, arith::SubFOp::create(b, p, f32(b, 1.0)), p);
-                      store(b, arith::MulFOp::create(b, d, scale), args[3], at);
-                      return {};
-                    });
-          });
-        });
+    // logits 0, targets 1, grad 2 -> logits_grad 3.
+    auto fn = buildLossKernel(kernels, "cross_entropy_grad", loc, argTypes, rows, vocab,
+                              {/*grad=*/2, /*loss=*/-1, /*logitsGrad=*/3});
     return OpKernels{{rowLaunch(fn, rows)}, {}, {}};
   }
-  return failure();
+  // logits 0, targets 1, grad 2 -> loss 3, logits_grad 4.
+  auto fn = buildLossKernel(kernels, "cross_entropy_fused", loc, argTypes, rows, vocab,
+                            {/*grad=*/2, /*loss=*/3, /*logitsGrad=*/4});
+  return OpKernels{{rowLaunch(fn, rows)}, {}, {/*loss=*/3}};
 }
