@@ -85,6 +85,10 @@ void resolveSymbol(void *lib, Fn &fn, const char *symbol, const char *what, bool
   }
 }
 
+/// Whether environment variable `name` is set to something other than ""
+/// or "0".
+bool envFlag(const char *name);
+
 /// Logs to stderr when TELE_RT_DEBUG is set (and not "0").
 bool debugEnabled();
 void debug(const char *format, ...);
@@ -93,6 +97,11 @@ void debug(const char *format, ...);
 tele_rt_status fail(tele_rt_status status, std::string message);
 /// Checks a driver result; on failure records "<what>: <name>: <text>".
 tele_rt_status check(CUresult result, const std::string &what);
+/// JIT-compiles PTX text into `module`; on failure the message names `what`
+/// and carries the JIT's error log (a PTX error is otherwise only
+/// "invalid PTX").
+tele_rt_status loadPtx(const char *ptx, CUmodule *module, const std::string &what);
+
 /// Makes `device`'s context current on the calling thread: every entry
 /// point acts on the device it is given, whichever thread calls it.
 tele_rt_status bind(tele_rt_device *device);

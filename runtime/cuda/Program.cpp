@@ -73,26 +73,25 @@ tele_rt_status checkBlas(cublasStatus_t status, const std::string &what) {
               what + ": " + blasLt().cublasLtGetStatusString(status));
 }
 
-bool envDisabled(const char *name) {
-  const char *v = std::getenv(name);
-  return v && std::string(v) == "0";
-}
-
-cublasComputeType_t gemmComputeType() {
+/// TELE_RT_GEMM: the tensor-core input precision of the GEMMs (fp32
+/// accumulation): bf16 by default (what the peer's autocast does), tf32,
+/// or fp32 (exact, no tensor cores). False for any other value.
+bool gemmComputeType(cublasComputeType_t &out) {
   const char *v = std::getenv("TELE_RT_GEMM");
   std::string mode = v ? v : "bf16";
-  if (mode == "fp32")
-    return CUBLAS_COMPUTE_32F;
-  if (mode == "tf32")
-    return CUBLAS_COMPUTE_32F_FAST_TF32;
-  return CUBLAS_COMPUTE_32F_FAST_16BF;
+  if (mode == "bf16")
+    out = CUBLAS_COMPUTE_32F_FAST_16BF;
+  else if (mode == "tf32")
+    out = CUBLAS_COMPUTE_32F_FAST_TF32;
+  else if (mode == "fp32")
+    out = CUBLAS_COMPUTE_32F;
+  else
+    return false;
+  return true;
 }
 
 bool profiling() {
-  static const bool on = [] {
-    const char *v = std::getenv("TELE_RT_PROFILE");
-    return v && *v && std::string(v) != "0";
-  }();
+  static const bool on = envFlag("TELE_RT_PROFILE");
   return on;
 }
 
@@ -287,14 +286,10 @@ tele_rt_status tele_rt_program::prepareGemm(Step &step, const json &g) {
   bool ta = g.at("trans_a"), tb = g.at("trans_b");
   uint64_t m = g.at("m"), n = g.at("n"), k = g.at("k");
   int64_t lda = g.at("lda"), ldb = g.at("ldb"), ldc = g.at("ldc");
-  // The GEMMs' tensor-core precision: bf16 inputs with fp32 accumulation by
-  // default (what the peer's autocast does), TELE_RT_GEMM=tf32 or fp32
-  // (exact, no tensor cores) to trade speed for precision.
-  if (const char *v = std::getenv("TELE_RT_GEMM");
-      v && std::string(v) != "bf16" && std::string(v) != "tf32" && std::string(v) != "fp32")
-    return fail(TELE_RT_ERROR_INVALID,
-                std::string("TELE_RT_GEMM=") + v + ": expected bf16, tf32 or fp32");
-  cublasComputeType_t compute = gemmComputeType();
+  cublasComputeType_t compute;
+  if (!gemmComputeType(compute))
+    return fail(TELE_RT_ERROR_INVALID, std::string("TELE_RT_GEMM=") + std::getenv("TELE_RT_GEMM") +
+                                           ": expected bf16, tf32 or fp32");
   std::string what = "cuBLASLt setup of " + step.op;
   if (auto s = checkBlas(lt.cublasLtMatmulDescCreate(&step.gemm.desc, compute, CUDA_R_32F), what);
       s != TELE_RT_OK)
@@ -341,14 +336,8 @@ tele_rt_status tele_rt_program::load(const json &j, const std::string &ptx) {
   const Driver &d = driver();
   if (auto s = check(d.cuStreamCreate(&stream, CU_STREAM_DEFAULT), "cuStreamCreate"); s != TELE_RT_OK)
     return s;
-  char log[8192] = {0};
-  CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
-  void *values[] = {log, reinterpret_cast<void *>(sizeof(log) - 1)};
-  if (CUresult r = d.cuModuleLoadDataEx(&module, ptx.c_str(), 2, options, values);
-      r != CUDA_SUCCESS) {
-    check(r, "cuModuleLoadDataEx(" + path + ")");
-    return fail(TELE_RT_ERROR_CUDA, tele_rt_last_error() + std::string(": ") + log);
-  }
+  if (auto s = loadPtx(ptx.c_str(), &module, "cuModuleLoadDataEx(" + path + ")"); s != TELE_RT_OK)
+    return s;
   auto alloc = [&](size_t bytes, uint64_t &out, const std::string &what) {
     CUdeviceptr p = 0;
     tele_rt_status s = check(d.cuMemAlloc(&p, bytes ? bytes : 1),
@@ -711,7 +700,9 @@ tele_rt_status tele_rt_program_run(tele_rt_program *program, tele_rt_state *stat
   if (tele_rt_status s = bind(program->device); s != TELE_RT_OK)
     return s;
   const Driver &d = driver();
-  bool useGraph = !envDisabled("TELE_RT_GRAPH") && !profiling() && program->runs > 0;
+  // TELE_RT_GRAPH=0 turns graphs off; profiling times steps one by one.
+  const char *graphs = std::getenv("TELE_RT_GRAPH");
+  bool useGraph = !(graphs && std::string(graphs) == "0") && !profiling() && program->runs > 0;
   if (useGraph && (program->graphState != state ||
                    program->graphGeneration != state->generation || !program->exec)) {
     program->releaseGraph();

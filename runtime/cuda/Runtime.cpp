@@ -86,11 +86,13 @@ const Driver &driver() {
   return d;
 }
 
+bool envFlag(const char *name) {
+  const char *v = std::getenv(name);
+  return v && *v && std::string(v) != "0";
+}
+
 bool debugEnabled() {
-  static const bool enabled = [] {
-    const char *v = std::getenv("TELE_RT_DEBUG");
-    return v && *v && std::string(v) != "0";
-  }();
+  static const bool enabled = envFlag("TELE_RT_DEBUG");
   return enabled;
 }
 
@@ -120,6 +122,17 @@ tele_rt_status check(CUresult result, const std::string &what) {
   return fail(TELE_RT_ERROR_CUDA, what + ": " + (name ? name : "?") + ": " +
                                       (text ? text : "unknown error"));
 }
+tele_rt_status loadPtx(const char *ptx, CUmodule *module, const std::string &what) {
+  char log[8192] = {0};
+  CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+  void *values[] = {log, reinterpret_cast<void *>(sizeof(log) - 1)};
+  CUresult r = driver().cuModuleLoadDataEx(module, ptx, 2, options, values);
+  if (r == CUDA_SUCCESS)
+    return TELE_RT_OK;
+  check(r, what);
+  return fail(TELE_RT_ERROR_CUDA, lastError + (log[0] ? std::string(": ") + log : ""));
+}
+
 tele_rt_status bind(tele_rt_device *device) {
   return check(driver().cuCtxSetCurrent(device->context), "cuCtxSetCurrent");
 }
@@ -238,18 +251,11 @@ tele_rt_status tele_rt_module_load_ptx(tele_rt_device *device,
     return fail(TELE_RT_ERROR_INVALID, "tele_rt_module_load_ptx: null argument");
   if (tele_rt_status s = bind(device); s != TELE_RT_OK)
     return s;
-  // Capture the JIT's log: a PTX error is otherwise only "invalid PTX".
-  char log[8192] = {0};
-  CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
-                            CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
-  void *values[] = {log, reinterpret_cast<void *>(sizeof(log) - 1)};
   auto *m = new tele_rt_module();
   m->device = device;
-  CUresult r = driver().cuModuleLoadDataEx(&m->module, ptx, 2, options, values);
-  if (r != CUDA_SUCCESS) {
+  if (tele_rt_status s = loadPtx(ptx, &m->module, "cuModuleLoadDataEx"); s != TELE_RT_OK) {
     delete m;
-    check(r, "cuModuleLoadDataEx");
-    return fail(TELE_RT_ERROR_CUDA, lastError + (log[0] ? std::string(": ") + log : ""));
+    return s;
   }
   debug("loaded PTX module (%zu bytes)", std::string(ptx).size());
   *out = m;
