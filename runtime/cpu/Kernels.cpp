@@ -166,7 +166,7 @@ template <typename T> inline double expAt(double x) {
 /// masked tail. `e` is caller scratch of at least i+1 doubles; it is left
 /// holding the unrounded probabilities (the backward pass uses them).
 template <typename T>
-void causalSoftmaxRow(T *row, int64_t i, int64_t len, double scale, double *e) {
+double causalSoftmaxRow(T *row, int64_t i, int64_t len, double scale, double *e) {
   double mx = -std::numeric_limits<double>::infinity();
   for (int64_t j = 0; j <= i; ++j)
     mx = std::max(mx, double(row[j]));
@@ -181,6 +181,7 @@ void causalSoftmaxRow(T *row, int64_t i, int64_t len, double scale, double *e) {
     row[j] = T(e[j]);
   }
   std::fill(row + i + 1, row + len, T(0));
+  return mx * scale + std::log(sum); // log sum_j exp(row_j * scale)
 }
 
 } // namespace
@@ -399,7 +400,7 @@ void forEachPairBlock(int64_t pairs, int64_t Tlen, F &&fn) {
 
 template <typename T>
 void attention(const T *q, const T *k, const T *v, T *out, int64_t B,
-               int64_t Tlen, int64_t H, int64_t Dh) {
+               int64_t Tlen, int64_t H, int64_t Dh, T *lse) {
   const int64_t pairs = B * H;
   if (pairs <= 0 || Tlen <= 0 || Dh <= 0)
     return;
@@ -412,8 +413,11 @@ void attention(const T *q, const T *k, const T *v, T *out, int64_t B,
       const int64_t off = headOffset(pair, Tlen, H, Dh);
       gemm<T>(false, true, Tlen, Tlen, Dh, q + off, HD, k + off, HD, P.data(),
               Tlen);
-      for (int64_t i = 0; i < Tlen; ++i)
-        causalSoftmaxRow(P.data() + i * Tlen, i, Tlen, scale, e.data());
+      for (int64_t i = 0; i < Tlen; ++i) {
+        double rowLse = causalSoftmaxRow(P.data() + i * Tlen, i, Tlen, scale, e.data());
+        if (lse)
+          lse[pair * Tlen + i] = T(rowLse);
+      }
       gemm<T>(false, false, Tlen, Dh, Tlen, P.data(), Tlen, v + off, HD,
               out + off, HD);
     }
@@ -692,7 +696,7 @@ void lerpGrad(const T *dout, double c, T *dx, T *dy, int64_t n) {
   template void rope<T>(const T *, T *, int64_t, int64_t, int64_t, int64_t,    \
                         double, bool);                                         \
   template void attention<T>(const T *, const T *, const T *, T *, int64_t,    \
-                             int64_t, int64_t, int64_t);                       \
+                             int64_t, int64_t, int64_t, T *);                  \
   template void attentionGrad<T>(const T *, const T *, const T *, const T *,   \
                                  T *, T *, T *, int64_t, int64_t, int64_t,     \
                                  int64_t);                                     \

@@ -105,10 +105,11 @@ void rope(const T *x, T *y, int64_t B, int64_t Tlen, int64_t H, int64_t Dh,
 
 /// out = softmax(q k^T / sqrt(Dh) + causal) v per (batch, head); all tensors
 /// [B,T,H*Dh]. Scores come from a T-precision GEMM; max, scale and sum are
-/// taken in double.
+/// taken in double. With `lse`, also writes the log-sum-exp of every row of
+/// scaled scores, [B,H,T] (what tele.flash_attention returns).
 template <typename T>
 void attention(const T *q, const T *k, const T *v, T *out, int64_t B,
-               int64_t Tlen, int64_t H, int64_t Dh);
+               int64_t Tlen, int64_t H, int64_t Dh, T *lse = nullptr);
 /// dq, dk, dv (overwritten) from dout; recomputes the probabilities.
 template <typename T>
 void attentionGrad(const T *q, const T *k, const T *v, const T *dout, T *dq,
