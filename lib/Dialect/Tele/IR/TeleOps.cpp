@@ -424,17 +424,19 @@ LogicalResult AttentionGradOp::verify() {
   return expectHeads(*this, getQuery(), getHeadDimAttr().getInt());
 }
 
-/// The log-sum-exp of attention over `query` [B, T, H*dh]: [B, H, T] of the
-/// same element type.
+RankedTensorType mlir::tele::attentionStatsType(RankedTensorType query, int64_t headDim) {
+  return RankedTensorType::get(
+      {query.getDimSize(0), query.getDimSize(2) / headDim, query.getDimSize(1)},
+      query.getElementType());
+}
+
 static LogicalResult expectAttentionStats(Operation *op, Value query, Value lse,
                                           int64_t headDim) {
-  auto q = cast<RankedTensorType>(query.getType());
-  auto l = cast<RankedTensorType>(lse.getType());
-  SmallVector<int64_t> want{q.getDimSize(0), q.getDimSize(2) / headDim, q.getDimSize(1)};
-  if (l.getShape() != ArrayRef<int64_t>(want) || l.getElementType() != q.getElementType())
-    return op->emitOpError() << "lse must be [batch, heads, seq] = ["
-                             << want[0] << ", " << want[1] << ", " << want[2] << "] of "
-                             << q.getElementType() << ", got " << l;
+  auto want = attentionStatsType(cast<RankedTensorType>(query.getType()), headDim);
+  if (lse.getType() != want)
+    return op->emitOpError() << "lse must be [batch, heads, seq] = [" << want.getDimSize(0)
+                             << ", " << want.getDimSize(1) << ", " << want.getDimSize(2)
+                             << "] of " << want.getElementType() << ", got " << lse.getType();
   return success();
 }
 

@@ -74,10 +74,7 @@ struct FuseAttention : OpRewritePattern<AttentionGradOp> {
         fwd = a;
     if (!fwd)
       return rewriter.notifyMatchFailure(grad, "no matching attention");
-    auto q = grad.getQuery().getType();
-    int64_t dh = grad.getHeadDim();
-    auto lseType = RankedTensorType::get(
-        {q.getDimSize(0), q.getDimSize(2) / dh, q.getDimSize(1)}, q.getElementType());
+    auto lseType = attentionStatsType(grad.getQuery().getType(), grad.getHeadDim());
     rewriter.setInsertionPoint(fwd);
     auto flash = FlashAttentionOp::create(rewriter, fwd.getLoc(), fwd.getType(), lseType,
                                           fwd.getQuery(), fwd.getKey(), fwd.getValue(),

@@ -27,6 +27,10 @@ namespace mlir::tele {
 /// Parses a plain number (integer or float literal) into an APFloat; used by
 /// the generated parsers of float attribute parameters.
 FailureOr<llvm::APFloat> parseFloatParameter(AsmParser &parser);
+
+/// The type of the softmax statistics (log-sum-exp) of attention over a
+/// [batch, seq, heads * headDim] query: [batch, heads, seq], same element type.
+RankedTensorType attentionStatsType(RankedTensorType query, int64_t headDim);
 } // namespace mlir::tele
 
 #include "tele/Dialect/Tele/IR/TeleOpsDialect.h.inc"
