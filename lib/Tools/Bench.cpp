@@ -11,14 +11,14 @@
 //   steps, the planned arena, and compile time (passes + PTX + load).
 //
 // Weights are drawn from a fast uniform generator scaled to the model's
-// init std: the timings do not depend on the values, and drawing 1.35B
-// normals with std::normal_distribution would take longer than the run.
+// init std (runtime/bench/StepBench.h, shared with tele-run).
 //
 //===----------------------------------------------------------------------===//
 
 #include "tele/Tools/Commands.h"
 #include "tele/Train/CudaBackend.h"
 #include "tele/Train/StageCompiler.h"
+#include "bench/StepBench.h"
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -38,20 +38,10 @@ double secondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-/// splitmix64: a fast, well-mixed 64-bit generator.
-uint64_t nextRandom(uint64_t &s) {
-  uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 /// Every state entry `fn` reads: uniform with the init std for `normal`,
 /// ones, zeros.
 void fillState(func::FuncOp fn, TrainingState<float> &state, double initStd,
                uint64_t seed) {
-  // Uniform on [-a, a] has std a / sqrt(3).
-  float a = float(initStd * std::sqrt(3.0));
   fn.walk([&](ParamOp p) {
     if (state.contains(p.getName()))
       return;
@@ -60,8 +50,7 @@ void fillState(func::FuncOp fn, TrainingState<float> &state, double initStd,
     if (p.getInit() == ParamInit::ones)
       std::fill(data.begin(), data.end(), 1.0f);
     else if (p.getInit() == ParamInit::normal)
-      for (float &x : data)
-        x = a * (float(nextRandom(seed) >> 40) * (2.0f / float(1 << 24)) - 1.0f);
+      ::tele::bench::fillUniform(data, initStd, seed);
     state.set(p.getName(), ty.getShape(),
               std::make_shared<const std::vector<float>>(std::move(data)));
   });
@@ -107,10 +96,7 @@ LogicalResult mlir::tele::benchPlan(ModuleOp plan, const BenchOptions &opts) {
 
   uint64_t rng = opts.seed ^ 0xA5A5A5A5ull;
   auto tokens = [&] {
-    std::vector<int32_t> t(batch * seqLen);
-    for (int32_t &x : t)
-      x = int32_t(nextRandom(rng) % uint64_t(cfg.getVocab()));
-    return t;
+    return ::tele::bench::randomTokens(batch * seqLen, cfg.getVocab(), rng);
   };
   SmallVector<HostValue<float>> args = {
       HostValue<float>::fromTokens({batch, seqLen}, tokens()),
@@ -129,21 +115,17 @@ LogicalResult mlir::tele::benchPlan(ModuleOp plan, const BenchOptions &opts) {
       times.push_back(secondsSince(ts));
     loss = (*out)[0];
   }
-  std::sort(times.begin(), times.end());
-  double ms = times.empty() ? 0 : 1e3 * times[times.size() / 2];
-  double tok = double(batch * seqLen);
-  double flops = 6.0 * double(params) * tok +
-                 6.0 * double(cfg.getLayers()) * double(cfg.getHidden()) * double(seqLen) * tok;
-  double mfu = ms > 0 ? flops / (ms / 1e3) / 989e12 : 0;
+  auto t = ::tele::bench::summarize(times, params, cfg.getLayers(), cfg.getHidden(), seqLen,
+                                     batch);
   llvm::json::Object line{
       {"cfg", model.getSymName()},
       {"mode", "tele"},
       {"device", (*gpu)->deviceName()},
       {"params", params},
-      {"ms", std::round(ms * 1e4) / 1e4},
-      {"ms_min", times.empty() ? 0.0 : 1e3 * times.front()},
-      {"tok_s", ms > 0 ? std::round(tok / (ms / 1e3)) : 0.0},
-      {"mfu", std::round(mfu * 1e4) / 1e4},
+      {"ms", std::round(t.ms * 1e4) / 1e4},
+      {"ms_min", t.msMin},
+      {"tok_s", std::round(t.tokensPerSec)},
+      {"mfu", std::round(t.mfu * 1e4) / 1e4},
       {"compile_s", std::round(compileSeconds * 1e3) / 1e3},
       {"passes_s", std::round(passSeconds * 1e3) / 1e3},
       {"mem_gb", double((*gpu)->deviceBytesInUse()) / double(1ll << 30)},

@@ -19,6 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "bench/StepBench.h"
 #include "checkpoint/SafeTensors.h"
 #include "data/TokenFile.h"
 #include "tele_rt/tele_rt.h"
@@ -80,13 +81,6 @@ bool parseArgs(int argc, char **argv, Args &a, std::string &error) {
     }
   }
   return true;
-}
-
-uint64_t nextRandom(uint64_t &s) {
-  uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
 }
 
 int64_t numel(const json &shape) {
@@ -171,7 +165,7 @@ int main(int argc, char **argv) {
     }
   }
   uint64_t rng = a.seed;
-  float range = float(program.value("init_std", 0.02) * std::sqrt(3.0));
+  double initStd = program.value("init_std", 0.02);
   for (const json &e : program["state"]) {
     std::string name = e["name"];
     int64_t n = numel(e["shape"]);
@@ -187,8 +181,7 @@ int main(int argc, char **argv) {
     } else if (e.value("init", "zeros") == "ones") {
       std::fill(data.begin(), data.end(), 1.0f);
     } else if (e.value("init", "zeros") == "normal") {
-      for (float &x : data)
-        x = range * (float(nextRandom(rng) >> 40) * (2.0f / float(1 << 24)) - 1.0f);
+      tele::bench::fillUniform(data, initStd, rng);
     }
     if (tele_rt_state_upload(s.state, name.c_str(), data.data(), n * 4) != TELE_RT_OK)
       return die(tele_rt_last_error());
@@ -228,10 +221,8 @@ int main(int argc, char **argv) {
   }
 
   uint64_t trng = a.seed ^ 0xA5A5A5A5ull;
-  for (int32_t &t : tokens)
-    t = int32_t(nextRandom(trng) % uint64_t(std::max<int64_t>(vocab, 1)));
-  for (int32_t &t : targets)
-    t = int32_t(nextRandom(trng) % uint64_t(std::max<int64_t>(vocab, 1)));
+  tokens = tele::bench::randomTokens(tokens.size(), uint64_t(std::max<int64_t>(vocab, 1)), trng);
+  targets = tele::bench::randomTokens(targets.size(), uint64_t(std::max<int64_t>(vocab, 1)), trng);
   std::vector<double> times;
   for (int64_t i = 0; i < a.warmup + a.steps; ++i) {
     auto ts = Clock::now();
@@ -240,10 +231,7 @@ int main(int argc, char **argv) {
     if (i >= a.warmup)
       times.push_back(std::chrono::duration<double>(Clock::now() - ts).count());
   }
-  std::sort(times.begin(), times.end());
-  double ms = times.empty() ? 0 : 1e3 * times[times.size() / 2];
-  double tok = double(batch * seqLen);
-  double flops = 6.0 * double(params) * tok + 6.0 * double(layers) * double(hidden) * double(seqLen) * tok;
+  auto t = tele::bench::summarize(times, params, layers, hidden, seqLen, batch);
   size_t freeBytes = 0, total = 0;
   tele_rt_memory_info(s.device, &freeBytes, &total);
   std::string cfg = a.program.substr(a.program.rfind('/') + 1);
@@ -251,10 +239,10 @@ int main(int argc, char **argv) {
                {"mode", "tele"},
                {"device", tele_rt_device_name(s.device)},
                {"params", params},
-               {"ms", std::round(ms * 1e4) / 1e4},
-               {"ms_min", times.empty() ? 0.0 : 1e3 * times.front()},
-               {"tok_s", ms > 0 ? std::round(tok / (ms / 1e3)) : 0.0},
-               {"mfu", ms > 0 ? std::round(flops / (ms / 1e3) / 989e12 * 1e4) / 1e4 : 0.0},
+               {"ms", std::round(t.ms * 1e4) / 1e4},
+               {"ms_min", t.msMin},
+               {"tok_s", std::round(t.tokensPerSec)},
+               {"mfu", std::round(t.mfu * 1e4) / 1e4},
                {"load_s", std::round(loadSeconds * 1e3) / 1e3},
                {"mem_gb", double(total - freeBytes) / double(1ll << 30)},
                {"arena_gb", double(tele_rt_program_arena_bytes(s.program)) / double(1ll << 30)},
