@@ -26,6 +26,15 @@ Value tokenRow(ImplicitLocOpBuilder &b, Value tokens, Value position,
   t = arith::MinSIOp::create(b, arith::MaxSIOp::create(b, t, lo), hi);
   return arith::IndexCastOp::create(b, b.getIndexType(), t);
 }
+
+/// The table element that element `i` of a [tokens..., d] activation maps
+/// to: (token of row i / d) * d + i mod d.
+Value tableIndex(ImplicitLocOpBuilder &b, Value tokens, Value i, int64_t d, int64_t vocab) {
+  Value row = arith::DivUIOp::create(b, i, idx(b, d));
+  Value col = arith::RemUIOp::create(b, i, idx(b, d));
+  return arith::AddIOp::create(
+      b, arith::MulIOp::create(b, tokenRow(b, tokens, row, vocab), idx(b, d)), col);
+}
 } // namespace
 
 FailureOr<OpKernels> mlir::tele::buildEmbedKernels(Operation *op,
@@ -47,11 +56,7 @@ FailureOr<OpKernels> mlir::tele::buildEmbedKernels(Operation *op,
           auto vt = VectorType::get({vec}, b.getF32Type());
           llvm::MaybeAlign align(vec * 4);
           Value base = beginChunk(b, n, vec);
-          Value row = arith::DivUIOp::create(b, base, idx(b, d));
-          Value col = arith::RemUIOp::create(b, base, idx(b, d));
-          Value src = arith::AddIOp::create(
-              b, arith::MulIOp::create(b, tokenRow(b, args[1], row, vocab), idx(b, d)),
-              col);
+          Value src = tableIndex(b, args[1], base, d, vocab);
           Value v = vector::LoadOp::create(b, vt, args[0], ValueRange{src}, false, align);
           vector::StoreOp::create(b, v, args[2], ValueRange{base}, false, align);
         });
@@ -71,11 +76,7 @@ FailureOr<OpKernels> mlir::tele::buildEmbedKernels(Operation *op,
          flatMemRef(grad.getResult())},
         op->getLoc(), [&](ImplicitLocOpBuilder &b, ValueRange args) {
           Value i = beginChunk(b, n, 1);
-          Value row = arith::DivUIOp::create(b, i, idx(b, d));
-          Value col = arith::RemUIOp::create(b, i, idx(b, d));
-          Value dst = arith::AddIOp::create(
-              b, arith::MulIOp::create(b, tokenRow(b, args[1], row, vocab), idx(b, d)),
-              col);
+          Value dst = tableIndex(b, args[1], i, d, vocab);
           atomicAdd(b, load(b, args[0], i), args[2], dst);
         });
     return OpKernels{{chunkedLaunch(fn, n, 1)}, {}, {/*result=*/2}};
