@@ -27,6 +27,9 @@ tool_dirs = [config.tele_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["tele-opt", "tele", "tele-run"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.tele_tools_dir, append_path=True)
+# MLIR's NVVM serializer finds libdevice through these (tele falls back to
+# the toolkit found at configure time; tele-opt's upstream pipeline does not).
+llvm_config.with_system_environment(["CUDA_ROOT", "CUDA_HOME", "CUDA_PATH"])
 
 def has_cuda_gpu():
     smi = shutil.which("nvidia-smi")

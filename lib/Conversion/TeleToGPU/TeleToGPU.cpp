@@ -13,6 +13,7 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <cstdlib>
 #include <optional>
 
 #define DEBUG_TYPE "convert-tele-to-gpu"
@@ -130,6 +131,14 @@ void mlir::tele::keepOnlyKernels(ModuleOp module) {
 
 FailureOr<std::string> mlir::tele::lowerKernelsToPTX(ModuleOp module,
                                                      StringRef chip) {
+  // MLIR links libdevice (exp, log, sin, ...) from the CUDA toolkit named by
+  // CUDA_ROOT, CUDA_HOME or CUDA_PATH; without one of them the math calls
+  // stay unresolved and the PTX would not load. Default to the toolkit
+  // found at configure time.
+#ifdef TELE_CUDA_LIBRARY_ROOT
+  if (!std::getenv("CUDA_ROOT") && !std::getenv("CUDA_HOME") && !std::getenv("CUDA_PATH"))
+    ::setenv("CUDA_HOME", TELE_CUDA_LIBRARY_ROOT, /*overwrite=*/0);
+#endif
   PassManager pm(module.getContext());
   gpu::GPUToNVVMPipelineOptions options;
   options.cubinChip = chip.str();
@@ -147,5 +156,9 @@ FailureOr<std::string> mlir::tele::lowerKernelsToPTX(ModuleOp module,
   });
   if (ptx.empty())
     return module.emitError() << "the NVVM pipeline produced no PTX";
+  if (StringRef(ptx).contains("__nv_"))
+    return module.emitError()
+           << "libdevice was not linked into the kernels (calls to __nv_* remain): set "
+              "CUDA_HOME to a CUDA toolkit with nvvm/libdevice/libdevice.10.bc";
   return ptx;
 }
