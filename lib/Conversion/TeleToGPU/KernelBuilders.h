@@ -117,6 +117,11 @@ FailureOr<OpKernels> buildLossKernels(Operation *op, gpu::GPUModuleOp kernels);
 /// per query (or key) row, no T x T matrix in memory.
 FailureOr<OpKernels> buildAttentionKernels(Operation *op,
                                            gpu::GPUModuleOp kernels);
+/// tele.flash_attention and tele.flash_attention_grad on the tensor cores
+/// (bf16 mma.sync, fp32 softmax and accumulators) for head_dim a multiple of
+/// 16 up to 128; failure otherwise (buildAttentionKernels takes them).
+FailureOr<OpKernels> buildTensorCoreAttentionKernels(Operation *op,
+                                                     gpu::GPUModuleOp kernels);
 /// tele.global_norm, tele.clip_scale, tele.lr_schedule, tele.mask_vector.
 FailureOr<OpKernels> buildOptimizerKernels(Operation *op,
                                            gpu::GPUModuleOp kernels);

@@ -38,8 +38,11 @@ FailureOr<OpKernels> buildKernels(Operation *op, gpu::GPUModuleOp kernels) {
     return k;
   if (auto k = single(buildRopeKernel(op, kernels)); succeeded(k))
     return k;
+  // Tensor-core attention first; the fp32 attention kernels take the shapes
+  // it does not.
   for (auto family : {buildRowKernels, buildEmbedKernels, buildLossKernels,
-                      buildAttentionKernels, buildOptimizerKernels})
+                      buildTensorCoreAttentionKernels, buildAttentionKernels,
+                      buildOptimizerKernels})
     if (auto k = family(op, kernels); succeeded(k))
       return k;
   return failure();

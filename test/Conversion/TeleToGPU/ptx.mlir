@@ -29,8 +29,29 @@
 // CHECK-SAME: ld.shared.v4
 // CHECK-SAME: .entry attention_grad_query_1x64x1x64xf32
 // CHECK-SAME: .entry attention_grad_key_1x64x1x64xf32
-// CHECK-SAME: .entry flash_attention_1x64x2x32xf32
-// CHECK-SAME: .entry flash_attention_grad_query_1x64x2x32xf32
+// Flash attention runs on the tensor cores: bf16 operands from shared
+// memory by ldmatrix (transposed for P V, dS K, P^T dO and dS^T Q), fp32
+// accumulators, exp2 for the softmax.
+// CHECK-SAME: .entry flash_attention_1x64x2x32_mma
+// CHECK-SAME: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// CHECK-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK-SAME: ex2.approx
+// CHECK-SAME: cvt.rn.bf16x2.f32
+// CHECK-SAME: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// CHECK-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK-SAME: .entry flash_attention_grad_query_1x64x2x32_mma
+// CHECK-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK-SAME: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// CHECK-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK-SAME: .entry flash_attention_grad_key_1x64x2x32_mma
+// CHECK-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK-SAME: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// CHECK-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// The head_dim 128 kernels (the flm-1b shape) keep their accumulators in
+// registers as well.
+// CHECK-SAME: .entry flash_attention_1x80x1x128_mma
+// CHECK-SAME: .entry flash_attention_grad_query_1x80x1x128_mma
+// CHECK-SAME: .entry flash_attention_grad_key_1x80x1x128_mma
 // NOSPILL-NOT: .local
 func.func @step(%g: tensor<64x64xf32>, %u: tensor<64x64xf32>, %dy: tensor<64x64xf32>,
                 %p: tensor<64x64xf32>, %m: tensor<64x64xf32>, %v: tensor<64x64xf32>,
@@ -51,4 +72,11 @@ func.func @reductions(%x: tensor<1x64x64xf32>, %gain: tensor<64xf32>, %dy: tenso
   %fo, %lse = tele.flash_attention %x, %x, %x {head_dim = 32 : i64} : tensor<1x64x64xf32> -> tensor<1x2x64xf32>
   %fq, %fk, %fv = tele.flash_attention_grad %x, %x, %x, %fo, %lse, %dy {head_dim = 32 : i64} : tensor<1x64x64xf32>, tensor<1x2x64xf32>
   return %dx, %dg, %l, %o, %dq, %dk, %dv : tensor<1x64x64xf32>, tensor<64xf32>, tensor<f32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>
+}
+
+func.func @head_dim_128(%x: tensor<1x80x128xf32>, %dy: tensor<1x80x128xf32>)
+    -> (tensor<1x80x128xf32>, tensor<1x80x128xf32>, tensor<1x80x128xf32>) {
+  %o, %lse = tele.flash_attention %x, %x, %x {head_dim = 128 : i64} : tensor<1x80x128xf32> -> tensor<1x1x80xf32>
+  %dq, %dk, %dv = tele.flash_attention_grad %x, %x, %x, %o, %lse, %dy {head_dim = 128 : i64} : tensor<1x80x128xf32>, tensor<1x1x80xf32>
+  return %dq, %dk, %dv : tensor<1x80x128xf32>, tensor<1x80x128xf32>, tensor<1x80x128xf32>
 }

@@ -1,0 +1,590 @@
+//===- TensorCoreAttention.cpp - flash attention on bf16 tensor cores -----===//
+//
+// Causal flash attention forward and backward (tele.flash_attention and
+// tele.flash_attention_grad) with every matrix product on the tensor cores:
+// warp-level `mma.sync.m16n8k16` with bf16 operands and fp32 accumulators
+// (`nvvm.mma.sync`), operands read from shared memory with `ldmatrix`
+// (`nvgpu.ldmatrix`, transposed where the product needs it). Softmax, the
+// log-sum-exp, D = rowsum(dO * O) and every accumulator stay fp32; the
+// inputs are rounded to bf16 once, when a tile is staged in shared memory.
+//
+// A block is 4 warps; each warp owns 16 rows (queries, or keys for the
+// key-side backward kernel) and keeps its accumulators in registers in the
+// m16n8 "C" layout: lane (g = lane / 4, t = lane % 4) holds rows g and g + 8,
+// columns 2t and 2t + 1 of every 8-column chunk. Scores computed in that
+// layout are exactly the A operand of the next product once rounded to bf16
+// (two 8-key chunks make one 16-wide A fragment), so P and dS never leave
+// registers.
+//
+// * forward: per staged tile of 64 keys, S = Q K^T, one online-softmax
+//   rescale (in the log2 domain, exp2), O += P V. Stores O / l and the
+//   natural log-sum-exp per row.
+// * backward, query side (dQ): D_i from the fp32 output, then per staged key
+//   tile P = exp(S - L), dP = dO V^T, dS = P (dP - D), dQ += dS K.
+// * backward, key side (dK, dV): the block's K and V tiles stay in shared
+//   memory; per staged query tile S^T = K Q^T, dP^T = V dO^T, dV += P^T dO,
+//   dK += dS^T Q. No atomics: runs are bit-reproducible.
+//
+// Shared-memory rows are padded by 16 bytes, so the eight 16-byte rows an
+// ldmatrix reads fall in distinct banks. Everything fits the 48 KiB of
+// static shared memory for head_dim <= 128.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilders.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::tele;
+
+namespace {
+constexpr int64_t kWarps = 4;
+constexpr int64_t kWarpRows = 16;                 ///< rows an m16n8k16 tile covers
+constexpr int64_t kBlockRows = kWarps * kWarpRows; ///< rows a block owns
+constexpr int64_t kStageKeys = 64;                ///< keys staged per tile
+constexpr int64_t kStaticShared = 48 * 1024;      ///< static shared memory per block
+constexpr int64_t kPadElems = 8;                  ///< 16 bytes of bf16
+constexpr double kLog2e = 1.4426950408889634;
+
+using Acc = std::array<Value, 4>;   ///< a 16x8 fp32 accumulator fragment
+using FragA = std::array<Value, 4>; ///< a 16x16 bf16 A fragment (packed pairs)
+
+struct Shape {
+  int64_t batch, seq, heads, headDim;
+  int64_t rowElems() const { return headDim + kPadElems; }
+  int64_t tileBytes(int64_t rows) const { return rows * rowElems() * 2; }
+  int64_t tiles() const { return (seq + kBlockRows - 1) / kBlockRows; }
+  std::string name(StringRef stem) const {
+    return (stem + "_" + Twine(batch) + "x" + Twine(seq) + "x" + Twine(heads) + "x" +
+            Twine(headDim) + "_mma")
+        .str();
+  }
+  /// Queries the key-side kernel stages at a time: as many 16-row steps as
+  /// fit next to the block's own K and V tiles, at most 64.
+  int64_t keyKernelStageQueries() const {
+    int64_t free = kStaticShared - 2 * tileBytes(kBlockRows);
+    return std::min<int64_t>(64, free / (2 * tileBytes(1)) / kWarpRows * kWarpRows);
+  }
+};
+
+/// IR-building vocabulary of one warp's share of a tile computation.
+struct WarpTile {
+  ImplicitLocOpBuilder &b;
+  const Shape &s;
+  Value tid, warp, g, t;
+  /// Per-lane row and column offsets of an ldmatrix.x4: lane l addresses row
+  /// l % 8 of matrix l / 8. `Rows*` suit A fragments and transposed B
+  /// fragments (matrices stacked down, then across); `Cols*` suit B
+  /// fragments of a row-major [n][k] tile (across, then down).
+  Value ldRowDown, ldColDown, ldRowAcross, ldColAcross;
+  Value batch, head;
+
+  Value c(int64_t v) { return idx(b, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+  Value div(Value x, int64_t y) { return arith::DivUIOp::create(b, x, c(y)); }
+  Value rem(Value x, int64_t y) { return arith::RemUIOp::create(b, x, c(y)); }
+  Value minIdx(Value x, int64_t y) { return arith::MinUIOp::create(b, x, c(y)); }
+  Value le(Value x, Value y) { return arith::CmpIOp::create(b, arith::CmpIPredicate::ule, x, y); }
+  Value lt(Value x, Value y) { return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, y); }
+  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, x, y); }
+  Value fsub(Value x, Value y) { return arith::SubFOp::create(b, x, y); }
+  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
+  Value fmax(Value x, Value y) { return arith::MaximumFOp::create(b, x, y); }
+  Value exp2(Value x) { return math::Exp2Op::create(b, x); }
+  Value select(Value cond, Value x, Value y) { return arith::SelectOp::create(b, cond, x, y); }
+
+  static WarpTile create(ImplicitLocOpBuilder &b, const Shape &s) {
+    WarpTile w{b, s, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+    w.tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+    Value lane = w.rem(w.tid, kWarp);
+    w.warp = w.div(w.tid, kWarp);
+    w.g = w.div(lane, 4);
+    w.t = w.rem(lane, 4);
+    Value matrix = w.div(lane, 8), r = w.rem(lane, 8);
+    Value lo = w.rem(matrix, 2), hi = w.div(matrix, 2);
+    w.ldRowDown = w.add(w.mul(lo, w.c(8)), r);
+    w.ldColDown = w.mul(hi, w.c(8));
+    w.ldRowAcross = w.add(w.mul(hi, w.c(8)), r);
+    w.ldColAcross = w.mul(lo, w.c(8));
+    Value bh = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+    w.batch = w.div(bh, s.heads);
+    w.head = w.rem(bh, s.heads);
+    return w;
+  }
+
+  /// Flat offset of (this block's batch, position `pos`, head) in a
+  /// [B, T, H * dh] tensor.
+  Value offset(Value pos) {
+    return mul(add(mul(add(mul(batch, c(s.seq)), pos), c(s.heads)), head), c(s.headDim));
+  }
+  /// Flat index of (batch, head, pos) in a [B, H, T] statistics tensor.
+  Value statIndex(Value pos) {
+    return add(mul(add(mul(batch, c(s.heads)), head), c(s.seq)), pos);
+  }
+
+  Value asI32(Value pair) {
+    Value word = vector::BitCastOp::create(b, VectorType::get({1}, b.getI32Type()), pair);
+    return vector::ExtractOp::create(b, word, ArrayRef<int64_t>{0});
+  }
+  /// (x, y) rounded to bf16 and packed, x in the low half.
+  Value pack(Value x, Value y) {
+    Value v = vector::FromElementsOp::create(b, VectorType::get({2}, b.getF32Type()),
+                                             ValueRange{x, y});
+    return asI32(arith::TruncFOp::create(b, VectorType::get({2}, b.getBF16Type()), v));
+  }
+  /// Two consecutive fp32 elements of `memref` at `at`, packed as bf16.
+  Value loadPacked(Value memref, Value at) {
+    Value v = vector::LoadOp::create(b, VectorType::get({2}, b.getF32Type()), memref,
+                                     ValueRange{at});
+    return asI32(arith::TruncFOp::create(b, VectorType::get({2}, b.getBF16Type()), v));
+  }
+  /// Four 8x8 bf16 matrices of a shared tile, one packed pair per matrix.
+  std::array<Value, 4> ldmatrix(Value tile, Value row, Value col, bool transpose) {
+    auto vt = VectorType::get({4, 2}, b.getBF16Type());
+    Value m = nvgpu::LdMatrixOp::create(b, vt, tile, ValueRange{row, col}, transpose, 4);
+    std::array<Value, 4> out;
+    for (int64_t i = 0; i < 4; ++i)
+      out[i] = asI32(vector::ExtractOp::create(b, m, ArrayRef<int64_t>{i}));
+    return out;
+  }
+  /// The A fragment of rows [row0, row0 + 16) x columns [k0, k0 + 16) of a
+  /// row-major tile.
+  FragA loadA(Value tile, Value row0, int64_t k0) {
+    return ldmatrix(tile, add(row0, ldRowDown), add(c(k0), ldColDown), false);
+  }
+  /// B fragments for columns n0..n0+15 (two 8-wide chunks) and k0..k0+15 of
+  /// B = X^T, X a row-major [n][k] tile: {b0, b1} of chunk n0, then n0 + 8.
+  std::array<Value, 4> loadBTransposed(Value tile, int64_t n0, int64_t k0) {
+    return ldmatrix(tile, add(c(n0), ldRowAcross), add(c(k0), ldColAcross), false);
+  }
+  /// B fragments of B = X, X a row-major [k][n] tile (rows k0..k0+15).
+  std::array<Value, 4> loadB(Value tile, int64_t k0, int64_t n0) {
+    return ldmatrix(tile, add(c(k0), ldRowDown), add(c(n0), ldColDown), true);
+  }
+
+  /// D += A B on the tensor cores (bf16 x bf16 -> fp32).
+  Acc mma(const FragA &a, Value b0, Value b1, const Acc &d) {
+    Type f = b.getF32Type();
+    auto st = LLVM::LLVMStructType::getLiteral(b.getContext(), {f, f, f, f});
+    auto op = NVVM::MmaOp::create(
+        b, st, ValueRange(ArrayRef<Value>(a)), ValueRange{b0, b1}, ValueRange(ArrayRef<Value>(d)),
+        ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+        std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
+    Acc out;
+    for (int64_t i = 0; i < 4; ++i)
+      out[i] = LLVM::ExtractValueOp::create(b, op.getRes(), ArrayRef<int64_t>{i});
+    return out;
+  }
+  Acc zero() {
+    Value z = f32(b, 0.0);
+    return {z, z, z, z};
+  }
+  /// Two 16x8 accumulators side by side as one bf16 A fragment (16x16).
+  FragA toA(const Acc &left, const Acc &right) {
+    return {pack(left[0], left[1]), pack(left[2], left[3]), pack(right[0], right[1]),
+            pack(right[2], right[3])};
+  }
+  /// Sum or maximum over the four lanes that share a row (t = 0..3).
+  Value rowReduce(Value v, bool isMax) {
+    for (int32_t offset = 1; offset < 4; offset *= 2) {
+      Value o = gpu::ShuffleOp::create(b, v, offset, kWarp, gpu::ShuffleMode::XOR)
+                    .getShuffleResult();
+      v = isMax ? fmax(v, o) : fadd(v, o);
+    }
+    return v;
+  }
+
+  /// Copies rows [first, first + rows) (clamped to the sequence) of a
+  /// [B, T, H * dh] fp32 tensor into a bf16 shared tile, 4 floats a load.
+  void stage(Value global, Value tile, Value first, int64_t rows) {
+    int64_t chunksPerRow = s.headDim / 4, chunks = rows * chunksPerRow;
+    int64_t threads = kWarps * kWarp;
+    for (int64_t step = 0; step * threads < chunks; ++step) {
+      Value e = add(tid, c(step * threads));
+      auto body = [&](ImplicitLocOpBuilder &) {
+        Value row = div(e, chunksPerRow);
+        Value col = mul(rem(e, chunksPerRow), c(4));
+        Value pos = minIdx(add(first, row), s.seq - 1);
+        Value v = vector::LoadOp::create(b, VectorType::get({4}, b.getF32Type()), global,
+                                         ValueRange{add(offset(pos), col)}, false,
+                                         llvm::MaybeAlign(16));
+        Value h = arith::TruncFOp::create(b, VectorType::get({4}, b.getBF16Type()), v);
+        vector::StoreOp::create(b, h, tile, ValueRange{row, col}, false, llvm::MaybeAlign(8));
+      };
+      if ((step + 1) * threads <= chunks)
+        body(b);
+      else
+        ifThen(b, lt(e, c(chunks)), body);
+    }
+  }
+
+  /// Rows g and g + 8 of the warp's 16 as (position, clamped position).
+  std::array<Value, 2> rowsOf(Value warpRow0) {
+    return {add(warpRow0, g), add(warpRow0, add(g, c(8)))};
+  }
+
+  /// The A fragments of 16 rows of a [B, T, H * dh] fp32 tensor (positions
+  /// `rows`, already clamped), straight from global memory.
+  SmallVector<FragA> loadRowFragments(Value global, std::array<Value, 2> rows) {
+    SmallVector<FragA> out;
+    Value base[2] = {offset(rows[0]), offset(rows[1])};
+    for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
+      Value col = add(c(k0), mul(t, c(2)));
+      Value col8 = add(col, c(8));
+      out.push_back({loadPacked(global, add(base[0], col)), loadPacked(global, add(base[1], col)),
+                     loadPacked(global, add(base[0], col8)),
+                     loadPacked(global, add(base[1], col8))});
+    }
+    return out;
+  }
+
+  /// Stores the warp's [16 x dh] accumulator (chunks of 8 columns), times
+  /// `scale[half]` per row half, to rows `rows` that are inside the sequence.
+  void storeRows(ArrayRef<Acc> acc, Value global, std::array<Value, 2> rows,
+                 std::array<Value, 2> scale) {
+    auto v2 = VectorType::get({2}, b.getF32Type());
+    for (int64_t half = 0; half < 2; ++half) {
+      ifThen(b, lt(rows[half], c(s.seq)), [&](ImplicitLocOpBuilder &) {
+        Value base = add(offset(rows[half]), mul(t, c(2)));
+        for (size_t n = 0; n < acc.size(); ++n) {
+          Value v = vector::FromElementsOp::create(
+              b, v2,
+              ValueRange{fmul(acc[n][2 * half], scale[half]),
+                         fmul(acc[n][2 * half + 1], scale[half])});
+          vector::StoreOp::create(b, v, global, ValueRange{add(base, c(8 * n))});
+        }
+      });
+    }
+  }
+};
+
+/// A bf16 [rows x (dh + pad)] tile in shared memory, 16-byte aligned for
+/// ldmatrix.
+Value addSharedTile(ImplicitLocOpBuilder &b, const Shape &s, int64_t rows) {
+  auto fn = b.getInsertionBlock()->getParent()->getParentOfType<gpu::GPUFuncOp>();
+  auto space = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  auto ty = MemRefType::get({rows, s.rowElems()}, b.getBF16Type(), MemRefLayoutAttrInterface{},
+                            space);
+  Value tile = fn.addWorkgroupAttribution(ty, b.getLoc());
+  fn.setWorkgroupAttributionAttr(fn.getNumWorkgroupAttributions() - 1,
+                                 LLVM::LLVMDialect::getAlignAttrName(),
+                                 b.getI64IntegerAttr(16));
+  return tile;
+}
+
+SmallVector<Value> flatten(ArrayRef<Acc> accs) {
+  SmallVector<Value> out;
+  for (const Acc &a : accs)
+    out.append(a.begin(), a.end());
+  return out;
+}
+SmallVector<Acc> unflatten(ValueRange values) {
+  SmallVector<Acc> out;
+  for (size_t i = 0; i + 3 < values.size(); i += 4)
+    out.push_back({values[i], values[i + 1], values[i + 2], values[i + 3]});
+  return out;
+}
+
+/// The query tile of this block: the longest (last) tiles are scheduled
+/// first, so that the causal triangle's short tiles fill in at the end.
+Value queryTile(WarpTile &w) {
+  Value x = gpu::BlockIdOp::create(w.b, gpu::Dimension::x);
+  return arith::SubIOp::create(w.b, w.c(w.s.tiles() - 1), x);
+}
+
+/// tele.flash_attention: q 0, k 1, v 2 -> out 3, lse 4.
+void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, double scale) {
+  Value sharedK = addSharedTile(b, s, kStageKeys);
+  Value sharedV = addSharedTile(b, s, kStageKeys);
+  WarpTile w = WarpTile::create(b, s);
+  Value tile = queryTile(w);
+  Value row0 = w.add(w.mul(tile, w.c(kBlockRows)), w.mul(w.warp, w.c(kWarpRows)));
+  std::array<Value, 2> rows = w.rowsOf(row0);
+  std::array<Value, 2> clamped = {w.minIdx(rows[0], s.seq - 1), w.minIdx(rows[1], s.seq - 1)};
+  SmallVector<FragA> q = w.loadRowFragments(args[0], clamped);
+  Value scaleLog2 = f32(b, scale * kLog2e);
+  Value negInf = f32(b, -std::numeric_limits<double>::infinity());
+  Value keyEnd = w.minIdx(w.mul(w.add(tile, w.c(1)), w.c(kBlockRows)), s.seq);
+  int64_t outChunks = s.headDim / 8;
+
+  // Carried: O (outChunks accumulators), then m and l for rows g, g + 8.
+  SmallVector<Value> init = flatten(SmallVector<Acc>(outChunks, w.zero()));
+  init.append({f32(b, -1e30), f32(b, -1e30), f32(b, 0.0), f32(b, 0.0)});
+  SmallVector<Value> result = forLoop(
+      b, w.c(0), keyEnd, w.c(kStageKeys), init,
+      [&](ImplicitLocOpBuilder &, Value kt, ValueRange carried) -> SmallVector<Value> {
+        gpu::BarrierOp::create(b);
+        w.stage(args[1], sharedK, kt, kStageKeys);
+        w.stage(args[2], sharedV, kt, kStageKeys);
+        gpu::BarrierOp::create(b);
+        SmallVector<Acc> o = unflatten(carried.take_front(4 * outChunks));
+        Value m[2] = {carried[4 * outChunks], carried[4 * outChunks + 1]};
+        Value l[2] = {carried[4 * outChunks + 2], carried[4 * outChunks + 3]};
+
+        // S = Q K^T for the 64 staged keys, as 8 chunks of 8 keys.
+        SmallVector<Acc> sc(kStageKeys / 8, w.zero());
+        for (int64_t n0 = 0; n0 < kStageKeys; n0 += 16)
+          for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
+            auto kb = w.loadBTransposed(sharedK, n0, k0);
+            sc[n0 / 8] = w.mma(q[k0 / 16], kb[0], kb[1], sc[n0 / 8]);
+            sc[n0 / 8 + 1] = w.mma(q[k0 / 16], kb[2], kb[3], sc[n0 / 8 + 1]);
+          }
+        // Causal mask, scale into the log2 domain, the tile's row maxima.
+        Value tileMax[2] = {negInf, negInf};
+        Value key0 = w.add(kt, w.mul(w.t, w.c(2)));
+        for (int64_t n = 0; n < kStageKeys / 8; ++n)
+          for (int64_t i = 0; i < 4; ++i) {
+            Value key = w.add(key0, w.c(8 * n + (i & 1)));
+            Value v = w.fmul(sc[n][i], scaleLog2);
+            sc[n][i] = w.select(w.le(key, clamped[i / 2]), v, negInf);
+            tileMax[i / 2] = w.fmax(tileMax[i / 2], sc[n][i]);
+          }
+        Value corr[2];
+        for (int64_t h = 0; h < 2; ++h) {
+          Value mNew = w.fmax(m[h], w.rowReduce(tileMax[h], /*isMax=*/true));
+          corr[h] = w.exp2(w.fsub(m[h], mNew));
+          m[h] = mNew;
+          l[h] = w.fmul(l[h], corr[h]);
+        }
+        for (int64_t n = 0; n < kStageKeys / 8; ++n)
+          for (int64_t i = 0; i < 4; ++i) {
+            sc[n][i] = w.exp2(w.fsub(sc[n][i], m[i / 2]));
+            l[i / 2] = w.fadd(l[i / 2], sc[n][i]); // this lane's share of the row
+          }
+        for (Acc &acc : o)
+          for (int64_t i = 0; i < 4; ++i)
+            acc[i] = w.fmul(acc[i], corr[i / 2]);
+        // O += P V, 16 keys at a time.
+        for (int64_t k0 = 0; k0 < kStageKeys; k0 += 16) {
+          FragA p = w.toA(sc[k0 / 8], sc[k0 / 8 + 1]);
+          for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
+            auto vb = w.loadB(sharedV, k0, n0);
+            o[n0 / 8] = w.mma(p, vb[0], vb[1], o[n0 / 8]);
+            o[n0 / 8 + 1] = w.mma(p, vb[2], vb[3], o[n0 / 8 + 1]);
+          }
+        }
+        SmallVector<Value> next = flatten(o);
+        next.append({m[0], m[1], l[0], l[1]});
+        return next;
+      });
+  SmallVector<Acc> o = unflatten(ValueRange(result).take_front(4 * outChunks));
+  std::array<Value, 2> inv;
+  Value lse[2];
+  for (int64_t h = 0; h < 2; ++h) {
+    Value l = w.rowReduce(result[4 * outChunks + 2 + h], /*isMax=*/false);
+    inv[h] = arith::DivFOp::create(b, f32(b, 1.0), l);
+    // Natural log-sum-exp of the scaled scores: (m + log2 l) ln 2.
+    lse[h] = w.fmul(w.fadd(result[4 * outChunks + h], math::Log2Op::create(b, l)),
+                    f32(b, 1.0 / kLog2e));
+  }
+  w.storeRows(o, args[3], rows, inv);
+  Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, w.t, w.c(0));
+  for (int64_t h = 0; h < 2; ++h)
+    ifThen(b, arith::AndIOp::create(b, first, w.lt(rows[h], w.c(s.seq))),
+           [&](ImplicitLocOpBuilder &) { store(b, lse[h], args[4], w.statIndex(rows[h])); });
+}
+
+/// The query-side backward kernel: q 0, k 1, v 2, out 3, lse 4, dO 5 ->
+/// dq 6, D 7 (workspace, read by the key-side kernel).
+void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, double scale) {
+  Value sharedK = addSharedTile(b, s, kStageKeys);
+  Value sharedV = addSharedTile(b, s, kStageKeys);
+  WarpTile w = WarpTile::create(b, s);
+  Value tile = queryTile(w);
+  Value row0 = w.add(w.mul(tile, w.c(kBlockRows)), w.mul(w.warp, w.c(kWarpRows)));
+  std::array<Value, 2> rows = w.rowsOf(row0);
+  std::array<Value, 2> clamped = {w.minIdx(rows[0], s.seq - 1), w.minIdx(rows[1], s.seq - 1)};
+  SmallVector<FragA> q = w.loadRowFragments(args[0], clamped);
+  SmallVector<FragA> dO = w.loadRowFragments(args[5], clamped);
+  Value scaleLog2 = f32(b, scale * kLog2e);
+
+  // D = rowsum(dO * O) in fp32 from the unrounded tensors, and the row's
+  // log-sum-exp in the log2 domain.
+  Value dsum[2], lse2[2];
+  auto v2 = VectorType::get({2}, b.getF32Type());
+  Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, w.t, w.c(0));
+  for (int64_t h = 0; h < 2; ++h) {
+    Value base = w.add(w.offset(clamped[h]), w.mul(w.t, w.c(2)));
+    Value acc = splatFloat(b, v2, 0.0);
+    for (int64_t n = 0; n < s.headDim / 8; ++n) {
+      Value at = w.add(base, w.c(8 * n));
+      acc = vector::FMAOp::create(b, vector::LoadOp::create(b, v2, args[5], ValueRange{at}),
+                                  vector::LoadOp::create(b, v2, args[3], ValueRange{at}), acc);
+    }
+    dsum[h] = w.rowReduce(vector::ReductionOp::create(b, vector::CombiningKind::ADD, acc),
+                          /*isMax=*/false);
+    ifThen(b, arith::AndIOp::create(b, first, w.lt(rows[h], w.c(s.seq))),
+           [&](ImplicitLocOpBuilder &) { store(b, dsum[h], args[7], w.statIndex(rows[h])); });
+    lse2[h] = w.fmul(load(b, args[4], w.statIndex(clamped[h])), f32(b, kLog2e));
+  }
+
+  Value keyEnd = w.minIdx(w.mul(w.add(tile, w.c(1)), w.c(kBlockRows)), s.seq);
+  int64_t outChunks = s.headDim / 8;
+  SmallVector<Value> result = forLoop(
+      b, w.c(0), keyEnd, w.c(kStageKeys), flatten(SmallVector<Acc>(outChunks, w.zero())),
+      [&](ImplicitLocOpBuilder &, Value kt, ValueRange carried) -> SmallVector<Value> {
+        gpu::BarrierOp::create(b);
+        w.stage(args[1], sharedK, kt, kStageKeys);
+        w.stage(args[2], sharedV, kt, kStageKeys);
+        gpu::BarrierOp::create(b);
+        SmallVector<Acc> dq = unflatten(carried);
+        // 16 keys at a time keeps the scores' registers few.
+        for (int64_t j0 = 0; j0 < kStageKeys; j0 += 16) {
+          SmallVector<Acc> sc(2, w.zero()), dp(2, w.zero());
+          for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
+            auto kb = w.loadBTransposed(sharedK, j0, k0);
+            auto vb = w.loadBTransposed(sharedV, j0, k0);
+            for (int64_t n = 0; n < 2; ++n) {
+              sc[n] = w.mma(q[k0 / 16], kb[2 * n], kb[2 * n + 1], sc[n]);
+              dp[n] = w.mma(dO[k0 / 16], vb[2 * n], vb[2 * n + 1], dp[n]);
+            }
+          }
+          Value key0 = w.add(w.add(kt, w.c(j0)), w.mul(w.t, w.c(2)));
+          for (int64_t n = 0; n < 2; ++n)
+            for (int64_t i = 0; i < 4; ++i) {
+              Value key = w.add(key0, w.c(8 * n + (i & 1)));
+              Value p = w.exp2(w.fsub(w.fmul(sc[n][i], scaleLog2), lse2[i / 2]));
+              p = w.select(w.le(key, clamped[i / 2]), p, f32(b, 0.0));
+              sc[n][i] = w.fmul(p, w.fsub(dp[n][i], dsum[i / 2])); // dS
+            }
+          FragA ds = w.toA(sc[0], sc[1]);
+          for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
+            auto kb = w.loadB(sharedK, j0, n0);
+            dq[n0 / 8] = w.mma(ds, kb[0], kb[1], dq[n0 / 8]);
+            dq[n0 / 8 + 1] = w.mma(ds, kb[2], kb[3], dq[n0 / 8 + 1]);
+          }
+        }
+        return flatten(dq);
+      });
+  Value sc = f32(b, scale);
+  w.storeRows(unflatten(result), args[6], rows, {sc, sc});
+}
+
+/// The key-side backward kernel: q 0, k 1, v 2, dO 3, lse 4, D 5 -> dk 6,
+/// dv 7.
+void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, double scale) {
+  int64_t stageQueries = s.keyKernelStageQueries();
+  Value sharedK = addSharedTile(b, s, kBlockRows);
+  Value sharedV = addSharedTile(b, s, kBlockRows);
+  Value sharedQ = addSharedTile(b, s, stageQueries);
+  Value sharedDO = addSharedTile(b, s, stageQueries);
+  WarpTile w = WarpTile::create(b, s);
+  Value tile = gpu::BlockIdOp::create(b, gpu::Dimension::x); // low key tiles see most queries
+  Value keyTile0 = w.mul(tile, w.c(kBlockRows));
+  w.stage(args[1], sharedK, keyTile0, kBlockRows);
+  w.stage(args[2], sharedV, keyTile0, kBlockRows);
+  Value warpRow = w.mul(w.warp, w.c(kWarpRows)); // the warp's keys in the tile
+  std::array<Value, 2> keys = w.rowsOf(w.add(keyTile0, warpRow));
+  Value scaleLog2 = f32(b, scale * kLog2e);
+  int64_t outChunks = s.headDim / 8;
+
+  SmallVector<Value> init = flatten(SmallVector<Acc>(2 * outChunks, w.zero()));
+  SmallVector<Value> result = forLoop(
+      b, keyTile0, w.c(s.seq), w.c(stageQueries), init,
+      [&](ImplicitLocOpBuilder &, Value qt, ValueRange carried) -> SmallVector<Value> {
+        gpu::BarrierOp::create(b);
+        w.stage(args[0], sharedQ, qt, stageQueries);
+        w.stage(args[3], sharedDO, qt, stageQueries);
+        gpu::BarrierOp::create(b);
+        SmallVector<Acc> all = unflatten(carried);
+        MutableArrayRef<Acc> dk(all.data(), outChunks), dv(all.data() + outChunks, outChunks);
+        for (int64_t i0 = 0; i0 < stageQueries; i0 += 16) {
+          // S^T = K Q^T and dP^T = V dO^T for 16 keys x 16 queries.
+          SmallVector<Acc> st(2, w.zero()), dpt(2, w.zero());
+          for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
+            FragA ka = w.loadA(sharedK, warpRow, k0);
+            FragA va = w.loadA(sharedV, warpRow, k0);
+            auto qb = w.loadBTransposed(sharedQ, i0, k0);
+            auto ob = w.loadBTransposed(sharedDO, i0, k0);
+            for (int64_t n = 0; n < 2; ++n) {
+              st[n] = w.mma(ka, qb[2 * n], qb[2 * n + 1], st[n]);
+              dpt[n] = w.mma(va, ob[2 * n], ob[2 * n + 1], dpt[n]);
+            }
+          }
+          // Columns are queries: lane t holds queries 2t, 2t + 1 of each chunk.
+          Value query0 = w.add(w.add(qt, w.c(i0)), w.mul(w.t, w.c(2)));
+          for (int64_t n = 0; n < 2; ++n)
+            for (int64_t j = 0; j < 2; ++j) {
+              Value query = w.add(query0, w.c(8 * n + j));
+              Value stat = w.statIndex(w.minIdx(query, s.seq - 1));
+              Value lse2 = w.fmul(load(b, args[4], stat), f32(b, kLog2e));
+              Value dsum = load(b, args[5], stat);
+              Value inSeq = w.lt(query, w.c(s.seq));
+              for (int64_t h = 0; h < 2; ++h) {
+                int64_t i = 2 * h + j;
+                Value p = w.exp2(w.fsub(w.fmul(st[n][i], scaleLog2), lse2));
+                Value allowed = arith::AndIOp::create(b, w.le(keys[h], query), inSeq);
+                p = w.select(allowed, p, f32(b, 0.0));
+                st[n][i] = p;
+                dpt[n][i] = w.fmul(p, w.fsub(dpt[n][i], dsum)); // dS^T
+              }
+            }
+          FragA pt = w.toA(st[0], st[1]);
+          FragA dst = w.toA(dpt[0], dpt[1]);
+          for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
+            auto ob = w.loadB(sharedDO, i0, n0);
+            dv[n0 / 8] = w.mma(pt, ob[0], ob[1], dv[n0 / 8]);
+            dv[n0 / 8 + 1] = w.mma(pt, ob[2], ob[3], dv[n0 / 8 + 1]);
+            auto qb = w.loadB(sharedQ, i0, n0);
+            dk[n0 / 8] = w.mma(dst, qb[0], qb[1], dk[n0 / 8]);
+            dk[n0 / 8 + 1] = w.mma(dst, qb[2], qb[3], dk[n0 / 8 + 1]);
+          }
+        }
+        return flatten(all);
+      });
+  SmallVector<Acc> all = unflatten(result);
+  Value sc = f32(b, scale), one = f32(b, 1.0);
+  w.storeRows(ArrayRef<Acc>(all).take_front(outChunks), args[6], keys, {sc, sc});
+  w.storeRows(ArrayRef<Acc>(all).drop_front(outChunks), args[7], keys, {one, one});
+}
+} // namespace
+
+FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
+                                                                 gpu::GPUModuleOp kernels) {
+  if (!isa<FlashAttentionOp, FlashAttentionGradOp>(op))
+    return failure();
+  Value query = op->getOperand(0);
+  auto ty = cast<RankedTensorType>(query.getType());
+  int64_t headDim = op->getAttrOfType<IntegerAttr>("head_dim").getInt();
+  Shape s{ty.getDimSize(0), ty.getDimSize(1), ty.getDimSize(2) / headDim, headDim};
+  // Whole 16-wide fragments; at most 128 features keep a warp's
+  // accumulators in registers and the tiles in static shared memory.
+  if (!ty.getElementType().isF32() || headDim % 16 || headDim > 128 ||
+      s.keyKernelStageQueries() < kWarpRows)
+    return failure();
+  double scale = 1.0 / std::sqrt(double(headDim));
+  MemRefType act = flatMemRef(query);
+  MemRefType stat = flatMemRef(ty.getElementType(), s.batch * s.heads * s.seq);
+  Location loc = op->getLoc();
+  auto launch = [&](gpu::GPUFuncOp fn, SmallVector<int64_t> args) {
+    return KernelLaunch{fn, {s.tiles(), s.batch * s.heads, 1}, {kWarps * kWarp, 1, 1},
+                        std::move(args)};
+  };
+  if (isa<FlashAttentionOp>(op)) {
+    auto fn = getOrCreateKernel(kernels, s.name("flash_attention"), {act, act, act, act, stat},
+                                loc, [&](ImplicitLocOpBuilder &b, ValueRange args) {
+                                  buildForward(b, s, args, scale);
+                                });
+    return OpKernels{{launch(fn, {})}, {}, {}};
+  }
+  // flash_attention_grad: operands q 0, k 1, v 2, out 3, lse 4, dO 5;
+  // results dq 6, dk 7, dv 8; workspace D 9.
+  auto queryKernel = getOrCreateKernel(
+      kernels, s.name("flash_attention_grad_query"), {act, act, act, act, stat, act, act, stat},
+      loc, [&](ImplicitLocOpBuilder &b, ValueRange args) { buildQueryGrad(b, s, args, scale); });
+  auto keyKernel = getOrCreateKernel(
+      kernels, s.name("flash_attention_grad_key"), {act, act, act, act, stat, stat, act, act},
+      loc, [&](ImplicitLocOpBuilder &b, ValueRange args) { buildKeyGrad(b, s, args, scale); });
+  return OpKernels{{launch(queryKernel, {0, 1, 2, 3, 4, 5, 6, 9}),
+                    launch(keyKernel, {0, 1, 2, 5, 4, 9, 7, 8})},
+                   {s.batch * s.heads * s.seq * 4},
+                   {}};
+}
