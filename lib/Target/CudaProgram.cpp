@@ -31,6 +31,8 @@ std::string dtypeOf(Type t) {
   Type et = cast<RankedTensorType>(t).getElementType();
   if (et.isF32())
     return "f32";
+  if (et.isBF16())
+    return "bf16";
   if (et.isInteger(32))
     return "i32";
   if (et.isInteger(64))
@@ -199,7 +201,10 @@ void Emitter::emitGemm(Operation *op, bool transA, bool transB, int64_t m,
       {"op", op->getName().getStringRef()},
       {"gemm", json::Object{{"trans_a", transA}, {"trans_b", transB},
                             {"m", m}, {"n", n}, {"k", k},
-                            {"lda", lda}, {"ldb", ldb}, {"ldc", ldc}}},
+                            {"lda", lda}, {"ldb", ldb}, {"ldc", ldc},
+                            {"a_dtype", dtypeOf(a.getType())},
+                            {"b_dtype", dtypeOf(b.getType())},
+                            {"c_dtype", dtypeOf(c.getType())}}},
       {"args", json::Array{refOf(a), refOf(b), refOf(c)}}});
 }
 
@@ -305,6 +310,7 @@ FailureOr<CudaProgram> mlir::tele::compileCudaProgram(ModuleOp module,
       other.erase();
   PassManager pm(module.getContext());
   pm.addNestedPass<func::FuncOp>(createTeleFuse());
+  pm.addNestedPass<func::FuncOp>(createTeleBf16Gemms());
   pm.addPass(createConvertTeleToGPU());
   pm.addNestedPass<func::FuncOp>(createTelePlanMemory());
   if (failed(pm.run(module)))

@@ -286,8 +286,21 @@ tele_rt_status tele_rt_program::prepareGemm(Step &step, const json &g) {
   bool ta = g.at("trans_a"), tb = g.at("trans_b");
   uint64_t m = g.at("m"), n = g.at("n"), k = g.at("k");
   int64_t lda = g.at("lda"), ldb = g.at("ldb"), ldc = g.at("ldc");
-  cublasComputeType_t compute;
-  if (!gemmComputeType(compute))
+  // Operands f32 (TELE_RT_GEMM picks the tensor-core rounding) or bf16
+  // (tele-bf16-gemms: plain fp32 accumulation); the result is f32 or bf16.
+  auto dataType = [&](const char *key, cudaDataType_t &out) {
+    std::string d = g.value(key, "f32");
+    out = d == "bf16" ? CUDA_R_16BF : CUDA_R_32F;
+    return d == "f32" || d == "bf16";
+  };
+  cudaDataType_t aType, bType, cType;
+  if (!dataType("a_dtype", aType) || !dataType("b_dtype", bType) ||
+      !dataType("c_dtype", cType) || aType != bType)
+    return fail(TELE_RT_ERROR_INVALID, path + ": " + step.op +
+                                           ": GEMM operand types must both be f32 or bf16 "
+                                           "(result f32 or bf16)");
+  cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
+  if (aType == CUDA_R_32F && !gemmComputeType(compute))
     return fail(TELE_RT_ERROR_INVALID, std::string("TELE_RT_GEMM=") + std::getenv("TELE_RT_GEMM") +
                                            ": expected bf16, tf32 or fp32");
   std::string what = "cuBLASLt setup of " + step.op;
@@ -297,15 +310,15 @@ tele_rt_status tele_rt_program::prepareGemm(Step &step, const json &g) {
   cublasOperation_t opA = ta ? CUBLAS_OP_T : CUBLAS_OP_N, opB = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
   lt.cublasLtMatmulDescSetAttribute(step.gemm.desc, CUBLASLT_MATMUL_DESC_TRANSA, &opA, sizeof(opA));
   lt.cublasLtMatmulDescSetAttribute(step.gemm.desc, CUBLASLT_MATMUL_DESC_TRANSB, &opB, sizeof(opB));
-  if (auto s = checkBlas(lt.cublasLtMatrixLayoutCreate(&step.gemm.a, CUDA_R_32F, ta ? k : m,
+  if (auto s = checkBlas(lt.cublasLtMatrixLayoutCreate(&step.gemm.a, aType, ta ? k : m,
                                                       ta ? m : k, lda), what);
       s != TELE_RT_OK)
     return s;
-  if (auto s = checkBlas(lt.cublasLtMatrixLayoutCreate(&step.gemm.b, CUDA_R_32F, tb ? n : k,
+  if (auto s = checkBlas(lt.cublasLtMatrixLayoutCreate(&step.gemm.b, bType, tb ? n : k,
                                                       tb ? k : n, ldb), what);
       s != TELE_RT_OK)
     return s;
-  if (auto s = checkBlas(lt.cublasLtMatrixLayoutCreate(&step.gemm.c, CUDA_R_32F, m, n, ldc), what);
+  if (auto s = checkBlas(lt.cublasLtMatrixLayoutCreate(&step.gemm.c, cType, m, n, ldc), what);
       s != TELE_RT_OK)
     return s;
   cublasLtMatmulPreference_t pref = nullptr;

@@ -54,11 +54,24 @@ int64_t numel(const json &type) {
   return n;
 }
 
+/// f to the nearest bf16 (ties to even), as the GPU's cvt.rn.bf16.f32.
+uint16_t bf16Bits(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  return uint16_t((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+}
+double fromBf16Bits(uint16_t h) {
+  uint32_t bits = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
 /// One buffer of an op (operand, result or workspace): host values as
 /// doubles for the reference, its kind and its device copy.
 struct Buffer {
   std::vector<double> host;
-  std::string dtype = "f32"; ///< f32, i32 (tokens) or i64 (steps)
+  std::string dtype = "f32"; ///< f32, bf16, i32 (tokens) or i64 (steps)
   size_t bytes = 0;
   uint64_t device = 0;
 };
@@ -80,6 +93,9 @@ protected:
       if (b.dtype == "i64") {
         int64_t v = int64_t(b.host[i]);
         std::memcpy(raw.data() + 8 * i, &v, 8);
+      } else if (b.dtype == "bf16") {
+        uint16_t v = bf16Bits(float(b.host[i]));
+        std::memcpy(raw.data() + 2 * i, &v, 2);
       } else if (b.dtype == "i32") {
         int32_t v = int32_t(b.host[i]);
         std::memcpy(raw.data() + 4 * i, &v, 4);
@@ -95,6 +111,14 @@ protected:
     ASSERT_EQ(tele_rt_copy_to_device(device, b.device, raw.data(), b.bytes), TELE_RT_OK);
   }
   std::vector<double> download(const Buffer &b) {
+    if (b.dtype == "bf16") {
+      std::vector<uint16_t> h(b.bytes / 2);
+      EXPECT_EQ(tele_rt_copy_to_host(device, h.data(), b.device, b.bytes), TELE_RT_OK);
+      std::vector<double> out;
+      for (uint16_t x : h)
+        out.push_back(fromBf16Bits(x));
+      return out;
+    }
     std::vector<float> f(b.bytes / 4);
     EXPECT_EQ(tele_rt_copy_to_host(device, f.data(), b.device, b.bytes), TELE_RT_OK);
     return std::vector<double>(f.begin(), f.end());
@@ -152,6 +176,9 @@ bool reference(const json &op, std::vector<Buffer> &in,
   } else if (name == "tele.lerp_grad") {
     in[1].host[0] = 0.3;
     k::lerpGrad(in[0].host.data(), 0.3, out[0].data(), out[1].data(), n);
+  } else if (name == "tele.convert") {
+    for (int64_t i = 0; i < n; ++i) // the device rounds the f32 it reads
+      out[0][i] = fromBf16Bits(bf16Bits(float(in[0].host[i])));
   } else if (name == "tele.adamw") {
     for (double &x : in[3].host) // second moments are non-negative
       x = std::abs(x) * 1e-2;
@@ -332,7 +359,8 @@ TEST_F(CudaKernels, EveryKernelMatchesTheCpuReference) {
       size_t numOperands = buffers.size();
       for (size_t r = 0; r < expected.size(); ++r) {
         Buffer b;
-        b.bytes = expected[r].size() * 4;
+        b.dtype = op["results"][r]["dtype"];
+        b.bytes = expected[r].size() * (b.dtype == "bf16" ? 2 : 4);
         b.host.assign(expected[r].size(), std::nan("")); // garbage the kernels overwrite
         buffers.push_back(std::move(b));
       }

@@ -31,6 +31,9 @@ struct ElementwiseSpec {
   SmallVector<Role> roles;
   ComputeFn compute;
   std::string stem;
+  /// Elements per thread: 4 (one 128-bit access per f32 operand), or 8 for
+  /// tele.convert so that its bf16 stores are 128-bit too.
+  int64_t vec = kVec;
 };
 
 Value sigmoid(ImplicitLocOpBuilder &b, Value x) {
@@ -121,6 +124,12 @@ FailureOr<ElementwiseSpec> specFor(Operation *op) {
             },
             "lerp_grad"};
       })
+      .Case([&](ConvertOp c) -> FailureOr<ElementwiseSpec> {
+        // The rounding happens where the result is stored.
+        return ElementwiseSpec{c->getOperands(), full(c),
+                               [](B &, V in) -> SmallVector<Value> { return {in[0]}; },
+                               "convert", 2 * kVec};
+      })
       .Case([&](AdamWOp a) -> FailureOr<ElementwiseSpec> {
         double b1 = a.getBeta1().convertToDouble();
         double b2 = a.getBeta2().convertToDouble();
@@ -200,10 +209,15 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
   FailureOr<ElementwiseSpec> spec = specFor(op);
   if (failed(spec))
     return failure();
+  // The arithmetic is f32; results are stored as f32 or rounded to bf16
+  // (tele.convert). Other element types have no kernels yet.
   auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
-  Type et = resultType.getElementType();
-  if (!et.isF32())
-    return failure(); // bf16/f64 kernels are not generated yet
+  Type et = getElementTypeOrSelf(op->getOperand(0).getType());
+  if (!et.isF32() || llvm::any_of(op->getResultTypes(), [](Type t) {
+        Type rt = getElementTypeOrSelf(t);
+        return !rt.isF32() && !rt.isBF16();
+      }))
+    return failure();
   int64_t n = resultType.getNumElements();
   // A per-feature operand of size D is read at (element mod D): a chunk
   // stays inside one row only if D is a multiple of the chunk too.
@@ -211,7 +225,7 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
   for (auto [v, role] : llvm::zip(spec->operands, spec->roles))
     if (role == Role::Feature)
       feature = cast<RankedTensorType>(v.getType()).getNumElements();
-  int64_t vec = (n % kVec == 0 && feature % kVec == 0) ? kVec : 1;
+  int64_t vec = (n % spec->vec == 0 && feature % spec->vec == 0) ? spec->vec : 1;
 
   // Operands then results, each a flat memref (the optimizer step counter
   // is an i64 scalar, everything else f32).
@@ -220,6 +234,8 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
     argTypes.push_back(flatMemRef(v));
 
   std::string stem = (spec->stem + "_" + Twine(n) + "xf32").str();
+  if (!getElementTypeOrSelf(resultType).isF32())
+    stem += "_to_bf16";
   KernelLaunch launch =
       chunkedLaunch(createKernel(kernels, stem, argTypes), n, vec);
 
@@ -229,8 +245,8 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
   Block &entry = launch.kernel.getBody().front();
   auto vt = VectorType::get({vec}, et);
   // Chunks start at multiples of vec elements of allocations aligned to at
-  // least 256 bytes, so vec * 4 bytes is a sound alignment: it lets NVPTX
-  // emit 128-bit ld.global.v4 / st.global.v4.
+  // least 256 bytes, so vec * 4 bytes (at most 32) is a sound alignment: it
+  // lets NVPTX emit 128-bit ld.global.v4 / st.global.v4.
   llvm::MaybeAlign align(vec * 4);
   Value base = beginChunk(b, n, vec);
   SmallVector<Value> loaded;
@@ -259,8 +275,13 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
     }
   }
   SmallVector<Value> outputs = spec->compute(b, loaded);
-  for (auto [i, v] : llvm::enumerate(outputs))
+  for (auto [i, v] : llvm::enumerate(outputs)) {
+    Type rt = getElementTypeOrSelf(op->getResult(i).getType());
+    if (rt != et)
+      v = arith::TruncFOp::create(b, VectorType::get({vec}, rt), v);
     vector::StoreOp::create(b, v, entry.getArgument(spec->operands.size() + i),
-                            ValueRange{base}, /*nontemporal=*/false, align);
+                            ValueRange{base}, /*nontemporal=*/false,
+                            llvm::MaybeAlign(vec * rt.getIntOrFloatBitWidth() / 8));
+  }
   return launch;
 }

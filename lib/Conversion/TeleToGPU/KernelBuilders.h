@@ -102,7 +102,8 @@ forLoop(ImplicitLocOpBuilder &b, Value lb, Value ub, Value step,
 // handle, or shapes and element types it does not generate yet.
 //===----------------------------------------------------------------------===//
 
-/// add, scale, swiglu, swiglu_grad, mask_mul, lerp, lerp_grad, adamw (f32).
+/// add, scale, swiglu, swiglu_grad, mask_mul, lerp, lerp_grad, adamw (f32),
+/// convert (f32 to bf16).
 FailureOr<KernelLaunch> buildElementwiseKernel(Operation *op,
                                                gpu::GPUModuleOp kernels);
 /// tele.rope, forward or inverse (f32).

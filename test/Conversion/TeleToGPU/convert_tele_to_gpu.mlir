@@ -217,8 +217,9 @@ func.func @fused_loss(%l: tensor<2x4x50xf32>, %t: tensor<2x4xi32>, %g: tensor<f3
 
 // -----
 
-// Flash attention (tele-fuse): the forward also writes the log-sum-exp; the
-// backward's query kernel reads it and the output (no recomputed forward),
+// Flash attention (tele-fuse) with a head_dim that is not a multiple of 16
+// keeps the fp32 CUDA-core kernels: the forward also writes the
+// log-sum-exp; the backward's query kernel reads it and the output (no recomputed forward),
 // and the key kernel reads the log-sum-exp operand and one workspace.
 // CHECK-LABEL: func.func @flash
 // CHECK: tele.flash_attention {{.*}}kernel = @tele_kernels::@flash_attention_2x4x2x8xf32}]
@@ -232,4 +233,38 @@ func.func @flash(%q: tensor<2x4x16xf32>, %k: tensor<2x4x16xf32>, %v: tensor<2x4x
   %o, %lse = tele.flash_attention %q, %k, %v {head_dim = 8 : i64} : tensor<2x4x16xf32> -> tensor<2x2x4xf32>
   %dq, %dk, %dv = tele.flash_attention_grad %q, %k, %v, %o, %lse, %do {head_dim = 8 : i64} : tensor<2x4x16xf32>, tensor<2x2x4xf32>
   return %o, %dq, %dk, %dv : tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>
+}
+
+// -----
+
+// head_dim a multiple of 16: tensor-core kernels (bf16 nvvm.mma.sync on
+// operands read by nvgpu.ldmatrix from 16-byte aligned shared tiles), 128
+// threads for 64 rows at head_dim 32.
+// CHECK-LABEL: func.func @flash_mma
+// CHECK: tele.flash_attention {{.*}}block = array<i64: 128, 1, 1>, grid = array<i64: 1, 2, 1>, kernel = @tele_kernels::@flash_attention_1x32x2x32_mma}]
+// CHECK: tele.flash_attention_grad {{.*}}kernel = @tele_kernels::@flash_attention_grad_query_1x32x2x32_mma}, {{.*}}kernel = @tele_kernels::@flash_attention_grad_key_1x32x2x32_mma}]
+// CHECK: gpu.func @flash_attention_1x32x2x32_mma({{.*}}) workgroup({{.*}}memref<64x40xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}
+// CHECK: nvgpu.ldmatrix {{.*}}transpose = false
+// CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>
+// CHECK: math.exp2
+// CHECK: nvgpu.ldmatrix {{.*}}transpose = true
+func.func @flash_mma(%q: tensor<1x32x64xf32>, %k: tensor<1x32x64xf32>, %v: tensor<1x32x64xf32>, %do: tensor<1x32x64xf32>) -> (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) {
+  %o, %lse = tele.flash_attention %q, %k, %v {head_dim = 32 : i64} : tensor<1x32x64xf32> -> tensor<1x2x32xf32>
+  %dq, %dk, %dv = tele.flash_attention_grad %q, %k, %v, %o, %lse, %do {head_dim = 32 : i64} : tensor<1x32x64xf32>, tensor<1x2x32xf32>
+  return %o, %dq, %dk, %dv : tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>
+}
+
+// -----
+
+// tele.convert (from tele-bf16-gemms): f32 loads, the rounding at the
+// store, 8 elements a thread (128-bit bf16 stores).
+// CHECK-LABEL: func.func @convert
+// CHECK: tele.convert {{.*}}grid = array<i64: 1, 1, 1>, kernel = @tele_kernels::@convert_1024xf32_to_bf16}]
+// CHECK: gpu.func @convert_1024xf32_to_bf16
+// CHECK: vector.load {{.*}} : memref<1024xf32>, vector<8xf32>
+// CHECK: arith.truncf {{.*}} : vector<8xf32> to vector<8xbf16>
+// CHECK: vector.store {{.*}} : memref<1024xbf16>, vector<8xbf16>
+func.func @convert(%x: tensor<4x256xf32>) -> tensor<4x256xbf16> {
+  %y = tele.convert %x : tensor<4x256xf32> -> tensor<4x256xbf16>
+  return %y : tensor<4x256xbf16>
 }

@@ -41,7 +41,7 @@ func.func @weight_rank(%x: tensor<2x4x8xf32>, %w: tensor<8xf32>) -> tensor<2x4x8
 
 // Input and weight share the element type.
 func.func @element_types(%x: tensor<2x4x8xbf16>, %w: tensor<12x8xf32>) -> tensor<2x4x12xbf16> {
-  // expected-error @+1 {{'tele.linear' op input and weight element types differ ('bf16' vs 'f32')}}
+  // expected-error @+1 {{'tele.linear' op operand element types differ ('bf16' vs 'f32')}}
   %y = tele.linear %x, %w : tensor<2x4x8xbf16>, tensor<12x8xf32> -> tensor<2x4x12xbf16>
   return %y : tensor<2x4x12xbf16>
 }
@@ -104,7 +104,7 @@ func.func @grad_weight_result(%dy: tensor<2x4x12xf32>, %x: tensor<2x4x8xf32>) ->
 
 // tele.linear_grad_weight: gradient and input have one element type.
 func.func @grad_weight_element_types(%dy: tensor<2x4x12xf32>, %x: tensor<2x4x8xf64>) -> tensor<12x8xf64> {
-  // expected-error @+1 {{'tele.linear_grad_weight' op gradient and input element types differ ('f32' vs 'f64')}}
+  // expected-error @+1 {{'tele.linear_grad_weight' op operand element types differ ('f32' vs 'f64')}}
   %dw = tele.linear_grad_weight %dy, %x : tensor<2x4x12xf32>, tensor<2x4x8xf64> -> tensor<12x8xf64>
   return %dw : tensor<12x8xf64>
 }
@@ -113,7 +113,7 @@ func.func @grad_weight_element_types(%dy: tensor<2x4x12xf32>, %x: tensor<2x4x8xf
 
 // tele.linear_grad_weight: the element-type check also covers half types.
 func.func @grad_weight_half_types(%dy: tensor<2x4x12xbf16>, %x: tensor<2x4x8xf16>) -> tensor<12x8xf16> {
-  // expected-error @+1 {{'tele.linear_grad_weight' op gradient and input element types differ ('bf16' vs 'f16')}}
+  // expected-error @+1 {{'tele.linear_grad_weight' op operand element types differ ('bf16' vs 'f16')}}
   %dw = tele.linear_grad_weight %dy, %x : tensor<2x4x12xbf16>, tensor<2x4x8xf16> -> tensor<12x8xf16>
   return %dw : tensor<12x8xf16>
 }
@@ -143,4 +143,31 @@ func.func @dynamic_result(%x: tensor<2x4x8xf32>, %w: tensor<12x8xf32>) -> tensor
   // expected-error @+1 {{'tele.linear' op result #0 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<2x?x12xf32>'}}
   %y = tele.linear %x, %w : tensor<2x4x8xf32>, tensor<12x8xf32> -> tensor<2x?x12xf32>
   return %y : tensor<2x?x12xf32>
+}
+
+// -----
+
+// bf16 operands may write an f32 result (tele-bf16-gemms), not an f16 one.
+func.func @narrow_result(%x: tensor<2x4x8xbf16>, %w: tensor<12x8xbf16>) -> tensor<2x4x12xf16> {
+  // expected-error @+1 {{'tele.linear' op result element type 'f16' does not fit 'bf16' operands (expected 'bf16', or f32 for 16-bit operands)}}
+  %y = tele.linear %x, %w : tensor<2x4x8xbf16>, tensor<12x8xbf16> -> tensor<2x4x12xf16>
+  return %y : tensor<2x4x12xf16>
+}
+
+// -----
+
+// f32 operands do not widen to f64 either.
+func.func @wide_grad_input(%dy: tensor<2x4x12xf32>, %w: tensor<12x8xf32>) -> tensor<2x4x8xf64> {
+  // expected-error @+1 {{'tele.linear_grad_input' op result element type 'f64' does not fit 'f32' operands}}
+  %dx = tele.linear_grad_input %dy, %w : tensor<2x4x12xf32>, tensor<12x8xf32> -> tensor<2x4x8xf64>
+  return %dx : tensor<2x4x8xf64>
+}
+
+// -----
+
+// A conversion keeps the shape.
+func.func @convert_shape(%x: tensor<2x4xf32>) -> tensor<8xbf16> {
+  // expected-error @+1 {{'tele.convert' op requires the same shape for all operands and results}}
+  %y = tele.convert %x : tensor<2x4xf32> -> tensor<8xbf16>
+  return %y : tensor<8xbf16>
 }

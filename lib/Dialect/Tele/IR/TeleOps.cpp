@@ -359,6 +359,7 @@ LogicalResult RMSNormOp::verify() {
 
 namespace {
 /// Shape rule of y = x W^T with W [N, K]: x [..., K] -> y [..., N].
+/// x[..., K] · w[N, K]^T = y[..., N], in shapes.
 LogicalResult verifyLinearShapes(Operation *op, RankedTensorType x,
                                  RankedTensorType w, RankedTensorType y) {
   if (w.getRank() != 2)
@@ -367,45 +368,61 @@ LogicalResult verifyLinearShapes(Operation *op, RankedTensorType x,
     return op->emitOpError() << "input " << x << " does not match weight " << w
                              << ": the last dimension must be "
                              << w.getDimSize(1);
-  if (x.getElementType() != w.getElementType())
-    return op->emitOpError() << "input and weight element types differ ("
-                             << x.getElementType() << " vs "
-                             << w.getElementType() << ")";
   SmallVector<int64_t> shape(x.getShape().drop_back());
   shape.push_back(w.getDimSize(0));
-  auto expected = RankedTensorType::get(shape, x.getElementType());
-  if (y != expected)
+  if (y.getShape() != ArrayRef<int64_t>(shape))
     return op->emitOpError() << "result has type " << y << " but expected "
-                             << expected;
+                             << RankedTensorType::get(shape, y.getElementType());
+  return success();
+}
+
+/// A GEMM's two operands share an element type; its result has it too, or
+/// f32 when the operands are 16-bit floats (the GEMM accumulates in f32).
+LogicalResult verifyGemmElementTypes(Operation *op, Type a, Type b, Type result) {
+  Type ea = getElementTypeOrSelf(a), eb = getElementTypeOrSelf(b);
+  Type er = getElementTypeOrSelf(result);
+  if (ea != eb)
+    return op->emitOpError() << "operand element types differ (" << ea << " vs " << eb
+                             << ")";
+  if (er != ea && !(er.isF32() && (ea.isBF16() || ea.isF16())))
+    return op->emitOpError() << "result element type " << er << " does not fit " << ea
+                             << " operands (expected " << ea
+                             << ", or f32 for 16-bit operands)";
   return success();
 }
 } // namespace
 
 LogicalResult LinearOp::verify() {
-  return verifyLinearShapes(*this, getInput().getType(), getWeight().getType(),
-                            getType());
+  if (failed(verifyLinearShapes(*this, getInput().getType(), getWeight().getType(),
+                                getType())))
+    return failure();
+  return verifyGemmElementTypes(*this, getInput().getType(), getWeight().getType(), getType());
 }
 
 LogicalResult LinearGradInputOp::verify() {
   // dx = dy W  <=>  the linear rule with the roles of dx and dy swapped.
-  return verifyLinearShapes(*this, getType(), getWeight().getType(),
-                            getGrad().getType());
+  if (failed(verifyLinearShapes(*this, getType(), getWeight().getType(),
+                                getGrad().getType())))
+    return failure();
+  return verifyGemmElementTypes(*this, getGrad().getType(), getWeight().getType(), getType());
 }
 
 LogicalResult LinearGradWeightOp::verify() {
   auto dy = getGrad().getType(), x = getInput().getType();
   if (dy.getRank() < 1 || x.getRank() < 1)
     return emitOpError() << "gradient and input must have rank >= 1";
-  if (dy.getElementType() != x.getElementType())
-    return emitOpError() << "gradient and input element types differ ("
-                         << dy.getElementType() << " vs "
-                         << x.getElementType() << ")";
+  if (failed(verifyGemmElementTypes(*this, dy, x, getType())))
+    return failure();
   if (dy.getShape().drop_back() != x.getShape().drop_back())
     return emitOpError() << "gradient " << dy << " and input " << x
                          << " must agree on all but the last dimension";
-  auto expected = RankedTensorType::get(
-      {dy.getShape().back(), x.getShape().back()}, x.getElementType());
+  auto expected = RankedTensorType::get({dy.getShape().back(), x.getShape().back()},
+                                        getType().getElementType());
   return expectType(*this, getResult(), expected, "result");
+}
+
+OpFoldResult ConvertOp::fold(FoldAdaptor) {
+  return getInput().getType() == getType() ? getInput() : nullptr;
 }
 
 LogicalResult RopeOp::verify() {

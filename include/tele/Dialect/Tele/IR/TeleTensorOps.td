@@ -131,6 +131,9 @@ def Tele_LinearOp : Tele_PureOp<"linear"> {
   let summary = "Multiply by a weight stored [out, in] (no bias)";
   let description = [{
     `result[..., n] = sum_k input[..., k] * weight[n, k]`. Lowered to a GEMM.
+    Input and weight share an element type; with bf16 or f16 operands the
+    result may be f32 (the GEMM accumulates in f32), as `tele-bf16-gemms`
+    makes them.
 
     ```mlir
     %q = tele.linear %x, %wq : tensor<2x8x64xf32>, tensor<64x64xf32> -> tensor<2x8x64xf32>
@@ -409,6 +412,23 @@ def Tele_CrossEntropyFusedOp : Tele_PureOp<"cross_entropy_fused", [AllTypesMatch
     $logits `,` $targets `,` $grad attr-dict `:` type($logits) `,` type($targets) `,` type($grad)
   }];
   let hasVerifier = 1;
+}
+
+def Tele_ConvertOp : Tele_PureOp<"convert", [SameOperandsAndResultShape]> {
+  let summary = "Round a tensor to another floating-point element type";
+  let description = [{
+    Elementwise conversion (round to nearest even). Made by
+    `tele-bf16-gemms`, which rounds the operands of the GEMMs to bf16 right
+    before them; converting to the same type folds away.
+
+    ```mlir
+    %xb = tele.convert %x : tensor<2x8x64xf32> -> tensor<2x8x64xbf16>
+    ```
+  }];
+  let arguments = (ins Tele_FloatTensor:$input);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
 }
 
 def Tele_FlashAttentionOp : Tele_PureOp<"flash_attention", [AllTypesMatch<["query", "key", "value", "result"]>]> {

@@ -217,6 +217,35 @@ def TeleFuse : Pass<"tele-fuse", "::mlir::func::FuncOp"> {
   }];
 }
 
+def TeleBf16Gemms : Pass<"tele-bf16-gemms", "::mlir::func::FuncOp"> {
+  let summary = "Give the GEMMs bf16 operands (fp32 results)";
+  let description = [{
+    Rounds both operands of every f32 `tele.linear`, `tele.linear_grad_input`
+    and `tele.linear_grad_weight` to bf16 with a `tele.convert` right before
+    the GEMM; the GEMM still writes f32 (cuBLASLt accumulates in fp32), so
+    everything around it (norms, softmax, loss, AdamW on fp32 master
+    weights) is unchanged. A conversion is shared by GEMMs that read the
+    same value within `reuse-window` ops of its previous use (the q/k/v
+    projections of one input; both gradient GEMMs of one incoming
+    gradient); further apart the value is converted again, so no bf16 copy
+    lives from the forward to the backward. `tele compile --target cuda`
+    runs it after `tele-fuse`.
+
+    ```mlir
+    %y = tele.linear %x, %w : tensor<2x8x64xf32>, tensor<64x64xf32> -> tensor<2x8x64xf32>
+    // becomes
+    %xb = tele.convert %x : tensor<2x8x64xf32> -> tensor<2x8x64xbf16>
+    %wb = tele.convert %w : tensor<64x64xf32> -> tensor<64x64xbf16>
+    %y = tele.linear %xb, %wb : tensor<2x8x64xbf16>, tensor<64x64xbf16> -> tensor<2x8x64xf32>
+    ```
+  }];
+  let options = [
+    Option<"reuseWindow", "reuse-window", "int64_t", /*default=*/"8",
+           "Ops after a value's previous GEMM use within which its bf16 copy "
+           "is reused">,
+  ];
+}
+
 def TelePlanMemory : Pass<"tele-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "Assign activations, gradients and scratch a static arena";
   let description = [{

@@ -1,0 +1,70 @@
+// RUN: tele-opt %s --split-input-file --tele-bf16-gemms | FileCheck %s
+// RUN: tele-opt %s --split-input-file --tele-bf16-gemms=reuse-window=0 | FileCheck %s --check-prefix=NOREUSE
+
+// Three projections of one input share its bf16 copy; each weight gets
+// its own; the GEMMs still write f32 and everything else is untouched.
+// CHECK-LABEL: func.func @projections
+// CHECK-NEXT: %[[XB:.+]] = tele.convert %arg0 : tensor<2x4x8xf32> -> tensor<2x4x8xbf16>
+// CHECK-NEXT: %[[QB:.+]] = tele.convert %arg1 : tensor<8x8xf32> -> tensor<8x8xbf16>
+// CHECK-NEXT: %[[Q:.+]] = tele.linear %[[XB]], %[[QB]] : tensor<2x4x8xbf16>, tensor<8x8xbf16> -> tensor<2x4x8xf32>
+// CHECK-NEXT: %[[KB:.+]] = tele.convert %arg2
+// CHECK-NEXT: %[[K:.+]] = tele.linear %[[XB]], %[[KB]]
+// CHECK-NEXT: %[[VB:.+]] = tele.convert %arg3
+// CHECK-NEXT: %[[V:.+]] = tele.linear %[[XB]], %[[VB]]
+// CHECK-NEXT: tele.add %[[Q]], %[[K]] : tensor<2x4x8xf32>
+// NOREUSE-LABEL: func.func @projections
+// NOREUSE-COUNT-6: tele.convert
+// NOREUSE-NOT: tele.convert
+func.func @projections(%x: tensor<2x4x8xf32>, %wq: tensor<8x8xf32>, %wk: tensor<8x8xf32>, %wv: tensor<8x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>) {
+  %q = tele.linear %x, %wq : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %k = tele.linear %x, %wk : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %v = tele.linear %x, %wv : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %s = tele.add %q, %k : tensor<2x4x8xf32>
+  return %s, %v : tensor<2x4x8xf32>, tensor<2x4x8xf32>
+}
+
+// -----
+
+// Both gradient GEMMs of one incoming gradient share its copy; a value
+// read again far away (the saved input, the weight) is converted again
+// instead of keeping a bf16 copy alive in between.
+// CHECK-LABEL: func.func @backward
+// CHECK-NEXT: %[[XB:.+]] = tele.convert %arg0
+// CHECK-NEXT: %[[WB:.+]] = tele.convert %arg1
+// CHECK-NEXT: tele.linear %[[XB]], %[[WB]]
+// CHECK-COUNT-9: tele.scale
+// CHECK-NEXT: %[[DB:.+]] = tele.convert %arg2
+// CHECK-NEXT: %[[WB2:.+]] = tele.convert %arg1
+// CHECK-NEXT: tele.linear_grad_input %[[DB]], %[[WB2]] : tensor<2x4x8xbf16>, tensor<8x8xbf16> -> tensor<2x4x8xf32>
+// CHECK-NEXT: %[[XB2:.+]] = tele.convert %arg0
+// CHECK-NEXT: tele.linear_grad_weight %[[DB]], %[[XB2]] : tensor<2x4x8xbf16>, tensor<2x4x8xbf16> -> tensor<8x8xf32>
+// With no reuse window every GEMM operand is converted where it is read.
+// NOREUSE-LABEL: func.func @backward
+// NOREUSE-COUNT-6: tele.convert
+// NOREUSE-NOT: tele.convert
+func.func @backward(%x: tensor<2x4x8xf32>, %w: tensor<8x8xf32>, %dy: tensor<2x4x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<8x8xf32>) {
+  %y = tele.linear %x, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %s1 = tele.scale %y {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s2 = tele.scale %s1 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s3 = tele.scale %s2 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s4 = tele.scale %s3 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s5 = tele.scale %s4 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s6 = tele.scale %s5 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s7 = tele.scale %s6 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s8 = tele.scale %s7 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s9 = tele.scale %s8 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %dx = tele.linear_grad_input %dy, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %dw = tele.linear_grad_weight %dy, %x : tensor<2x4x8xf32>, tensor<2x4x8xf32> -> tensor<8x8xf32>
+  return %s9, %dx, %dw : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<8x8xf32>
+}
+
+// -----
+
+// GEMMs that are not f32 are left alone; converting to the same type folds.
+// CHECK-LABEL: func.func @other_types
+// CHECK-NOT: tele.convert
+// CHECK: tele.linear %arg0, %arg1 : tensor<2x8xf64>
+func.func @other_types(%x: tensor<2x8xf64>, %w: tensor<4x8xf64>) -> tensor<2x4xf64> {
+  %y = tele.linear %x, %w : tensor<2x8xf64>, tensor<4x8xf64> -> tensor<2x4xf64>
+  return %y : tensor<2x4xf64>
+}
