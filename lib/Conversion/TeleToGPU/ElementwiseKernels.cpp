@@ -234,8 +234,9 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
     argTypes.push_back(flatMemRef(v));
 
   std::string stem = (spec->stem + "_" + Twine(n) + "xf32").str();
-  if (!getElementTypeOrSelf(resultType).isF32())
-    stem += "_to_bf16";
+  if (llvm::any_of(op->getResultTypes(),
+                   [](Type t) { return getElementTypeOrSelf(t).isBF16(); }))
+    stem += "_to_bf16"; // some result rounded to bf16 at the store
   KernelLaunch launch =
       chunkedLaunch(createKernel(kernels, stem, argTypes), n, vec);
 

@@ -56,6 +56,10 @@ gpu::GPUFuncOp mlir::tele::getOrCreateKernel(
   return fn;
 }
 
+std::string mlir::tele::narrowedSuffix(Value result) {
+  return getElementTypeOrSelf(result.getType()).isBF16() ? "_to_bf16" : "";
+}
+
 Value mlir::tele::f32(ImplicitLocOpBuilder &b, double v) {
   return arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(float(v)));
 }
@@ -70,6 +74,9 @@ Value mlir::tele::load(ImplicitLocOpBuilder &b, Value memref, Value index) {
 
 void mlir::tele::store(ImplicitLocOpBuilder &b, Value value, Value memref,
                        Value index) {
+  Type et = cast<MemRefType>(memref.getType()).getElementType();
+  if (value.getType() != et && isa<FloatType>(et))
+    value = arith::TruncFOp::create(b, et, value); // f32 stored as bf16
   memref::StoreOp::create(b, value, memref, ValueRange{index});
 }
 

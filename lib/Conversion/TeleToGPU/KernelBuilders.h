@@ -80,7 +80,12 @@ MemRefType flatMemRef(Type elementType, int64_t numElements);
 Value f32(ImplicitLocOpBuilder &b, double v);
 Value idx(ImplicitLocOpBuilder &b, int64_t v);
 Value load(ImplicitLocOpBuilder &b, Value memref, Value index);
+/// memref[index] = value, rounded to the memref's element type when that is
+/// a narrower float (an f32 result stored as bf16).
 void store(ImplicitLocOpBuilder &b, Value value, Value memref, Value index);
+/// "_to_bf16" when `result` is bf16 (an f32 op's narrowed result), for
+/// kernel names; "" otherwise.
+std::string narrowedSuffix(Value result);
 /// memref[index] += value, atomically (atom.global.add.f32).
 void atomicAdd(ImplicitLocOpBuilder &b, Value value, Value memref, Value index);
 /// The sum / maximum over the warp; every lane holds the result.

@@ -18,8 +18,9 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
   auto rope = dyn_cast<RopeOp>(op);
   if (!rope)
     return failure();
-  auto ty = rope.getType();
+  auto ty = rope.getInput().getType();
   Type et = ty.getElementType();
+  Type resultType = rope.getType().getElementType(); // f32, or bf16 (narrowed)
   int64_t dh = rope.getHeadDimAttr().getInt(), half = dh / 2;
   // Chunks must not straddle the two halves of a head.
   int64_t vec = half % 4 == 0 ? 4 : 1;
@@ -29,7 +30,7 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
   int64_t seqLen = ty.getDimSize(1), features = ty.getDimSize(2);
 
   std::string stem = ((rope.getInverse() ? "rope_inverse_" : "rope_") +
-                      Twine(n) + "x" + Twine(dh) + "xf32")
+                      Twine(n) + "x" + Twine(dh) + "xf32" + narrowedSuffix(rope))
                          .str();
   KernelLaunch launch = chunkedLaunch(
       createKernel(kernels, stem, {flatMemRef(rope.getInput()), flatMemRef(rope)}),
@@ -83,6 +84,9 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
   Value out = arith::AddFOp::create(
       b, arith::MulFOp::create(b, xv, c),
       arith::MulFOp::create(b, arith::MulFOp::create(b, pv, s), sgn));
-  vector::StoreOp::create(b, out, y, ValueRange{base}, false, align);
+  if (resultType != et)
+    out = arith::TruncFOp::create(b, VectorType::get({vec}, resultType), out);
+  vector::StoreOp::create(b, out, y, ValueRange{base}, false,
+                          llvm::MaybeAlign(vec * resultType.getIntOrFloatBitWidth() / 8));
   return launch;
 }

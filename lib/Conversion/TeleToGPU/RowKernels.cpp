@@ -57,7 +57,7 @@ std::string shapeName(int64_t rows, int64_t d) {
 }
 
 OpKernels buildNormForward(RMSNormOp norm, gpu::GPUModuleOp kernels) {
-  auto ty = norm.getType();
+  auto ty = norm.getInput().getType();
   int64_t d = ty.getShape().back(), rows = ty.getNumElements() / d;
   bool masked = static_cast<bool>(norm.getMask());
   double eps = norm.getEps().convertToDouble();
@@ -65,7 +65,8 @@ OpKernels buildNormForward(RMSNormOp norm, gpu::GPUModuleOp kernels) {
   if (masked)
     argTypes.push_back(flatMemRef(norm.getMask()));
   argTypes.push_back(flatMemRef(norm.getResult()));
-  std::string name = (masked ? "rms_norm_masked_" : "rms_norm_") + shapeName(rows, d);
+  std::string name = (masked ? "rms_norm_masked_" : "rms_norm_") + shapeName(rows, d) +
+                     narrowedSuffix(norm.getResult());
   auto fn = getOrCreateKernel(
       kernels, name, argTypes, norm.getLoc(),
       [&](ImplicitLocOpBuilder &b, ValueRange args) {
@@ -200,7 +201,7 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
 FailureOr<OpKernels> mlir::tele::buildRowKernels(Operation *op,
                                                  gpu::GPUModuleOp kernels) {
   if (auto norm = dyn_cast<RMSNormOp>(op)) {
-    if (!norm.getType().getElementType().isF32())
+    if (!norm.getInput().getType().getElementType().isF32())
       return failure();
     return buildNormForward(norm, kernels);
   }

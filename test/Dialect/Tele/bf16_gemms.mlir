@@ -62,9 +62,35 @@ func.func @backward(%x: tensor<2x4x8xf32>, %w: tensor<8x8xf32>, %dy: tensor<2x4x
 
 // GEMMs that are not f32 are left alone; converting to the same type folds.
 // CHECK-LABEL: func.func @other_types
+// NOREUSE-LABEL: func.func @other_types
 // CHECK-NOT: tele.convert
 // CHECK: tele.linear %arg0, %arg1 : tensor<2x8xf64>
 func.func @other_types(%x: tensor<2x8xf64>, %w: tensor<4x8xf64>) -> tensor<2x4xf64> {
   %y = tele.linear %x, %w : tensor<2x8xf64>, tensor<4x8xf64> -> tensor<2x4xf64>
   return %y : tensor<2x4xf64>
+}
+
+// -----
+
+// Producers that compute in f32 store bf16 themselves when only the GEMMs'
+// conversions read them: no tele.convert of the RMSNorm or SwiGLU output
+// is left. A value with another reader (the residual stream) keeps f32 and
+// its conversion.
+// CHECK-LABEL: func.func @narrowed_producers
+// CHECK-NEXT: %[[N:.+]] = tele.rms_norm %arg0, %arg1 {eps = 1.000000e-05 : f64} : tensor<2x4x8xf32>, tensor<8xf32> -> tensor<2x4x8xbf16>
+// CHECK-NEXT: %[[W:.+]] = tele.convert %arg2
+// CHECK-NEXT: %[[G:.+]] = tele.linear %[[N]], %[[W]]
+// CHECK-NEXT: %[[S:.+]] = tele.swiglu %[[G]], %[[G]] : tensor<2x4x8xf32> -> tensor<2x4x8xbf16>
+// CHECK-NEXT: tele.linear %[[S]], %[[W]]
+// CHECK-NEXT: %[[XB:.+]] = tele.convert %arg0
+// CHECK-NEXT: tele.linear %[[XB]], %[[W]]
+// CHECK-NEXT: tele.add %arg0, %arg0
+func.func @narrowed_producers(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %w: tensor<8x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>) {
+  %n = tele.rms_norm %x, %g {eps = 1.0e-5 : f64} : tensor<2x4x8xf32>, tensor<8xf32>
+  %a = tele.linear %n, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %s = tele.swiglu %a, %a : tensor<2x4x8xf32>
+  %b = tele.linear %s, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %c = tele.linear %x, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %r = tele.add %x, %x : tensor<2x4x8xf32>
+  return %b, %c, %r : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>
 }

@@ -55,3 +55,27 @@ func.func @bf16_norm(%a: tensor<8xbf16>, %b: tensor<4x8xbf16>) -> tensor<bf16> {
   %n = tele.global_norm %a, %b : tensor<8xbf16>, tensor<4x8xbf16> -> tensor<bf16>
   return %n : tensor<bf16>
 }
+
+// -----
+
+// Mixed precision as tele-bf16-gemms makes it: f32 ops that store a bf16
+// result (printed after an arrow only when it differs), bf16 GEMM operands
+// with an f32 result, and explicit conversions.
+// CHECK-LABEL: func.func @narrowed
+// CHECK: tele.rms_norm %{{.+}}, %{{.+}} {eps = 1.000000e-05 : f64} : tensor<1x2x8xf32>, tensor<8xf32> -> tensor<1x2x8xbf16>
+// CHECK: tele.convert %{{.+}} : tensor<8x8xf32> -> tensor<8x8xbf16>
+// CHECK: tele.linear %{{.+}}, %{{.+}} : tensor<1x2x8xbf16>, tensor<8x8xbf16> -> tensor<1x2x8xf32>
+// CHECK: tele.rope %{{.+}} {head_dim = 4 : i64, inverse, theta = 1.000000e+04 : f64} : tensor<1x2x8xf32> -> tensor<1x2x8xbf16>
+// CHECK: tele.swiglu %{{.+}}, %{{.+}} : tensor<1x2x8xf32> -> tensor<1x2x8xbf16>
+// CHECK: tele.swiglu_grad %{{.+}}, %{{.+}}, %{{.+}} : tensor<1x2x8xf32> -> (tensor<1x2x8xbf16>, tensor<1x2x8xf32>)
+// CHECK: tele.swiglu_grad %{{.+}}, %{{.+}}, %{{.+}} : tensor<1x2x8xf32>{{$}}
+func.func @narrowed(%x: tensor<1x2x8xf32>, %g: tensor<8xf32>, %w: tensor<8x8xf32>) -> (tensor<1x2x8xbf16>, tensor<1x2x8xbf16>, tensor<1x2x8xbf16>, tensor<1x2x8xf32>) {
+  %n = tele.rms_norm %x, %g {eps = 1.0e-5 : f64} : tensor<1x2x8xf32>, tensor<8xf32> -> tensor<1x2x8xbf16>
+  %wb = tele.convert %w : tensor<8x8xf32> -> tensor<8x8xbf16>
+  %q = tele.linear %n, %wb : tensor<1x2x8xbf16>, tensor<8x8xbf16> -> tensor<1x2x8xf32>
+  %r = tele.rope %q {head_dim = 4 : i64, theta = 1.0e4 : f64, inverse} : tensor<1x2x8xf32> -> tensor<1x2x8xbf16>
+  %s = tele.swiglu %q, %x : tensor<1x2x8xf32> -> tensor<1x2x8xbf16>
+  %dg, %du = tele.swiglu_grad %q, %x, %x : tensor<1x2x8xf32> -> (tensor<1x2x8xbf16>, tensor<1x2x8xf32>)
+  %dg2, %du2 = tele.swiglu_grad %q, %x, %x : tensor<1x2x8xf32> -> (tensor<1x2x8xf32>, tensor<1x2x8xf32>)
+  return %r, %s, %dg, %du2 : tensor<1x2x8xbf16>, tensor<1x2x8xbf16>, tensor<1x2x8xbf16>, tensor<1x2x8xf32>
+}

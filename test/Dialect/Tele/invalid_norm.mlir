@@ -77,7 +77,7 @@ func.func @scalar_input(%x: tensor<f32>, %g: tensor<1xf32>) -> tensor<f32> {
 
 // The result has the input's type.
 func.func @result_type(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>) -> tensor<2x4x8xf64> {
-  // expected-error @+1 {{'tele.rms_norm' op failed to verify that all of {input, result} have same type}}
+  // expected-error @+1 {{'tele.rms_norm' op result element type 'f64' must be the input's ('f32'), or bf16 for an f32 input}}
   %y = "tele.rms_norm"(%x, %g) <{eps = 1.0e-5 : f64}> : (tensor<2x4x8xf32>, tensor<8xf32>) -> tensor<2x4x8xf64>
   return %y : tensor<2x4x8xf64>
 }

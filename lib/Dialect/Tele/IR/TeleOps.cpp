@@ -13,6 +13,39 @@
 using namespace mlir;
 using namespace mlir::tele;
 
+//===----------------------------------------------------------------------===//
+// Narrowed results: an op that computes in f32 may store a result as bf16
+// when only bf16 GEMMs read it (tele-bf16-gemms). The result type is printed
+// only when it differs from the input's: `: tensor<4x8xf32> -> tensor<4x8xbf16>`.
+//===----------------------------------------------------------------------===//
+
+static ParseResult parseNarrowedResult(OpAsmParser &parser, Type input, Type &result) {
+  result = input;
+  if (succeeded(parser.parseOptionalArrow()))
+    return parser.parseType(result);
+  return success();
+}
+
+static void printNarrowedResult(OpAsmPrinter &printer, Operation *, Type input, Type result) {
+  if (result != input)
+    printer << " -> " << result;
+}
+
+static ParseResult parseNarrowedResults(OpAsmParser &parser, Type input, Type &first,
+                                        Type &second) {
+  first = second = input;
+  if (failed(parser.parseOptionalArrow()))
+    return success();
+  return failure(parser.parseLParen() || parser.parseType(first) || parser.parseComma() ||
+                 parser.parseType(second) || parser.parseRParen());
+}
+
+static void printNarrowedResults(OpAsmPrinter &printer, Operation *, Type input, Type first,
+                                 Type second) {
+  if (first != input || second != input)
+    printer << " -> (" << first << ", " << second << ")";
+}
+
 #define GET_OP_CLASSES
 #include "tele/Dialect/Tele/IR/TeleOps.cpp.inc"
 
@@ -31,6 +64,20 @@ LogicalResult expectType(Operation *op, Value v, Type expected,
   if (v.getType() != expected)
     return op->emitOpError() << what << " has type " << v.getType()
                              << " but expected " << expected;
+  return success();
+}
+
+/// Results of ops that may narrow (see parseNarrowedResult) have the
+/// input's element type, or bf16 for an f32 input; shapes are tied by
+/// AllShapesMatch.
+LogicalResult verifyNarrowedResults(Operation *op, Type input) {
+  Type in = getElementTypeOrSelf(input);
+  for (Type t : op->getResultTypes()) {
+    Type out = getElementTypeOrSelf(t);
+    if (out != in && !(in.isF32() && out.isBF16()))
+      return op->emitOpError() << "result element type " << out << " must be the input's ("
+                               << in << "), or bf16 for an f32 input";
+  }
   return success();
 }
 
@@ -350,11 +397,10 @@ LogicalResult RMSNormOp::verify() {
     return emitOpError() << "eps must be positive";
   if (failed(expectFeatureVector(*this, getGain(), getInput(), "gain")))
     return failure();
-  // The result's type is tied to the input's by AllTypesMatch.
   if (getMask() &&
       failed(expectFeatureVector(*this, getMask(), getInput(), "mask")))
     return failure();
-  return success();
+  return verifyNarrowedResults(*this, getInput().getType());
 }
 
 namespace {
@@ -425,9 +471,19 @@ OpFoldResult ConvertOp::fold(FoldAdaptor) {
   return getInput().getType() == getType() ? getInput() : nullptr;
 }
 
+LogicalResult SwiGLUOp::verify() {
+  return verifyNarrowedResults(*this, getGate().getType());
+}
+
+LogicalResult SwiGLUGradOp::verify() {
+  return verifyNarrowedResults(*this, getGate().getType());
+}
+
 LogicalResult RopeOp::verify() {
   if (!(getTheta().convertToDouble() > 0.0))
     return emitOpError() << "theta must be positive";
+  if (failed(verifyNarrowedResults(*this, getInput().getType())))
+    return failure();
   return expectHeads(*this, getInput(), getHeadDimAttr().getInt());
 }
 

@@ -13,6 +13,13 @@
 // converted again, so that no bf16 copy stays live from the forward to the
 // backward: that would add half of the saved activations to the peak.
 //
+// Where every reader of a value is such a conversion and its producer can
+// store bf16 itself (RMSNorm, RoPE, SwiGLU and its gradient compute in f32
+// and may round at the store), the producer's result becomes bf16 and the
+// conversions go: the normalized inputs of the projections, the SwiGLU
+// product and the gate/up and q/k gradients then live in bf16, which halves
+// their memory and saves the conversions' traffic.
+//
 //===----------------------------------------------------------------------===//
 
 #include "tele/Dialect/Tele/IR/TeleOps.h"
@@ -35,6 +42,29 @@ bool isF32Gemm(Operation *op) {
   return llvm::all_of(op->getOperandTypes(),
                       [](Type t) { return getElementTypeOrSelf(t).isF32(); }) &&
          getElementTypeOrSelf(op->getResult(0).getType()).isF32();
+}
+
+/// Ops whose kernels compute in f32 and may store a result as bf16.
+bool canNarrowResults(Operation *op) {
+  return isa<RMSNormOp, RopeOp, SwiGLUOp, SwiGLUGradOp>(op);
+}
+
+/// If every reader of `value` converts it to bf16 and its producer can
+/// store bf16, makes the producer do so and drops the conversions.
+void narrowProducer(Value value) {
+  Operation *producer = value.getDefiningOp();
+  if (!producer || !canNarrowResults(producer) || value.use_empty())
+    return;
+  auto bf16 = cast<RankedTensorType>(value.getType()).clone(
+      BFloat16Type::get(value.getContext()));
+  for (Operation *user : value.getUsers())
+    if (!isa<ConvertOp>(user) || user->getResult(0).getType() != bf16)
+      return;
+  value.setType(bf16);
+  for (Operation *user : llvm::make_early_inc_range(value.getUsers())) {
+    user->getResult(0).replaceAllUsesWith(value);
+    user->erase();
+  }
 }
 
 struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
@@ -67,6 +97,8 @@ struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
           operand.set(copy.bf16);
         }
       }
+      for (auto &[value, copy] : copies)
+        narrowProducer(value);
     }
   }
 };

@@ -107,12 +107,14 @@ def Tele_EmbedOp : Tele_PureOp<"embed"> {
   let hasVerifier = 1;
 }
 
-def Tele_RMSNormOp : Tele_PureOp<"rms_norm", [AllTypesMatch<["input", "result"]>]> {
+def Tele_RMSNormOp : Tele_PureOp<"rms_norm", [AllShapesMatch<["input", "result"]>]> {
   let summary = "RMSNorm with gain, optionally with an MSG width mask";
   let description = [{
     `y = gain * x / sqrt(sum_i m_i x_i^2 / sum_i m_i + eps)` over the last
     dimension; without `mask` m is all ones (plain RMSNorm). Statistics are
-    computed in at least fp32.
+    computed in at least fp32. The result has the input's type, or bf16 for
+    an f32 input when only bf16 GEMMs read it (`tele-bf16-gemms`; printed
+    as `-> tensor<...xbf16>`).
 
     ```mlir
     %y = tele.rms_norm %x, %g mask %m {eps = 1.0e-05 : f64} : tensor<2x8x96xf32>, tensor<96xf32>, tensor<96xf32>
@@ -123,6 +125,7 @@ def Tele_RMSNormOp : Tele_PureOp<"rms_norm", [AllTypesMatch<["input", "result"]>
   let results = (outs Tele_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $gain (`mask` $mask^)? attr-dict `:` type($input) `,` type($gain) (`,` type($mask)^)?
+    ``custom<NarrowedResult>(ref(type($input)), type($result))
   }];
   let hasVerifier = 1;
 }
@@ -145,13 +148,14 @@ def Tele_LinearOp : Tele_PureOp<"linear"> {
   let hasVerifier = 1;
 }
 
-def Tele_RopeOp : Tele_PureOp<"rope", [AllTypesMatch<["input", "result"]>]> {
+def Tele_RopeOp : Tele_PureOp<"rope", [AllShapesMatch<["input", "result"]>]> {
   let summary = "Rotary position embedding (rotate-half), per head";
   let description = [{
     Rotates each `head_dim`-wide head of `[batch, seq, heads * head_dim]` by
     position-dependent angles `t * theta^(-2i/head_dim)` in the rotate-half
     convention. With `inverse` the rotation is by the negative angle, which is
-    also the gradient of the forward rotation.
+    also the gradient of the forward rotation. The result may be bf16 for an
+    f32 input, as for `tele.rms_norm`.
 
     ```mlir
     %qr = tele.rope %q {head_dim = 16 : i64, theta = 1.0e+04 : f64} : tensor<2x8x64xf32>
@@ -160,7 +164,9 @@ def Tele_RopeOp : Tele_PureOp<"rope", [AllTypesMatch<["input", "result"]>]> {
   let arguments = (ins Tele_FloatTensor:$input, I64Attr:$head_dim, F64Attr:$theta,
                        UnitAttr:$inverse);
   let results = (outs Tele_FloatTensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input)``custom<NarrowedResult>(ref(type($input)), type($result))
+  }];
   let hasVerifier = 1;
 }
 
@@ -181,16 +187,21 @@ def Tele_AttentionOp : Tele_PureOp<"attention", [AllTypesMatch<["query", "key", 
   let hasVerifier = 1;
 }
 
-def Tele_SwiGLUOp : Tele_PureOp<"swiglu", [AllTypesMatch<["gate", "up", "result"]>]> {
+def Tele_SwiGLUOp : Tele_PureOp<"swiglu", [AllTypesMatch<["gate", "up"]>, AllShapesMatch<["gate", "result"]>]> {
   let summary = "SwiGLU product silu(gate) * up";
   let description = [{
+    The result may be bf16 for f32 operands, as for `tele.rms_norm`.
+
     ```mlir
     %h = tele.swiglu %g, %u : tensor<2x8x172xf32>
     ```
   }];
   let arguments = (ins Tele_FloatTensor:$gate, Tele_FloatTensor:$up);
   let results = (outs Tele_FloatTensor:$result);
-  let assemblyFormat = "$gate `,` $up attr-dict `:` type($gate)";
+  let assemblyFormat = [{
+    $gate `,` $up attr-dict `:` type($gate)``custom<NarrowedResult>(ref(type($gate)), type($result))
+  }];
+  let hasVerifier = 1;
 }
 
 def Tele_AddOp : Tele_PureOp<"add", [Commutative, AllTypesMatch<["lhs", "rhs", "result"]>]> {
@@ -346,16 +357,23 @@ def Tele_AttentionGradOp : Tele_PureOp<"attention_grad", [AllTypesMatch<["query"
   let hasVerifier = 1;
 }
 
-def Tele_SwiGLUGradOp : Tele_PureOp<"swiglu_grad", [AllTypesMatch<["gate", "up", "grad", "gate_grad", "up_grad"]>]> {
+def Tele_SwiGLUGradOp : Tele_PureOp<"swiglu_grad", [AllTypesMatch<["gate", "up", "grad"]>, AllShapesMatch<["gate", "gate_grad", "up_grad"]>]> {
   let summary = "Gate and up gradients of tele.swiglu";
   let description = [{
+    Either gradient may be bf16 for f32 operands, as for `tele.rms_norm`
+    (printed `-> (type, type)`).
+
     ```mlir
     %dg, %du = tele.swiglu_grad %g, %u, %dy : tensor<2x8x172xf32>
     ```
   }];
   let arguments = (ins Tele_FloatTensor:$gate, Tele_FloatTensor:$up, Tele_FloatTensor:$grad);
   let results = (outs Tele_FloatTensor:$gate_grad, Tele_FloatTensor:$up_grad);
-  let assemblyFormat = "$gate `,` $up `,` $grad attr-dict `:` type($gate)";
+  let assemblyFormat = [{
+    $gate `,` $up `,` $grad attr-dict `:` type($gate)
+    ``custom<NarrowedResults>(ref(type($gate)), type($gate_grad), type($up_grad))
+  }];
+  let hasVerifier = 1;
 }
 
 def Tele_LerpGradOp : Tele_PureOp<"lerp_grad", [AllTypesMatch<["grad", "start_grad", "end_grad"]>]> {
