@@ -141,6 +141,14 @@ public:
   void finish(Value v, std::vector<T> data) {
     values[v] = HostValue<T>::fromFloats(shapeOf(v), std::move(data));
   }
+  /// out += addend (a GEMM's `plus` operand), if there is one.
+  void addAddend(Value addend, std::vector<T> &out) {
+    if (!addend)
+      return;
+    const T *r = data(addend);
+    for (size_t i = 0; i < out.size(); ++i)
+      out[i] += r[i];
+  }
 
   llvm::Error run(Operation *op);
 
@@ -302,6 +310,7 @@ template <typename T> llvm::Error Executor<T>::run(Operation *op) {
         auto out = output(l);
         kernels::linear(data(l.getInput()), data(l.getWeight()), out.data(),
                     numElements(l.getInput()) / K, K, N);
+        addAddend(l.getAddend(), out);
         finish(l, std::move(out));
         return llvm::Error::success();
       })
@@ -311,6 +320,7 @@ template <typename T> llvm::Error Executor<T>::run(Operation *op) {
         auto out = output(l);
         kernels::linearGradInput(data(l.getGrad()), data(l.getWeight()), out.data(),
                              numElements(l.getGrad()) / N, K, N);
+        addAddend(l.getAddend(), out);
         finish(l, std::move(out));
         return llvm::Error::success();
       })

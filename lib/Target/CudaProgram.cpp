@@ -57,7 +57,7 @@ private:
   LogicalResult emitLaunches(Operation *op, ArrayAttr launches);
   void emitGemm(Operation *op, bool transA, bool transB, int64_t m, int64_t n,
                 int64_t k, Value a, int64_t lda, Value b, int64_t ldb,
-                Value c, int64_t ldc);
+                Value c, int64_t ldc, Value addend = Value());
   json::Object refOf(Value v) { return json::Object(refs.find(v)->second); }
   /// Records a state entry the program reads or writes, with how a fresh
   /// run initialises it (so that the runtime can run a program alone).
@@ -168,7 +168,8 @@ LogicalResult Emitter::emit(Operation *op) {
     int64_t N = w.getDimSize(0), K = w.getDimSize(1);
     int64_t M = cast<RankedTensorType>(l.getInput().getType()).getNumElements() / K;
     // Y[M,N] = X[M,K] W[N,K]^T  <=>  Y^T = W X^T.
-    emitGemm(op, true, false, N, M, K, l.getWeight(), K, l.getInput(), K, l.getResult(), N);
+    emitGemm(op, true, false, N, M, K, l.getWeight(), K, l.getInput(), K, l.getResult(), N,
+             l.getAddend());
     return success();
   }
   if (auto l = dyn_cast<LinearGradInputOp>(op)) {
@@ -176,7 +177,8 @@ LogicalResult Emitter::emit(Operation *op) {
     int64_t N = w.getDimSize(0), K = w.getDimSize(1);
     int64_t M = cast<RankedTensorType>(l.getGrad().getType()).getNumElements() / N;
     // dX[M,K] = dY[M,N] W[N,K]  <=>  dX^T = W^T dY^T.
-    emitGemm(op, false, false, K, M, N, l.getWeight(), K, l.getGrad(), N, l.getResult(), K);
+    emitGemm(op, false, false, K, M, N, l.getWeight(), K, l.getGrad(), N, l.getResult(), K,
+             l.getAddend());
     return success();
   }
   if (auto l = dyn_cast<LinearGradWeightOp>(op)) {
@@ -196,7 +198,12 @@ LogicalResult Emitter::emit(Operation *op) {
 
 void Emitter::emitGemm(Operation *op, bool transA, bool transB, int64_t m,
                        int64_t n, int64_t k, Value a, int64_t lda, Value b,
-                       int64_t ldb, Value c, int64_t ldc) {
+                       int64_t ldb, Value c, int64_t ldc, Value addend) {
+  // args: A, B, the result D, and the addend C when there is one
+  // (D = A B + C in cuBLASLt's epilogue, C laid out like D).
+  json::Array args{refOf(a), refOf(b), refOf(c)};
+  if (addend)
+    args.push_back(refOf(addend));
   steps.push_back(json::Object{
       {"op", op->getName().getStringRef()},
       {"gemm", json::Object{{"trans_a", transA}, {"trans_b", transB},
@@ -205,7 +212,7 @@ void Emitter::emitGemm(Operation *op, bool transA, bool transB, int64_t m,
                             {"a_dtype", dtypeOf(a.getType())},
                             {"b_dtype", dtypeOf(b.getType())},
                             {"c_dtype", dtypeOf(c.getType())}}},
-      {"args", json::Array{refOf(a), refOf(b), refOf(c)}}});
+      {"args", std::move(args)}});
 }
 
 /// Shapes, element types and numeric attributes of an op, for tools that

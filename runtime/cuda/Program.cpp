@@ -443,6 +443,9 @@ tele_rt_status tele_rt_program::load(const json &j, const std::string &ptx) {
       step.kind = Step::Kind::Gemm;
       if (auto s = refs(js.at("args")); s != TELE_RT_OK)
         return s;
+      if (step.args.size() != 3 && step.args.size() != 4)
+        return fail(TELE_RT_ERROR_INVALID,
+                    path + ": " + step.op + ": a GEMM takes A, B, D and optionally C");
       if (auto s = prepareGemm(step, js["gemm"]); s != TELE_RT_OK)
         return s;
     } else if (js.contains("zero")) {
@@ -523,11 +526,13 @@ tele_rt_status tele_rt_program::enqueue(const tele_rt_state *state) {
                 "cuLaunchKernel(" + step.describe() + ")");
       break;
     case Step::Kind::Gemm: {
-      const float alpha = 1.0f, beta = 0.0f;
+      // D = A B, or A B + C with a fourth (addend) argument.
+      bool addend = pointers.size() > 3;
+      const float alpha = 1.0f, beta = addend ? 1.0f : 0.0f;
       s = checkBlas(blasLt().cublasLtMatmul(
                         blas, step.gemm.desc, &alpha, reinterpret_cast<void *>(pointers[0]),
                         step.gemm.a, reinterpret_cast<void *>(pointers[1]), step.gemm.b, &beta,
-                        reinterpret_cast<void *>(pointers[2]), step.gemm.c,
+                        reinterpret_cast<void *>(pointers[addend ? 3 : 2]), step.gemm.c,
                         reinterpret_cast<void *>(pointers[2]), step.gemm.c, &step.gemm.algo,
                         reinterpret_cast<void *>(gemmWorkspace), kGemmWorkspaceBytes, stream),
                     "cublasLtMatmul(" + step.op + ")");

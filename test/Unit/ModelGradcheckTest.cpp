@@ -209,6 +209,48 @@ TEST(ModelGradcheck, PlainModel) {
   expectGradcheck(m, "tiny_loss", nullptr, 0, seed);
 }
 
+// tele-fuse keeps the gradients: the fused ops (the loss with its
+// gradient, flash attention, adds run in the GEMMs' epilogues) run on the
+// CPU executor and pass the same finite-difference check against the
+// unfused loss.
+TEST(ModelGradcheck, FusedGradientFunction) {
+  uint64_t seed = freshSeed();
+  TELE_SEED_TRACE(seed);
+  GradModule m;
+  ASSERT_TRUE(m.module);
+  OwningOpRef<ModuleOp> fused = ModuleOp::create(m.module->getLoc());
+  fused->push_back(cast<func::FuncOp>(m.fn("tiny_loss_grad")->clone()));
+  ASSERT_TRUE(runPasses(*fused, [](PassManager &pm) {
+    pm.addNestedPass<func::FuncOp>(createTeleFuse());
+  }));
+  auto gradFn = fused->lookupSymbol<func::FuncOp>("tiny_loss_grad");
+  int withAddend = 0, flash = 0, fusedLoss = 0;
+  gradFn.walk([&](Operation *op) {
+    if (auto l = dyn_cast<LinearOp>(op))
+      withAddend += bool(l.getAddend());
+    if (auto l = dyn_cast<LinearGradInputOp>(op))
+      withAddend += bool(l.getAddend());
+    flash += isa<FlashAttentionGradOp>(op);
+    fusedLoss += isa<CrossEntropyFusedOp>(op);
+  });
+  EXPECT_GT(withAddend, 0);
+  EXPECT_GT(flash, 0);
+  EXPECT_EQ(fusedLoss, 1);
+
+  TrainingState<double> st;
+  randomState(gradFn, st, seed);
+  std::mt19937_64 rng(seed);
+  Batch batch = randomBatch(rng, kBatch, kSeqLen, kVocab);
+  auto errors = gradcheckErrors(m.fn("tiny_loss"), gradFn, st, batch, rng);
+  ASSERT_FALSE(errors.empty());
+  double worst = 0;
+  for (auto &[name, err] : errors) {
+    EXPECT_LE(err, kTolerance) << "fused gradient of " << name;
+    worst = std::max(worst, err);
+  }
+  note("fused @tiny_loss_grad worst relative gradient error", worst);
+}
+
 GrowthMasks masksOf(GradModule &m, int64_t index) {
   return growthMasksFor(growthOps(*m.module)[index]);
 }

@@ -62,3 +62,29 @@ func.func @bad_lse(%q: tensor<2x4x16xf32>) {
   %o, %l = tele.flash_attention %q, %q, %q {head_dim = 8 : i64} : tensor<2x4x16xf32> -> tensor<2x4x2xf32>
   return
 }
+
+// -----
+
+// An add of a GEMM result that nothing else reads runs in the GEMM's
+// epilogue: the residual add after a projection, and the sum of two input
+// gradients (the later GEMM absorbs the earlier one's result).
+// CHECK-LABEL: func.func @add_into_gemm
+// CHECK-NEXT: %[[H:.+]] = tele.linear %arg1, %arg2 plus %arg0 : tensor<2x4x8xf32>, tensor<8x8xf32>, tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+// CHECK-NEXT: %[[DA:.+]] = tele.linear_grad_input %arg3, %arg2 : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+// CHECK-NEXT: %[[DX:.+]] = tele.linear_grad_input %arg3, %arg4 plus %[[DA]] : tensor<2x4x8xf32>, tensor<8x8xf32>, tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+// CHECK-NEXT: %[[Y:.+]] = tele.linear %arg1, %arg2 : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+// CHECK-NEXT: %[[K:.+]] = tele.add %[[Y]], %arg0
+// CHECK-NEXT: return %[[H]], %[[DX]], %[[K]], %[[Y]]
+func.func @add_into_gemm(%x: tensor<2x4x8xf32>, %o: tensor<2x4x8xf32>, %w: tensor<8x8xf32>,
+                         %dy: tensor<2x4x8xf32>, %w2: tensor<8x8xf32>)
+    -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>) {
+  %a = tele.linear %o, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %h = tele.add %x, %a : tensor<2x4x8xf32>
+  %da = tele.linear_grad_input %dy, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %db = tele.linear_grad_input %dy, %w2 : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %dx = tele.add %da, %db : tensor<2x4x8xf32>
+  // Kept: the GEMM result is also returned.
+  %y = tele.linear %o, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %k = tele.add %y, %x : tensor<2x4x8xf32>
+  return %h, %dx, %k, %y : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>
+}

@@ -171,3 +171,12 @@ func.func @convert_shape(%x: tensor<2x4xf32>) -> tensor<8xbf16> {
   %y = tele.convert %x : tensor<2x4xf32> -> tensor<8xbf16>
   return %y : tensor<8xbf16>
 }
+
+// -----
+
+// The epilogue's addend has the result's type.
+func.func @addend_type(%x: tensor<2x4x8xf32>, %w: tensor<12x8xf32>, %r: tensor<2x4x8xf32>) -> tensor<2x4x12xf32> {
+  // expected-error @+1 {{'tele.linear' op addend has type 'tensor<2x4x8xf32>' but expected 'tensor<2x4x12xf32>'}}
+  %y = tele.linear %x, %w plus %r : tensor<2x4x8xf32>, tensor<12x8xf32>, tensor<2x4x8xf32> -> tensor<2x4x12xf32>
+  return %y : tensor<2x4x12xf32>
+}

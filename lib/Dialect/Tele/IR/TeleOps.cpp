@@ -442,6 +442,8 @@ LogicalResult LinearOp::verify() {
   if (failed(verifyLinearShapes(*this, getInput().getType(), getWeight().getType(),
                                 getType())))
     return failure();
+  if (getAddend() && failed(expectType(*this, getAddend(), getType(), "addend")))
+    return failure();
   return verifyGemmElementTypes(*this, getInput().getType(), getWeight().getType(), getType());
 }
 
@@ -449,6 +451,8 @@ LogicalResult LinearGradInputOp::verify() {
   // dx = dy W  <=>  the linear rule with the roles of dx and dy swapped.
   if (failed(verifyLinearShapes(*this, getType(), getWeight().getType(),
                                 getGrad().getType())))
+    return failure();
+  if (getAddend() && failed(expectType(*this, getAddend(), getType(), "addend")))
     return failure();
   return verifyGemmElementTypes(*this, getGrad().getType(), getWeight().getType(), getType());
 }

@@ -89,7 +89,9 @@ LogicalResult ReverseSweep::differentiate(Operation *op) {
       .Case([&](LinearOp l) {
         accumulate(l.getInput(),
                    LinearGradInputOp::create(b, l.getInput().getType(), dy,
-                                             l.getWeight()));
+                                             l.getWeight(), /*addend=*/Value()));
+        if (l.getAddend())
+          accumulate(l.getAddend(), dy);
         accumulate(l.getWeight(),
                    LinearGradWeightOp::create(b, l.getWeight().getType(), dy,
                                               l.getInput()));

@@ -36,12 +36,15 @@ using namespace mlir;
 using namespace mlir::tele;
 
 namespace {
-bool isF32Gemm(Operation *op) {
-  if (!isa<LinearOp, LinearGradInputOp, LinearGradWeightOp>(op))
-    return false;
-  return llvm::all_of(op->getOperandTypes(),
-                      [](Type t) { return getElementTypeOrSelf(t).isF32(); }) &&
-         getElementTypeOrSelf(op->getResult(0).getType()).isF32();
+/// The two multiplied operands of an f32 GEMM (not its f32 addend, which
+/// its epilogue reads), or an empty range.
+MutableArrayRef<OpOperand> f32GemmOperands(Operation *op) {
+  if (!isa<LinearOp, LinearGradInputOp, LinearGradWeightOp>(op) ||
+      !llvm::all_of(op->getOperandTypes(),
+                    [](Type t) { return getElementTypeOrSelf(t).isF32(); }) ||
+      !getElementTypeOrSelf(op->getResult(0).getType()).isF32())
+    return {};
+  return op->getOpOperands().take_front(2);
 }
 
 /// Ops whose kernels compute in f32 and may store a result as bf16.
@@ -83,9 +86,7 @@ struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
       int64_t position = 0;
       for (Operation &op : block) {
         ++position;
-        if (!isF32Gemm(&op))
-          continue;
-        for (OpOperand &operand : op.getOpOperands()) {
+        for (OpOperand &operand : f32GemmOperands(&op)) {
           Copy &copy = copies[operand.get()];
           if (!copy.bf16 || position - copy.lastUse > reuseWindow) {
             OpBuilder b(&op);

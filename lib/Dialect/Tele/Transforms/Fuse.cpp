@@ -3,8 +3,10 @@
 // This file implements tele-fuse: op groups that read the same inputs become
 // one fused op, so the GPU target reads those inputs once: the loss and its
 // gradient (both need the softmax statistics of every row of logits, the
-// largest tensor of a step), and attention and its gradient (the backward
-// reads the forward's output and log-sum-exp instead of recomputing them).
+// largest tensor of a step), attention and its gradient (the backward
+// reads the forward's output and log-sum-exp instead of recomputing them),
+// and an add into the GEMM that produces one of its operands (cuBLASLt's
+// epilogue adds the other).
 //
 //===----------------------------------------------------------------------===//
 
@@ -90,10 +92,56 @@ struct FuseAttention : OpRewritePattern<AttentionGradOp> {
   }
 };
 
+/// add(gemm(a, b), r) -> gemm(a, b) plus r, for tele.linear and
+/// tele.linear_grad_input whose result only the add reads: the residual add
+/// after a projection, and the sum of the input gradients of several
+/// projections of one input, run in the GEMM's epilogue (D = A B + C)
+/// instead of a separate pass over three tensors. The GEMM moves to the
+/// add, where both its operands and r are defined.
+struct FuseAddIntoGemm : OpRewritePattern<AddOp> {
+  using OpRewritePattern::OpRewritePattern;
+  static bool absorbs(Value v) {
+    Operation *def = v.getDefiningOp();
+    if (!def || !v.hasOneUse())
+      return false;
+    if (auto l = dyn_cast<LinearOp>(def))
+      return !l.getAddend();
+    if (auto l = dyn_cast<LinearGradInputOp>(def))
+      return !l.getAddend();
+    return false;
+  }
+  LogicalResult matchAndRewrite(AddOp add, PatternRewriter &rewriter) const override {
+    // Of two GEMM operands, the later one absorbs the earlier (either would do).
+    int which = -1;
+    for (int i : {1, 0})
+      if (which < 0 && absorbs(add->getOperand(i)))
+        which = i;
+    if (which < 0)
+      return rewriter.notifyMatchFailure(add, "no single-use GEMM operand");
+    Operation *gemm = add->getOperand(which).getDefiningOp();
+    Value addend = add->getOperand(1 - which);
+    if (gemm->getBlock() != add->getBlock())
+      return rewriter.notifyMatchFailure(add, "GEMM in another block");
+    rewriter.setInsertionPoint(add);
+    Value fused;
+    if (auto l = dyn_cast<LinearOp>(gemm))
+      fused = LinearOp::create(rewriter, l.getLoc(), add.getType(), l.getInput(),
+                               l.getWeight(), addend);
+    else {
+      auto g = cast<LinearGradInputOp>(gemm);
+      fused = LinearGradInputOp::create(rewriter, g.getLoc(), add.getType(), g.getGrad(),
+                                        g.getWeight(), addend);
+    }
+    rewriter.replaceOp(add, fused);
+    rewriter.eraseOp(gemm);
+    return success();
+  }
+};
+
 struct FusePass : tele::impl::TeleFuseBase<FusePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseCrossEntropy, FuseAttention>(&getContext());
+    patterns.add<FuseCrossEntropy, FuseAttention, FuseAddIntoGemm>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

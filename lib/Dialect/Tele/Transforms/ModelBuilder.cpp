@@ -58,7 +58,7 @@ private:
   }
   Value linear(Value x, Value w) {
     auto wt = cast<RankedTensorType>(w.getType());
-    return LinearOp::create(b, activation(wt.getDimSize(0)), x, w);
+    return LinearOp::create(b, activation(wt.getDimSize(0)), x, w, /*addend=*/Value());
   }
   Value maskVector(StringRef name, int64_t kept, int64_t size) {
     Value c = MaskValueOp::create(b, RankedTensorType::get({}, et),

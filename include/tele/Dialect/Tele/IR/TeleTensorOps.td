@@ -136,15 +136,21 @@ def Tele_LinearOp : Tele_PureOp<"linear"> {
     `result[..., n] = sum_k input[..., k] * weight[n, k]`. Lowered to a GEMM.
     Input and weight share an element type; with bf16 or f16 operands the
     result may be f32 (the GEMM accumulates in f32), as `tele-bf16-gemms`
-    makes them.
+    makes them. With `plus %r` (r has the result's type) the GEMM's epilogue
+    adds r: `tele-fuse` folds a residual add into the projection before it.
 
     ```mlir
     %q = tele.linear %x, %wq : tensor<2x8x64xf32>, tensor<64x64xf32> -> tensor<2x8x64xf32>
+    %h = tele.linear %o, %wo plus %x : tensor<2x8x64xf32>, tensor<64x64xf32>, tensor<2x8x64xf32> -> tensor<2x8x64xf32>
     ```
   }];
-  let arguments = (ins Tele_FloatTensor:$input, Tele_FloatTensor:$weight);
+  let arguments = (ins Tele_FloatTensor:$input, Tele_FloatTensor:$weight,
+                       Optional<Tele_FloatTensor>:$addend);
   let results = (outs Tele_FloatTensor:$result);
-  let assemblyFormat = "$input `,` $weight attr-dict `:` type($input) `,` type($weight) `->` type($result)";
+  let assemblyFormat = [{
+    $input `,` $weight (`plus` $addend^)? attr-dict `:` type($input) `,` type($weight)
+    (`,` type($addend)^)? `->` type($result)
+  }];
   let hasVerifier = 1;
 }
 
@@ -289,13 +295,20 @@ def Tele_CrossEntropyOp : Tele_PureOp<"cross_entropy"> {
 def Tele_LinearGradInputOp : Tele_PureOp<"linear_grad_input"> {
   let summary = "Input gradient of tele.linear: dy · W";
   let description = [{
+    With `plus %r` the result is dy · W + r (gradient accumulation in the
+    GEMM's epilogue, made by `tele-fuse`).
+
     ```mlir
     %dx = tele.linear_grad_input %dy, %w : tensor<2x8x172xf32>, tensor<172x64xf32> -> tensor<2x8x64xf32>
     ```
   }];
-  let arguments = (ins Tele_FloatTensor:$grad, Tele_FloatTensor:$weight);
+  let arguments = (ins Tele_FloatTensor:$grad, Tele_FloatTensor:$weight,
+                       Optional<Tele_FloatTensor>:$addend);
   let results = (outs Tele_FloatTensor:$result);
-  let assemblyFormat = "$grad `,` $weight attr-dict `:` type($grad) `,` type($weight) `->` type($result)";
+  let assemblyFormat = [{
+    $grad `,` $weight (`plus` $addend^)? attr-dict `:` type($grad) `,` type($weight)
+    (`,` type($addend)^)? `->` type($result)
+  }];
   let hasVerifier = 1;
 }
 

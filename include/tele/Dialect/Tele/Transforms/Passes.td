@@ -204,7 +204,11 @@ def TeleFuse : Pass<"tele-fuse", "::mlir::func::FuncOp"> {
     and `tele.attention_grad` on the same q, k, v become
     `tele.flash_attention` (which also returns the softmax log-sum-exp) and
     `tele.flash_attention_grad` (which reads it and the forward's output
-    instead of recomputing the forward). Run it on a
+    instead of recomputing the forward); `tele.add` of a `tele.linear` or
+    `tele.linear_grad_input` result that only the add reads becomes that
+    GEMM with `plus` the other operand (the residual add after a
+    projection, the sum of several projections' input gradients), which
+    cuBLASLt adds in its epilogue. Run it on a
     training step (after `tele-optimizer`); `tele compile --target cuda`
     and `tele train --device cuda` do.
 
