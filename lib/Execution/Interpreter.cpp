@@ -300,6 +300,7 @@ template <typename T> llvm::Error Executor<T>::run(Operation *op) {
                          dataOrNull(n.getMask()), data(n.getGrad()), dx.data(),
                          dg.data(), numElements(n.getInput()) / D, D,
                          n.getEps().convertToDouble());
+        addAddend(n.getAddend(), dx);
         finish(n.getInputGrad(), std::move(dx));
         finish(n.getGainGrad(), std::move(dg));
         return llvm::Error::success();

@@ -201,18 +201,26 @@ bool reference(const json &op, std::vector<Buffer> &in,
     int64_t d = in[1].host.size();
     size_t maskAt = grad ? 3 : 2;
     const double *mask = nullptr;
-    if (in.size() > maskAt) {
+    // Optional operands by shape: a [D] mask, then (backward) an addend
+    // shaped like the input that is added to dx.
+    if (in.size() > maskAt && in[maskAt].host.size() == size_t(d)) {
       for (double &x : in[maskAt].host)
         x = unit(rng);
       mask = in[maskAt].host.data();
     }
+    const Buffer *addend =
+        grad && in.back().host.size() == in[0].host.size() && in.size() > 3 ? &in.back() : nullptr;
     for (Buffer &b : in) // the reference sees the fp32-rounded inputs
       for (double &x : b.host)
         x = double(float(x));
     int64_t rows = int64_t(in[0].host.size()) / d;
-    if (grad)
+    if (grad) {
       k::rmsNormGrad(in[0].host.data(), in[1].host.data(), mask, in[2].host.data(),
                      out[0].data(), out[1].data(), rows, d, attrs["eps"].get<double>());
+      if (addend)
+        for (size_t i = 0; i < out[0].size(); ++i)
+          out[0][i] += addend->host[i];
+    }
     else
       k::rmsNorm(in[0].host.data(), in[1].host.data(), mask, out[0].data(), rows, d,
                  attrs["eps"].get<double>());

@@ -210,7 +210,8 @@ TEST(ModelGradcheck, PlainModel) {
 }
 
 // tele-fuse keeps the gradients: the fused ops (the loss with its
-// gradient, flash attention, adds run in the GEMMs' epilogues) run on the
+// gradient, flash attention, adds run in the GEMMs' epilogues and the norm
+// backward) run on the
 // CPU executor and pass the same finite-difference check against the
 // unfused loss.
 TEST(ModelGradcheck, FusedGradientFunction) {
@@ -224,16 +225,19 @@ TEST(ModelGradcheck, FusedGradientFunction) {
     pm.addNestedPass<func::FuncOp>(createTeleFuse());
   }));
   auto gradFn = fused->lookupSymbol<func::FuncOp>("tiny_loss_grad");
-  int withAddend = 0, flash = 0, fusedLoss = 0;
+  int withAddend = 0, normWithAddend = 0, flash = 0, fusedLoss = 0;
   gradFn.walk([&](Operation *op) {
     if (auto l = dyn_cast<LinearOp>(op))
       withAddend += bool(l.getAddend());
     if (auto l = dyn_cast<LinearGradInputOp>(op))
       withAddend += bool(l.getAddend());
+    if (auto n = dyn_cast<RMSNormGradOp>(op))
+      normWithAddend += bool(n.getAddend());
     flash += isa<FlashAttentionGradOp>(op);
     fusedLoss += isa<CrossEntropyFusedOp>(op);
   });
   EXPECT_GT(withAddend, 0);
+  EXPECT_GT(normWithAddend, 0);
   EXPECT_GT(flash, 0);
   EXPECT_EQ(fusedLoss, 1);
 

@@ -101,26 +101,29 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
   auto ty = norm.getInput().getType();
   int64_t d = ty.getShape().back(), rows = ty.getNumElements() / d;
   bool masked = static_cast<bool>(norm.getMask());
+  bool plus = static_cast<bool>(norm.getAddend());
   double eps = norm.getEps().convertToDouble();
   Type f32Type = ty.getElementType();
-  // Operands: input 0, gain 1, grad 2, [mask 3]; results dx, dgain; then the
-  // workspace of per-row rstd.
-  int64_t nOperands = masked ? 4 : 3;
+  // Operands: input 0, gain 1, grad 2, [mask], [addend]; results dx, dgain;
+  // then the workspace of per-row rstd.
+  int64_t nOperands = norm->getNumOperands();
   int64_t dxArg = nOperands, dgArg = nOperands + 1, rstdArg = nOperands + 2;
 
-  SmallVector<Type> rowArgs{flatMemRef(norm.getInput()), flatMemRef(norm.getGain()),
-                            flatMemRef(norm.getGrad())};
-  if (masked)
-    rowArgs.push_back(flatMemRef(norm.getMask()));
+  SmallVector<Type> rowArgs;
+  for (Value v : norm->getOperands())
+    rowArgs.push_back(flatMemRef(v));
   rowArgs.push_back(flatMemRef(norm.getInputGrad()));
   rowArgs.push_back(flatMemRef(f32Type, rows));
   std::string suffix = shapeName(rows, d);
+  std::string stem = std::string("rms_norm_grad_") + (masked ? "masked_" : "") +
+                     (plus ? "plus_" : "");
   auto rowKernel = getOrCreateKernel(
-      kernels, (masked ? "rms_norm_grad_masked_" : "rms_norm_grad_") + suffix,
+      kernels, stem + suffix,
       rowArgs, norm.getLoc(), [&](ImplicitLocOpBuilder &b, ValueRange args) {
         Value x = args[0], gain = args[1], dy = args[2];
         Value mask = masked ? args[3] : Value();
-        Value dx = args[masked ? 4 : 3], rstdOut = args[masked ? 5 : 4];
+        Value addend = plus ? args[nOperands - 1] : Value();
+        Value dx = args[nOperands], rstdOut = args[nOperands + 1];
         Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
         Value warp = arith::DivUIOp::create(b, tid, idx(b, kWarp));
         Value lane = arith::RemUIOp::create(b, tid, idx(b, kWarp));
@@ -145,7 +148,10 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
                                arith::MulFOp::create(b, load(b, gain, j), load(b, dy, at)));
                            Value second = arith::MulFOp::create(
                                b, c, arith::MulFOp::create(b, m, load(b, x, at)));
-                           store(b, arith::SubFOp::create(b, first, second), dx, at);
+                           Value out = arith::SubFOp::create(b, first, second);
+                           if (addend) // the residual stream's gradient
+                             out = arith::AddFOp::create(b, out, load(b, addend, at));
+                           store(b, out, dx, at);
                            return {};
                          });
                  ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, idx(b, 0)),

@@ -88,3 +88,26 @@ func.func @add_into_gemm(%x: tensor<2x4x8xf32>, %o: tensor<2x4x8xf32>, %w: tenso
   %k = tele.add %y, %x : tensor<2x4x8xf32>
   return %h, %dx, %k, %y : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>
 }
+
+// -----
+
+// The residual stream's gradient is added by the norm's backward kernel
+// when it is defined before it; the gain gradient keeps its uses.
+// CHECK-LABEL: func.func @add_into_norm_grad
+// CHECK-NEXT: %[[DX:.+]], %[[DG:.+]] = tele.rms_norm_grad %arg0, %arg1, %arg2 plus %arg3 {eps = 1.000000e-05 : f64} : tensor<2x4x8xf32>, tensor<8xf32> plus tensor<2x4x8xf32>
+// CHECK-NEXT: %[[DG2:.+]] = tele.scale %[[DG]]
+// CHECK-NEXT: %{{.+}}, %{{.+}} = tele.rms_norm_grad %arg0, %arg1, %arg2 {eps
+// CHECK-NEXT: tele.scale %arg3
+// CHECK-NEXT: tele.add
+// CHECK: return %[[DX]], %[[DG2]]
+func.func @add_into_norm_grad(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %dy: tensor<2x4x8xf32>, %r: tensor<2x4x8xf32>)
+    -> (tensor<2x4x8xf32>, tensor<8xf32>, tensor<2x4x8xf32>) {
+  %dx, %dg = tele.rms_norm_grad %x, %g, %dy {eps = 1.0e-5 : f64} : tensor<2x4x8xf32>, tensor<8xf32>
+  %dg2 = tele.scale %dg {factor = 2.0 : f64} : tensor<8xf32>
+  %s = tele.add %r, %dx : tensor<2x4x8xf32>
+  // Kept: the addend is computed after the norm's backward.
+  %dx3, %dg3 = tele.rms_norm_grad %x, %g, %dy {eps = 1.0e-5 : f64} : tensor<2x4x8xf32>, tensor<8xf32>
+  %late = tele.scale %r {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s3 = tele.add %dx3, %late : tensor<2x4x8xf32>
+  return %s, %dg2, %s3 : tensor<2x4x8xf32>, tensor<8xf32>, tensor<2x4x8xf32>
+}

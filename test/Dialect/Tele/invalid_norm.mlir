@@ -114,7 +114,7 @@ func.func @grad_eps(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %dy: tensor<2x4x8x
 // The incoming gradient has the input's type.
 func.func @grad_type(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %dy: tensor<2x4x8xf64>) -> tensor<2x4x8xf32> {
   // expected-error @+1 {{'tele.rms_norm_grad' op failed to verify that all of {input, grad, input_grad} have same type}}
-  %dx, %dg = "tele.rms_norm_grad"(%x, %g, %dy) <{eps = 1.0e-5 : f64}> : (tensor<2x4x8xf32>, tensor<8xf32>, tensor<2x4x8xf64>) -> (tensor<2x4x8xf32>, tensor<8xf32>)
+  %dx, %dg = "tele.rms_norm_grad"(%x, %g, %dy) <{eps = 1.0e-5 : f64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<2x4x8xf32>, tensor<8xf32>, tensor<2x4x8xf64>) -> (tensor<2x4x8xf32>, tensor<8xf32>)
   return %dx : tensor<2x4x8xf32>
 }
 
@@ -134,4 +134,13 @@ func.func @dynamic_mask(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %m: tensor<?xf
   // expected-error @+1 {{'tele.rms_norm' op operand #2 must be statically shaped tensor of 32-bit float or 64-bit float or bfloat16 type or 16-bit float values, but got 'tensor<?xf32>'}}
   %y = tele.rms_norm %x, %g mask %m {eps = 1.0e-5 : f64} : tensor<2x4x8xf32>, tensor<8xf32>, tensor<?xf32>
   return %y : tensor<2x4x8xf32>
+}
+
+// -----
+
+// The residual gradient added to dx has the input's type.
+func.func @addend_type(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %r: tensor<2x4x4xf32>) -> tensor<2x4x8xf32> {
+  // expected-error @+1 {{'tele.rms_norm_grad' op addend has type 'tensor<2x4x4xf32>' but expected 'tensor<2x4x8xf32>'}}
+  %dx, %dg = tele.rms_norm_grad %x, %g, %x plus %r {eps = 1.0e-5 : f64} : tensor<2x4x8xf32>, tensor<8xf32> plus tensor<2x4x4xf32>
+  return %dx : tensor<2x4x8xf32>
 }

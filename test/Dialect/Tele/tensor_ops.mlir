@@ -57,8 +57,8 @@
 // GENERIC: "tele.cross_entropy"(%{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}) : (tensor<2x4x16xf32>, tensor<2x4xi32>, tensor<2x4xf32>) -> tensor<f32>
 // GENERIC: "tele.cross_entropy_grad"(%{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}) : (tensor<2x4x16xf32>, tensor<2x4xi32>, tensor<f32>) -> tensor<2x4x16xf32>
 // GENERIC: "tele.cross_entropy_grad"(%{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}) : (tensor<2x4x16xf32>, tensor<2x4xi32>, tensor<f32>, tensor<2x4xf32>) -> tensor<2x4x16xf32>
-// GENERIC: "tele.rms_norm_grad"(%{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}) <{eps = 1.000000e-05 : f64}> : (tensor<2x4x8xf32>, tensor<8xf32>, tensor<2x4x8xf32>) -> (tensor<2x4x8xf32>, tensor<8xf32>)
-// GENERIC: "tele.rms_norm_grad"(%{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}) <{eps = 1.000000e-05 : f64}> : (tensor<2x4x8xf32>, tensor<8xf32>, tensor<2x4x8xf32>, tensor<8xf32>) -> (tensor<2x4x8xf32>, tensor<8xf32>)
+// GENERIC: "tele.rms_norm_grad"(%{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}) <{eps = 1.000000e-05 : f64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<2x4x8xf32>, tensor<8xf32>, tensor<2x4x8xf32>) -> (tensor<2x4x8xf32>, tensor<8xf32>)
+// GENERIC: "tele.rms_norm_grad"(%{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}) <{eps = 1.000000e-05 : f64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>}> : (tensor<2x4x8xf32>, tensor<8xf32>, tensor<2x4x8xf32>, tensor<8xf32>) -> (tensor<2x4x8xf32>, tensor<8xf32>)
 // GENERIC: "tele.assign"(%{{.+}}) <{name = "model.norm.weight"}> : (tensor<8xf32>) -> ()
 func.func @every_op(%tokens: tensor<2x4xi32>, %step: tensor<i64>) -> tensor<f32> {
   // State.

@@ -593,7 +593,8 @@ LogicalResult RMSNormGradOp::verify() {
        failed(expectFeatureVector(*this, getMask(), getInput(), "mask"))) ||
       failed(expectType(*this, getGrad(), getInput().getType(), "grad")) ||
       failed(expectType(*this, getInputGrad(), getInput().getType(),
-                        "input_grad")))
+                        "input_grad")) ||
+      (getAddend() && failed(expectType(*this, getAddend(), getInput().getType(), "addend"))))
     return failure();
   return expectType(*this, getGainGrad(), getGain().getType(), "gain_grad");
 }

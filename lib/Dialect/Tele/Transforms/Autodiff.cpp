@@ -81,7 +81,7 @@ LogicalResult ReverseSweep::differentiate(Operation *op) {
       .Case([&](RMSNormOp n) {
         auto grad = RMSNormGradOp::create(
             b, TypeRange{n.getInput().getType(), n.getGain().getType()},
-            n.getInput(), n.getGain(), dy, n.getMask(), n.getEpsAttr());
+            n.getInput(), n.getGain(), dy, n.getMask(), /*addend=*/Value(), n.getEpsAttr());
         accumulate(n.getInput(), grad.getInputGrad());
         accumulate(n.getGain(), grad.getGainGrad());
         return success();

@@ -5,8 +5,8 @@
 // gradient (both need the softmax statistics of every row of logits, the
 // largest tensor of a step), attention and its gradient (the backward
 // reads the forward's output and log-sum-exp instead of recomputing them),
-// and an add into the GEMM that produces one of its operands (cuBLASLt's
-// epilogue adds the other).
+// and an add into the GEMM or the RMSNorm backward that produces one of its
+// operands (cuBLASLt's epilogue or the norm's row kernel adds the other).
 //
 //===----------------------------------------------------------------------===//
 
@@ -138,10 +138,42 @@ struct FuseAddIntoGemm : OpRewritePattern<AddOp> {
   }
 };
 
+/// add(rms_norm_grad(...).input_grad, r) -> rms_norm_grad(...) plus r,
+/// when only the add reads that gradient and r is defined before the norm's
+/// backward (the residual stream's gradient, computed before the block's):
+/// the row kernel adds r as it writes dx.
+struct FuseAddIntoNormGrad : OpRewritePattern<AddOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AddOp add, PatternRewriter &rewriter) const override {
+    for (int i : {1, 0}) {
+      auto grad = add->getOperand(i).getDefiningOp<RMSNormGradOp>();
+      Value addend = add->getOperand(1 - i);
+      if (!grad || grad.getAddend() || !grad.getInputGrad().hasOneUse() ||
+          grad->getBlock() != add->getBlock())
+        continue;
+      Operation *def = addend.getDefiningOp();
+      bool before = def ? def->getBlock() == grad->getBlock() && def->isBeforeInBlock(grad)
+                        : cast<BlockArgument>(addend).getOwner() == grad->getBlock();
+      if (!before)
+        continue;
+      rewriter.setInsertionPoint(grad);
+      auto fused = RMSNormGradOp::create(
+          rewriter, grad.getLoc(), grad->getResultTypes(), grad.getInput(), grad.getGain(),
+          grad.getGrad(), grad.getMask(), addend, grad.getEpsAttr());
+      rewriter.replaceOp(add, fused.getInputGrad());
+      rewriter.replaceAllUsesWith(grad.getGainGrad(), fused.getGainGrad());
+      rewriter.eraseOp(grad);
+      return success();
+    }
+    return rewriter.notifyMatchFailure(add, "no single-use norm gradient after its addend");
+  }
+};
+
 struct FusePass : tele::impl::TeleFuseBase<FusePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseCrossEntropy, FuseAttention, FuseAddIntoGemm>(&getContext());
+    patterns.add<FuseCrossEntropy, FuseAttention, FuseAddIntoGemm, FuseAddIntoNormGrad>(
+        &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -338,19 +338,25 @@ def Tele_EmbedGradOp : Tele_PureOp<"embed_grad"> {
   let hasVerifier = 1;
 }
 
-def Tele_RMSNormGradOp : Tele_PureOp<"rms_norm_grad", [AllTypesMatch<["input", "grad", "input_grad"]>, AllTypesMatch<["gain", "gain_grad"]>]> {
+def Tele_RMSNormGradOp : Tele_PureOp<"rms_norm_grad", [AttrSizedOperandSegments, AllTypesMatch<["input", "grad", "input_grad"]>, AllTypesMatch<["gain", "gain_grad"]>]> {
   let summary = "Input and gain gradients of tele.rms_norm";
   let description = [{
+    With `plus %r` (r has the input's type) the input gradient is the norm's
+    plus r: `tele-fuse` folds the residual stream's gradient sum into the
+    norm's backward kernel.
+
     ```mlir
     %dx, %dg = tele.rms_norm_grad %x, %g, %dy {eps = 1.0e-05 : f64} : tensor<2x8x64xf32>, tensor<64xf32>
+    %dx2, %dg2 = tele.rms_norm_grad %x, %g, %dy plus %r {eps = 1.0e-05 : f64} : tensor<2x8x64xf32>, tensor<64xf32> plus tensor<2x8x64xf32>
     ```
   }];
   let arguments = (ins Tele_FloatTensor:$input, Tele_FloatTensor:$gain,
                        Tele_FloatTensor:$grad, Optional<Tele_FloatTensor>:$mask,
-                       F64Attr:$eps);
+                       Optional<Tele_FloatTensor>:$addend, F64Attr:$eps);
   let results = (outs Tele_FloatTensor:$input_grad, Tele_FloatTensor:$gain_grad);
   let assemblyFormat = [{
-    $input `,` $gain `,` $grad (`mask` $mask^)? attr-dict `:` type($input) `,` type($gain) (`,` type($mask)^)?
+    $input `,` $gain `,` $grad (`mask` $mask^)? (`plus` $addend^)? attr-dict `:` type($input) `,`
+    type($gain) (`,` type($mask)^)? (`plus` type($addend)^)?
   }];
   let hasVerifier = 1;
 }

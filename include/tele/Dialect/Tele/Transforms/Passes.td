@@ -208,7 +208,9 @@ def TeleFuse : Pass<"tele-fuse", "::mlir::func::FuncOp"> {
     `tele.linear_grad_input` result that only the add reads becomes that
     GEMM with `plus` the other operand (the residual add after a
     projection, the sum of several projections' input gradients), which
-    cuBLASLt adds in its epilogue. Run it on a
+    cuBLASLt adds in its epilogue; an add of a `tele.rms_norm_grad` input
+    gradient and a value defined before it becomes that op `plus` the value
+    (the residual stream's gradient sum, in the norm's row kernel). Run it on a
     training step (after `tele-optimizer`); `tele compile --target cuda`
     and `tele train --device cuda` do.
 
