@@ -311,19 +311,45 @@ Value queryTile(WarpTile &w) {
   return arith::SubIOp::create(w.b, w.c(w.s.tiles(w.blockRows()) - 1), x);
 }
 
+/// What the query-side kernels (forward, dQ) share: the staged key and value
+/// tiles, the warp's two rows (g, g + 8 of its 16; as positions and clamped
+/// to the sequence) and the end of the keys the block's queries attend to.
+struct QueryBlock {
+  Value sharedK, sharedV;
+  WarpTile w;
+  std::array<Value, 2> rows, clamped;
+  Value keyEnd;
+
+  static QueryBlock create(ImplicitLocOpBuilder &b, const Shape &s) {
+    Value sharedK = addSharedTile(b, s, kStageKeys);
+    Value sharedV = addSharedTile(b, s, kStageKeys);
+    QueryBlock q{sharedK, sharedV, WarpTile::create(b, s, queryWarps(s.headDim)), {}, {}, {}};
+    WarpTile &w = q.w;
+    Value tile = queryTile(w);
+    Value row0 = w.add(w.mul(tile, w.c(w.blockRows())), w.mul(w.warp, w.c(kWarpRows)));
+    q.rows = w.rowsOf(row0);
+    q.clamped = {w.minIdx(q.rows[0], s.seq - 1), w.minIdx(q.rows[1], s.seq - 1)};
+    q.keyEnd = w.minIdx(w.mul(w.add(tile, w.c(1)), w.c(w.blockRows())), s.seq);
+    return q;
+  }
+  /// Stages keys [kt, kt + kStageKeys) of `key` and `value`, between barriers.
+  void stageKeys(Value key, Value value, Value kt) {
+    gpu::BarrierOp::create(w.b);
+    w.stage(key, sharedK, kt, kStageKeys);
+    w.stage(value, sharedV, kt, kStageKeys);
+    gpu::BarrierOp::create(w.b);
+  }
+};
+
 /// tele.flash_attention: q 0, k 1, v 2 -> out 3, lse 4.
 void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, double scale) {
-  Value sharedK = addSharedTile(b, s, kStageKeys);
-  Value sharedV = addSharedTile(b, s, kStageKeys);
-  WarpTile w = WarpTile::create(b, s, queryWarps(s.headDim));
-  Value tile = queryTile(w);
-  Value row0 = w.add(w.mul(tile, w.c(w.blockRows())), w.mul(w.warp, w.c(kWarpRows)));
-  std::array<Value, 2> rows = w.rowsOf(row0);
-  std::array<Value, 2> clamped = {w.minIdx(rows[0], s.seq - 1), w.minIdx(rows[1], s.seq - 1)};
+  QueryBlock blk = QueryBlock::create(b, s);
+  WarpTile &w = blk.w;
+  Value sharedK = blk.sharedK, sharedV = blk.sharedV, keyEnd = blk.keyEnd;
+  std::array<Value, 2> rows = blk.rows, clamped = blk.clamped;
   SmallVector<FragA> q = w.loadRowFragments(args[0], clamped);
   Value scaleLog2 = f32(b, scale * kLog2e);
   Value negInf = f32(b, -std::numeric_limits<double>::infinity());
-  Value keyEnd = w.minIdx(w.mul(w.add(tile, w.c(1)), w.c(w.blockRows())), s.seq);
   int64_t outChunks = s.headDim / 8;
 
   // Carried: O (outChunks accumulators), then m and l for rows g, g + 8.
@@ -332,10 +358,7 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
   SmallVector<Value> result = forLoop(
       b, w.c(0), keyEnd, w.c(kStageKeys), init,
       [&](ImplicitLocOpBuilder &, Value kt, ValueRange carried) -> SmallVector<Value> {
-        gpu::BarrierOp::create(b);
-        w.stage(args[1], sharedK, kt, kStageKeys);
-        w.stage(args[2], sharedV, kt, kStageKeys);
-        gpu::BarrierOp::create(b);
+        blk.stageKeys(args[1], args[2], kt);
         SmallVector<Acc> o = unflatten(carried.take_front(4 * outChunks));
         Value m[2] = {carried[4 * outChunks], carried[4 * outChunks + 1]};
         Value l[2] = {carried[4 * outChunks + 2], carried[4 * outChunks + 3]};
@@ -406,13 +429,10 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
 /// The query-side backward kernel: q 0, k 1, v 2, out 3, lse 4, dO 5 ->
 /// dq 6, D 7 (workspace, read by the key-side kernel).
 void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, double scale) {
-  Value sharedK = addSharedTile(b, s, kStageKeys);
-  Value sharedV = addSharedTile(b, s, kStageKeys);
-  WarpTile w = WarpTile::create(b, s, queryWarps(s.headDim));
-  Value tile = queryTile(w);
-  Value row0 = w.add(w.mul(tile, w.c(w.blockRows())), w.mul(w.warp, w.c(kWarpRows)));
-  std::array<Value, 2> rows = w.rowsOf(row0);
-  std::array<Value, 2> clamped = {w.minIdx(rows[0], s.seq - 1), w.minIdx(rows[1], s.seq - 1)};
+  QueryBlock blk = QueryBlock::create(b, s);
+  WarpTile &w = blk.w;
+  Value sharedK = blk.sharedK, sharedV = blk.sharedV, keyEnd = blk.keyEnd;
+  std::array<Value, 2> rows = blk.rows, clamped = blk.clamped;
   SmallVector<FragA> q = w.loadRowFragments(args[0], clamped);
   SmallVector<FragA> dO = w.loadRowFragments(args[5], clamped);
   Value scaleLog2 = f32(b, scale * kLog2e);
@@ -437,15 +457,11 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
     lse2[h] = w.fmul(load(b, args[4], w.statIndex(clamped[h])), f32(b, kLog2e));
   }
 
-  Value keyEnd = w.minIdx(w.mul(w.add(tile, w.c(1)), w.c(w.blockRows())), s.seq);
   int64_t outChunks = s.headDim / 8;
   SmallVector<Value> result = forLoop(
       b, w.c(0), keyEnd, w.c(kStageKeys), flatten(SmallVector<Acc>(outChunks, w.zero())),
       [&](ImplicitLocOpBuilder &, Value kt, ValueRange carried) -> SmallVector<Value> {
-        gpu::BarrierOp::create(b);
-        w.stage(args[1], sharedK, kt, kStageKeys);
-        w.stage(args[2], sharedV, kt, kStageKeys);
-        gpu::BarrierOp::create(b);
+        blk.stageKeys(args[1], args[2], kt);
         SmallVector<Acc> dq = unflatten(carried);
         // 16 keys at a time keeps the scores' registers few.
         for (int64_t j0 = 0; j0 < kStageKeys; j0 += 16) {
