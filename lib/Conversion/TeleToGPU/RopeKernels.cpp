@@ -76,7 +76,16 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
       b, vt,
       arith::UIToFPOp::create(b, et, arith::IndexCastOp::create(b, b.getI64Type(), t)));
   Value angle = arith::MulFOp::create(b, tf, invFreq);
-  Value c = math::CosOp::create(b, angle), s = math::SinOp::create(b, angle);
+  // One sincos per lane: sine and cosine share the argument reduction (the
+  // vector form of math.sincos does not lower to NVPTX).
+  SmallVector<Value> sines, cosines;
+  for (int64_t l = 0; l < vec; ++l) {
+    auto sc = math::SincosOp::create(b, vector::ExtractOp::create(b, angle, ArrayRef<int64_t>{l}));
+    sines.push_back(sc.getSin());
+    cosines.push_back(sc.getCos());
+  }
+  Value c = vector::FromElementsOp::create(b, vt, cosines);
+  Value s = vector::FromElementsOp::create(b, vt, sines);
   // First half: x cos - partner sin; second half: x cos + partner sin. The
   // inverse rotation flips the sign of sin.
   double sign = rope.getInverse() ? 1.0 : -1.0;
