@@ -160,8 +160,11 @@ FailureOr<ElementwiseSpec> specFor(Operation *op) {
                   b, arith::MulFOp::create(b, c(b2), v),
                   arith::MulFOp::create(b, c(1.0 - b2),
                                         arith::MulFOp::create(b, gs, gs)));
-              Value mhat = arith::DivFOp::create(b, m1, bc1);
-              Value vhat = arith::DivFOp::create(b, v1, bc2);
+              // The corrections are the same in every lane (after unrolling,
+              // one scalar each): multiply by their reciprocals instead of
+              // dividing every element twice.
+              Value mhat = arith::MulFOp::create(b, m1, arith::DivFOp::create(b, c(1.0), bc1));
+              Value vhat = arith::MulFOp::create(b, v1, arith::DivFOp::create(b, c(1.0), bc2));
               Value denom = arith::AddFOp::create(b, math::SqrtOp::create(b, vhat), c(eps));
               Value p1 = arith::SubFOp::create(
                   b, decayed,
