@@ -16,6 +16,12 @@
 //   constants      [{values}] f32 constants, uploaded once
 //   outputs        [ref] the returned values
 //   steps          [{op, launch|gemm|zero|copy ...}] in execution order
+//     launch       kernel name, grid, block, args [ref]; id and indices place
+//                  it in `ops` (each op's operand/result shapes and dtypes)
+//     gemm         {trans_a, trans_b, m, n, k, lda, ldb, ldc, a_dtype, b_dtype,
+//                  c_dtype} in cuBLAS's column-major terms, args [A, B, D] or
+//                  [A, B, D, C] (D = A B + C, C laid out like D); operands
+//                  f32 or bf16 (both alike), result f32 or bf16
 // A buffer reference `ref` is one of {"arena": offset}, {"state": name},
 // {"input": index}, {"mask": name}, {"const": index}, each with "bytes".
 //
