@@ -20,8 +20,9 @@
 // Loops over a tile run the same trip count in every thread (positions past
 // the causal limit are masked, not skipped), so the warp shuffles that join
 // a row's split and the block barriers stay uniform. These kernels run on
-// CUDA cores in fp32; tensor-core (mma.sync / wgmma) tiles are the next
-// step for speed, not for correctness.
+// CUDA cores in fp32: they serve the unfused ops (evaluation programs) and
+// head sizes the tensor-core kernels (TensorCoreAttention.cpp, bf16
+// mma.sync) do not take.
 //
 //===----------------------------------------------------------------------===//
 

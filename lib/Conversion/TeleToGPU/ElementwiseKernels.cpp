@@ -1,9 +1,11 @@
 //===- ElementwiseKernels.cpp - elementwise GPU kernels -------------------===//
 //
 // This file builds the kernels of tele's elementwise ops. Each thread handles
-// a chunk of kVec consecutive elements with vector loads and stores (which
-// NVPTX turns into ld.global.v4 / st.global.v4), falling back to one element
-// when a size is not a multiple of kVec. Operands are classified once:
+// a chunk of kVec consecutive elements (2 kVec for tele.convert) with vector
+// loads and stores (which NVPTX turns into ld.global.v4 / st.global.v4),
+// falling back to one element when a size is not a multiple of the chunk.
+// The arithmetic is f32; a result typed bf16 (tele.convert, or an op that
+// tele-bf16-gemms narrowed) is rounded at the store. Operands are classified once:
 // full-size tensors are indexed by the element, per-feature vectors (the
 // mask of tele.mask_mul) by the element modulo the feature size, and 0-d
 // tensors (learning rate, clip scale, mask value, step) are loaded once and

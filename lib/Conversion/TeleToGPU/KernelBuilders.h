@@ -119,8 +119,9 @@ FailureOr<OpKernels> buildRowKernels(Operation *op, gpu::GPUModuleOp kernels);
 FailureOr<OpKernels> buildEmbedKernels(Operation *op, gpu::GPUModuleOp kernels);
 /// tele.cross_entropy and tele.cross_entropy_grad without a loss mask.
 FailureOr<OpKernels> buildLossKernels(Operation *op, gpu::GPUModuleOp kernels);
-/// tele.attention and tele.attention_grad: causal, online softmax, one warp
-/// per query (or key) row, no T x T matrix in memory.
+/// tele.attention, tele.attention_grad and the flash pair in fp32 on CUDA
+/// cores: causal, online softmax, 64-row tiles with staged K/V (or Q/dO),
+/// no T x T matrix in memory.
 FailureOr<OpKernels> buildAttentionKernels(Operation *op,
                                            gpu::GPUModuleOp kernels);
 /// tele.flash_attention and tele.flash_attention_grad on the tensor cores
