@@ -130,10 +130,7 @@ struct TileBuilder {
       acc = vector::FMAOp::create(b, xs, ys, acc);
     }
     Value s = vector::ReductionOp::create(b, vector::CombiningKind::ADD, acc);
-    for (int32_t offset = 1; offset < g.split; offset *= 2)
-      s = arith::AddFOp::create(
-          b, s, gpu::ShuffleOp::create(b, s, offset, kWarp, gpu::ShuffleMode::XOR).getShuffleResult());
-    return s;
+    return warpSum(b, s, int32_t(g.split));
   }
   Value select(Value cond, Value x, Value y) { return arith::SelectOp::create(b, cond, x, y); }
   Value lt(Value x, Value y) { return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, y); }

@@ -281,13 +281,7 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
     }
   }
   SmallVector<Value> outputs = spec->compute(b, loaded);
-  for (auto [i, v] : llvm::enumerate(outputs)) {
-    Type rt = getElementTypeOrSelf(op->getResult(i).getType());
-    if (rt != et)
-      v = arith::TruncFOp::create(b, VectorType::get({vec}, rt), v);
-    vector::StoreOp::create(b, v, entry.getArgument(spec->operands.size() + i),
-                            ValueRange{base}, /*nontemporal=*/false,
-                            llvm::MaybeAlign(vec * rt.getIntOrFloatBitWidth() / 8));
-  }
+  for (auto [i, v] : llvm::enumerate(outputs))
+    storeChunk(b, v, entry.getArgument(spec->operands.size() + i), base);
   return launch;
 }

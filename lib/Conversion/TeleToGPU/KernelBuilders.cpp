@@ -80,26 +80,38 @@ void mlir::tele::store(ImplicitLocOpBuilder &b, Value value, Value memref,
   memref::StoreOp::create(b, value, memref, ValueRange{index});
 }
 
+void mlir::tele::storeChunk(ImplicitLocOpBuilder &b, Value value, Value memref,
+                            Value index) {
+  auto vt = cast<VectorType>(value.getType());
+  Type et = cast<MemRefType>(memref.getType()).getElementType();
+  if (vt.getElementType() != et) // f32 stored as bf16
+    value = arith::TruncFOp::create(b, vt.clone(et), value);
+  vector::StoreOp::create(b, value, memref, ValueRange{index}, /*nontemporal=*/false,
+                          llvm::MaybeAlign(vt.getNumElements() * et.getIntOrFloatBitWidth() / 8));
+}
+
 void mlir::tele::atomicAdd(ImplicitLocOpBuilder &b, Value value, Value memref,
                            Value index) {
   memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addf, value, memref,
                               ValueRange{index});
 }
 
-Value mlir::tele::warpSum(ImplicitLocOpBuilder &b, Value v) {
-  for (int32_t offset = kWarp / 2; offset > 0; offset /= 2) {
+/// An XOR butterfly over groups of `lanes` lanes, combining with `combine`.
+template <typename CombineOp>
+static Value butterfly(ImplicitLocOpBuilder &b, Value v, int32_t lanes) {
+  for (int32_t offset = lanes / 2; offset > 0; offset /= 2) {
     auto shuffle = gpu::ShuffleOp::create(b, v, offset, kWarp, gpu::ShuffleMode::XOR);
-    v = arith::AddFOp::create(b, v, shuffle.getShuffleResult());
+    v = CombineOp::create(b, v, shuffle.getShuffleResult());
   }
   return v;
 }
 
-Value mlir::tele::warpMax(ImplicitLocOpBuilder &b, Value v) {
-  for (int32_t offset = kWarp / 2; offset > 0; offset /= 2) {
-    auto shuffle = gpu::ShuffleOp::create(b, v, offset, kWarp, gpu::ShuffleMode::XOR);
-    v = arith::MaximumFOp::create(b, v, shuffle.getShuffleResult());
-  }
-  return v;
+Value mlir::tele::warpSum(ImplicitLocOpBuilder &b, Value v, int32_t lanes) {
+  return butterfly<arith::AddFOp>(b, v, lanes);
+}
+
+Value mlir::tele::warpMax(ImplicitLocOpBuilder &b, Value v, int32_t lanes) {
+  return butterfly<arith::MaximumFOp>(b, v, lanes);
 }
 
 void mlir::tele::ifThen(ImplicitLocOpBuilder &b, Value cond,

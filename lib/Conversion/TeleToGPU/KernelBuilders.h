@@ -83,14 +83,19 @@ Value load(ImplicitLocOpBuilder &b, Value memref, Value index);
 /// memref[index] = value, rounded to the memref's element type when that is
 /// a narrower float (an f32 result stored as bf16).
 void store(ImplicitLocOpBuilder &b, Value value, Value memref, Value index);
+/// The vector `value` (f32 lanes) stored at memref[index], rounded to the
+/// memref's element type when that is narrower; aligned to the whole vector
+/// (chunks start at multiples of their length).
+void storeChunk(ImplicitLocOpBuilder &b, Value value, Value memref, Value index);
 /// "_to_bf16" when `result` is bf16 (an f32 op's narrowed result), for
 /// kernel names; "" otherwise.
 std::string narrowedSuffix(Value result);
 /// memref[index] += value, atomically (atom.global.add.f32).
 void atomicAdd(ImplicitLocOpBuilder &b, Value value, Value memref, Value index);
-/// The sum / maximum over the warp; every lane holds the result.
-Value warpSum(ImplicitLocOpBuilder &b, Value v);
-Value warpMax(ImplicitLocOpBuilder &b, Value v);
+/// The sum / maximum over each group of `lanes` adjacent lanes (a power of
+/// two; the whole warp by default); every lane holds its group's result.
+Value warpSum(ImplicitLocOpBuilder &b, Value v, int32_t lanes = kWarp);
+Value warpMax(ImplicitLocOpBuilder &b, Value v, int32_t lanes = kWarp);
 /// Runs `body` under `scf.if (cond)`.
 void ifThen(ImplicitLocOpBuilder &b, Value cond,
             function_ref<void(ImplicitLocOpBuilder &)> body);

@@ -20,7 +20,6 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
     return failure();
   auto ty = rope.getInput().getType();
   Type et = ty.getElementType();
-  Type resultType = rope.getType().getElementType(); // f32, or bf16 (narrowed)
   int64_t dh = rope.getHeadDimAttr().getInt(), half = dh / 2;
   // Chunks must not straddle the two halves of a head.
   int64_t vec = half % 4 == 0 ? 4 : 1;
@@ -93,9 +92,6 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
   Value out = arith::AddFOp::create(
       b, arith::MulFOp::create(b, xv, c),
       arith::MulFOp::create(b, arith::MulFOp::create(b, pv, s), sgn));
-  if (resultType != et)
-    out = arith::TruncFOp::create(b, VectorType::get({vec}, resultType), out);
-  vector::StoreOp::create(b, out, y, ValueRange{base}, false,
-                          llvm::MaybeAlign(vec * resultType.getIntOrFloatBitWidth() / 8));
+  storeChunk(b, out, y, base);
   return launch;
 }

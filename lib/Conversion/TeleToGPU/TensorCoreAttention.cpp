@@ -144,17 +144,19 @@ struct WarpTile {
     Value word = vector::BitCastOp::create(b, VectorType::get({1}, b.getI32Type()), pair);
     return vector::ExtractOp::create(b, word, ArrayRef<int64_t>{0});
   }
+  /// A vector<2xf32> rounded to bf16 and packed in an i32, lane 0 low.
+  Value packPair(Value v) {
+    return asI32(arith::TruncFOp::create(b, VectorType::get({2}, b.getBF16Type()), v));
+  }
   /// (x, y) rounded to bf16 and packed, x in the low half.
   Value pack(Value x, Value y) {
-    Value v = vector::FromElementsOp::create(b, VectorType::get({2}, b.getF32Type()),
-                                             ValueRange{x, y});
-    return asI32(arith::TruncFOp::create(b, VectorType::get({2}, b.getBF16Type()), v));
+    return packPair(vector::FromElementsOp::create(b, VectorType::get({2}, b.getF32Type()),
+                                                   ValueRange{x, y}));
   }
   /// Two consecutive fp32 elements of `memref` at `at`, packed as bf16.
   Value loadPacked(Value memref, Value at) {
-    Value v = vector::LoadOp::create(b, VectorType::get({2}, b.getF32Type()), memref,
-                                     ValueRange{at});
-    return asI32(arith::TruncFOp::create(b, VectorType::get({2}, b.getBF16Type()), v));
+    return packPair(vector::LoadOp::create(b, VectorType::get({2}, b.getF32Type()), memref,
+                                           ValueRange{at}));
   }
   /// Four 8x8 bf16 matrices of a shared tile, one packed pair per matrix.
   std::array<Value, 4> ldmatrix(Value tile, Value row, Value col, bool transpose) {
@@ -205,12 +207,7 @@ struct WarpTile {
   }
   /// Sum or maximum over the four lanes that share a row (t = 0..3).
   Value rowReduce(Value v, bool isMax) {
-    for (int32_t offset = 1; offset < 4; offset *= 2) {
-      Value o = gpu::ShuffleOp::create(b, v, offset, kWarp, gpu::ShuffleMode::XOR)
-                    .getShuffleResult();
-      v = isMax ? fmax(v, o) : fadd(v, o);
-    }
-    return v;
+    return isMax ? warpMax(b, v, /*lanes=*/4) : warpSum(b, v, /*lanes=*/4);
   }
 
   /// Copies rows [first, first + rows) (clamped to the sequence) of a
@@ -235,6 +232,16 @@ struct WarpTile {
       else
         ifThen(b, lt(e, c(chunks)), body);
     }
+  }
+
+  /// Stages rows [first, first + rows) of `a` and `c` into their tiles
+  /// between two barriers (the previous tiles' readers are done; the new
+  /// ones are visible to every warp).
+  void stagePair(Value a, Value tileA, Value c, Value tileC, Value first, int64_t rows) {
+    gpu::BarrierOp::create(b);
+    stage(a, tileA, first, rows);
+    stage(c, tileC, first, rows);
+    gpu::BarrierOp::create(b);
   }
 
   /// Rows g and g + 8 of the warp's 16 as (position, clamped position).
@@ -332,12 +339,9 @@ struct QueryBlock {
     q.keyEnd = w.minIdx(w.mul(w.add(tile, w.c(1)), w.c(w.blockRows())), s.seq);
     return q;
   }
-  /// Stages keys [kt, kt + kStageKeys) of `key` and `value`, between barriers.
+  /// Stages keys [kt, kt + kStageKeys) of `key` and `value`.
   void stageKeys(Value key, Value value, Value kt) {
-    gpu::BarrierOp::create(w.b);
-    w.stage(key, sharedK, kt, kStageKeys);
-    w.stage(value, sharedV, kt, kStageKeys);
-    gpu::BarrierOp::create(w.b);
+    w.stagePair(key, sharedK, value, sharedV, kt, kStageKeys);
   }
 };
 
@@ -517,10 +521,7 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
   SmallVector<Value> result = forLoop(
       b, keyTile0, w.c(s.seq), w.c(stageQueries), init,
       [&](ImplicitLocOpBuilder &, Value qt, ValueRange carried) -> SmallVector<Value> {
-        gpu::BarrierOp::create(b);
-        w.stage(args[0], sharedQ, qt, stageQueries);
-        w.stage(args[3], sharedDO, qt, stageQueries);
-        gpu::BarrierOp::create(b);
+        w.stagePair(args[0], sharedQ, args[3], sharedDO, qt, stageQueries);
         SmallVector<Acc> all = unflatten(carried);
         MutableArrayRef<Acc> dk(all.data(), outChunks), dv(all.data() + outChunks, outChunks);
         for (int64_t i0 = 0; i0 < stageQueries; i0 += 16) {
