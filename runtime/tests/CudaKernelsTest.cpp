@@ -66,6 +66,8 @@ double fromBf16Bits(uint16_t h) {
   std::memcpy(&f, &bits, 4);
   return f;
 }
+/// x as the device holds it in bf16 (rounded through f32, as the kernels do).
+double roundToBf16(double x) { return fromBf16Bits(bf16Bits(float(x))); }
 
 /// One buffer of an op (operand, result or workspace): host values as
 /// doubles for the reference, its kind and its device copy.
@@ -108,6 +110,9 @@ protected:
     if (b.dtype == "f32")
       for (double &x : b.host)
         x = double(float(x));
+    if (b.dtype == "bf16")
+      for (double &x : b.host)
+        x = roundToBf16(x);
     ASSERT_EQ(tele_rt_copy_to_device(device, b.device, raw.data(), b.bytes), TELE_RT_OK);
   }
   std::vector<double> download(const Buffer &b) {
@@ -178,7 +183,7 @@ bool reference(const json &op, std::vector<Buffer> &in,
     k::lerpGrad(in[0].host.data(), 0.3, out[0].data(), out[1].data(), n);
   } else if (name == "tele.convert") {
     for (int64_t i = 0; i < n; ++i) // the device rounds the f32 it reads
-      out[0][i] = fromBf16Bits(bf16Bits(float(in[0].host[i])));
+      out[0][i] = roundToBf16(in[0].host[i]);
   } else if (name == "tele.adamw") {
     for (double &x : in[3].host) // second moments are non-negative
       x = std::abs(x) * 1e-2;
