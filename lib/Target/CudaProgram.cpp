@@ -288,14 +288,17 @@ LogicalResult Emitter::emitLaunches(Operation *op, ArrayAttr launches) {
         return failure();
       args.push_back(std::move(*buffer));
     }
-    steps.push_back(json::Object{
+    json::Object step{
         {"op", name},
         {"id", opId},
         {"indices", json::Array(indices)},
         {"launch", cast<SymbolRefAttr>(launch.get("kernel")).getLeafReference().getValue()},
         {"grid", json::Array(cast<DenseI64ArrayAttr>(launch.get("grid")).asArrayRef())},
         {"block", json::Array(cast<DenseI64ArrayAttr>(launch.get("block")).asArrayRef())},
-        {"args", std::move(args)}});
+        {"args", std::move(args)}};
+    if (auto shared = launch.getAs<IntegerAttr>("shared_bytes"))
+      step["shared_bytes"] = shared.getInt();
+    steps.push_back(std::move(step));
   }
   return success();
 }

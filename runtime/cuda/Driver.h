@@ -49,6 +49,7 @@ struct Driver {
   TELE_DRIVER_FN(cuModuleLoadDataEx)
   TELE_DRIVER_FN(cuModuleUnload)
   TELE_DRIVER_FN(cuModuleGetFunction)
+  TELE_DRIVER_FN(cuFuncSetAttribute)
   TELE_DRIVER_FN(cuLaunchKernel)
   TELE_DRIVER_FN(cuStreamCreate)
   TELE_DRIVER_FN(cuStreamDestroy)
@@ -101,6 +102,10 @@ tele_rt_status check(CUresult result, const std::string &what);
 /// and carries the JIT's error log (a PTX error is otherwise only
 /// "invalid PTX").
 tele_rt_status loadPtx(const char *ptx, CUmodule *module, const std::string &what);
+
+/// Lets `fn` (kernel `kernel`) launch with `bytes` of dynamic shared memory:
+/// beyond 48 KiB a kernel must opt in (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES).
+tele_rt_status allowSharedMemory(CUfunction fn, unsigned bytes, const std::string &kernel);
 
 /// Makes `device`'s context current on the calling thread: every entry
 /// point acts on the device it is given, whichever thread calls it.

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -220,6 +221,7 @@ struct Step {
   std::string op, kernel;
   CUfunction function = nullptr;
   unsigned grid[3] = {1, 1, 1}, block[3] = {1, 1, 1};
+  unsigned sharedBytes = 0; ///< dynamic shared memory of a launch
   std::vector<BufferRef> args; ///< launch/GEMM arguments; zero: [buffer]; copy: [src, dst]
   Gemm gemm;
   std::string describe() const {
@@ -267,7 +269,7 @@ struct tele_rt_program {
   const tele_rt_state *graphState = nullptr;
   uint64_t graphGeneration = 0;
   int runs = 0;
-  /// TELE_RT_PROFILE=1: seconds per op kind over the profiled runs (each
+  /// TELE_RT_PROFILE=1: seconds per op kind and kernel over the profiled runs (each
   /// step synchronized and timed on the host; graphs are off).
   std::map<std::string, std::pair<double, int64_t>> profile;
   int profiledRuns = 0;
@@ -427,6 +429,7 @@ tele_rt_status tele_rt_program::load(const json &j, const std::string &ptx) {
         step.grid[i] = js.at("grid")[i].get<unsigned>();
         step.block[i] = js.at("block")[i].get<unsigned>();
       }
+      step.sharedBytes = js.value("shared_bytes", 0u);
       auto it = functions.find(step.kernel);
       if (it == functions.end()) {
         CUfunction fn = nullptr;
@@ -436,6 +439,8 @@ tele_rt_status tele_rt_program::load(const json &j, const std::string &ptx) {
           return s;
         it = functions.emplace(step.kernel, fn).first;
       }
+      if (auto s = allowSharedMemory(it->second, step.sharedBytes, step.kernel); s != TELE_RT_OK)
+        return s;
       step.function = it->second;
       if (auto s = refs(js.at("args")); s != TELE_RT_OK)
         return s;
@@ -498,6 +503,25 @@ tele_rt_status tele_rt_program::resolve(const BufferRef &ref, const tele_rt_stat
   return TELE_RT_ERROR_INVALID;
 }
 
+namespace {
+/// The profile row of a step: GEMMs by op; launches by op and kernel, the
+/// kernel without its shape suffix (flash_attention_grad_key_8x2048x16x128
+/// -> flash_attention_grad_key), so an op's kernels are told apart.
+std::string profileKey(const Step &step) {
+  if (step.kind == Step::Kind::Gemm)
+    return step.op + " (cuBLASLt)";
+  if (step.kind != Step::Kind::Launch)
+    return step.op;
+  std::string stem = step.kernel;
+  for (size_t i = 0; i + 1 < stem.size(); ++i)
+    if (stem[i] == '_' && std::isdigit(static_cast<unsigned char>(stem[i + 1]))) {
+      stem.resize(i);
+      break;
+    }
+  return step.op + " " + stem;
+}
+} // namespace
+
 tele_rt_status tele_rt_program::enqueue(const tele_rt_state *state) {
   const Driver &d = driver();
   // Synchronize after every step when debugging, so a fault names its step.
@@ -521,7 +545,7 @@ tele_rt_status tele_rt_program::enqueue(const tele_rt_state *state) {
       for (size_t i = 0; i < pointers.size(); ++i)
         params[i] = &pointers[i];
       s = check(d.cuLaunchKernel(step.function, step.grid[0], step.grid[1], step.grid[2],
-                                 step.block[0], step.block[1], step.block[2], 0, stream,
+                                 step.block[0], step.block[1], step.block[2], step.sharedBytes, stream,
                                  params.data(), nullptr),
                 "cuLaunchKernel(" + step.describe() + ")");
       break;
@@ -554,7 +578,7 @@ tele_rt_status tele_rt_program::enqueue(const tele_rt_state *state) {
           s != TELE_RT_OK)
         return s;
       auto now = std::chrono::steady_clock::now();
-      auto &entry = profile[step.kind == Step::Kind::Gemm ? step.op + " (cuBLASLt)" : step.op];
+      auto &entry = profile[profileKey(step)];
       entry.first += std::chrono::duration<double>(now - stepStart).count();
       entry.second += 1;
       stepStart = now;
@@ -588,7 +612,7 @@ tele_rt_program::~tele_rt_program() {
     std::fprintf(stderr, "tele_rt profile of %s: %.3f ms per run over %d runs\n", path.c_str(),
                  1e3 * total / profiledRuns, profiledRuns);
     for (auto &[sec, op] : rows)
-      std::fprintf(stderr, "  %-36s %6lld steps/run %9.3f ms/run %5.1f%%\n", op.c_str(),
+      std::fprintf(stderr, "  %-60s %6lld steps/run %9.3f ms/run %5.1f%%\n", op.c_str(),
                    (long long)(profile[op].second / profiledRuns), 1e3 * sec / profiledRuns,
                    100.0 * sec / total);
   }

@@ -77,6 +77,7 @@ const Driver &driver() {
     load(d.cuModuleLoadDataEx, "cuModuleLoadDataEx");
     load(d.cuModuleUnload, "cuModuleUnload");
     load(d.cuModuleGetFunction, "cuModuleGetFunction");
+    load(d.cuFuncSetAttribute, "cuFuncSetAttribute");
     load(d.cuLaunchKernel, "cuLaunchKernel");
     load(d.cuGetErrorName, "cuGetErrorName");
     load(d.cuGetErrorString, "cuGetErrorString");
@@ -84,6 +85,15 @@ const Driver &driver() {
     return d;
   }();
   return d;
+}
+
+tele_rt_status allowSharedMemory(CUfunction fn, unsigned bytes, const std::string &kernel) {
+  if (bytes <= 48u * 1024)
+    return TELE_RT_OK;
+  return check(driver().cuFuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                           int(bytes)),
+               "cuFuncSetAttribute(" + kernel + ", " + std::to_string(bytes) +
+                   " bytes of shared memory)");
 }
 
 bool envFlag(const char *name) {
@@ -271,7 +281,7 @@ void tele_rt_module_unload(tele_rt_module *module) {
 
 tele_rt_status tele_rt_launch(tele_rt_module *module, const char *kernel,
                               const uint32_t grid[3], const uint32_t block[3],
-                              const uint64_t *args, size_t num_args) {
+                              uint32_t shared_bytes, const uint64_t *args, size_t num_args) {
   if (!module || !kernel || !grid || !block || (num_args && !args))
     return fail(TELE_RT_ERROR_INVALID, "tele_rt_launch: null argument");
   if (tele_rt_status s = bind(module->device); s != TELE_RT_OK)
@@ -290,14 +300,16 @@ tele_rt_status tele_rt_launch(tele_rt_module *module, const char *kernel,
       return s;
     module->functions[kernel] = fn;
   }
+  if (tele_rt_status s = allowSharedMemory(fn, shared_bytes, kernel); s != TELE_RT_OK)
+    return s;
   // The driver wants one pointer per parameter, each pointing at its value.
   std::vector<void *> params(num_args);
   for (size_t i = 0; i < num_args; ++i)
     params[i] = const_cast<uint64_t *>(&args[i]);
-  debug("launch %s grid (%u,%u,%u) block (%u,%u,%u) %zu args", kernel, grid[0],
-        grid[1], grid[2], block[0], block[1], block[2], num_args);
+  debug("launch %s grid (%u,%u,%u) block (%u,%u,%u) shared %u %zu args", kernel, grid[0],
+        grid[1], grid[2], block[0], block[1], block[2], shared_bytes, num_args);
   return check(driver().cuLaunchKernel(fn, grid[0], grid[1], grid[2], block[0], block[1],
-                              block[2], /*sharedMemBytes=*/0, /*stream=*/nullptr,
+                              block[2], shared_bytes, /*stream=*/nullptr,
                               params.data(), nullptr),
                std::string("cuLaunchKernel(") + kernel + ")");
 }

@@ -401,7 +401,9 @@ TEST_F(CudaKernels, EveryKernelMatchesTheCpuReference) {
           block[i] = (*s)["block"][i];
         }
         std::string kernel = (*s)["launch"];
-        ASSERT_EQ(tele_rt_launch(module, kernel.c_str(), grid, block, args.data(), args.size()),
+        uint32_t shared = s->value("shared_bytes", 0u);
+        ASSERT_EQ(tele_rt_launch(module, kernel.c_str(), grid, block, shared, args.data(),
+                                 args.size()),
                   TELE_RT_OK)
             << tele_rt_last_error();
       }
@@ -455,7 +457,7 @@ TEST_F(CudaKernels, UnknownKernelIsReportedByName) {
   tele_rt_module *module = nullptr;
   ASSERT_EQ(tele_rt_module_load_ptx(device, ptx.str().c_str(), &module), TELE_RT_OK);
   uint32_t one[3] = {1, 1, 1};
-  EXPECT_EQ(tele_rt_launch(module, "no_such_kernel", one, one, nullptr, 0),
+  EXPECT_EQ(tele_rt_launch(module, "no_such_kernel", one, one, 0, nullptr, 0),
             TELE_RT_ERROR_NOT_FOUND);
   EXPECT_NE(std::string(tele_rt_last_error()).find("no_such_kernel"), std::string::npos);
   tele_rt_module_unload(module);

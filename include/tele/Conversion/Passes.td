@@ -18,6 +18,8 @@ def ConvertTeleToGPU : Pass<"convert-tele-to-gpu", "::mlir::ModuleOp"> {
     runs it:
     * `tele.launches`: an array of `{kernel, grid, block, args}`, in order;
       `args` index the op's operands, then its results, then its workspaces;
+      `shared_bytes`, where present, is the dynamic shared memory a kernel
+      carves its tiles from (the tensor-core attention's);
     * `tele.workspace`: bytes of each scratch buffer the launches share;
     * `tele.zeroed`: buffers (same indexing) to zero before the first launch
       (outputs that kernels accumulate into with atomics).

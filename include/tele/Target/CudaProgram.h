@@ -17,7 +17,9 @@
 //   outputs        [ref] the returned values
 //   steps          [{op, launch|gemm|zero|copy ...}] in execution order
 //     launch       kernel name, grid, block, args [ref]; id and indices place
-//                  it in `ops` (each op's operand/result shapes and dtypes)
+//                  it in `ops` (each op's operand/result shapes and dtypes);
+//                  shared_bytes (when present) the dynamic shared memory
+//                  the kernel is launched with
 //     gemm         {trans_a, trans_b, m, n, k, lda, ldb, ldc, a_dtype, b_dtype,
 //                  c_dtype} in cuBLAS's column-major terms, args [A, B, D] or
 //                  [A, B, D, C] (D = A B + C, C laid out like D); operands

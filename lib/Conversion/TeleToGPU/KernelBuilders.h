@@ -25,6 +25,9 @@ struct KernelLaunch {
   /// The kernel's arguments as indices into the op's operands, then its
   /// results, then its workspaces. Empty means operands then results.
   SmallVector<int64_t> args;
+  /// Bytes of dynamic shared memory (`gpu.dynamic_shared_memory`) the
+  /// kernel carves its tiles from; 0 for static shared memory only.
+  int64_t sharedBytes = 0;
 };
 
 /// Everything the runtime runs for one op: launches in order, scratch

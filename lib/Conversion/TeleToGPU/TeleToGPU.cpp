@@ -56,14 +56,16 @@ DictionaryAttr launchAttr(MLIRContext *ctx, const KernelLaunch &l,
     for (int64_t i = 0; i < numOperandsAndResults; ++i)
       args.push_back(i);
   Builder b(ctx);
-  return b.getDictionaryAttr({
+  SmallVector<NamedAttribute> entries{
       b.getNamedAttr("kernel", SymbolRefAttr::get(ctx, kKernelModuleName,
                                                   {FlatSymbolRefAttr::get(
                                                       ctx, const_cast<gpu::GPUFuncOp &>(l.kernel).getName())})),
       b.getNamedAttr("grid", b.getDenseI64ArrayAttr(l.grid)),
       b.getNamedAttr("block", b.getDenseI64ArrayAttr(l.block)),
-      b.getNamedAttr("args", b.getDenseI64ArrayAttr(args)),
-  });
+      b.getNamedAttr("args", b.getDenseI64ArrayAttr(args))};
+  if (l.sharedBytes)
+    entries.push_back(b.getNamedAttr("shared_bytes", b.getI64IntegerAttr(l.sharedBytes)));
+  return b.getDictionaryAttr(entries);
 }
 } // namespace
 

@@ -26,14 +26,16 @@
 //   dK += dS^T Q. No atomics: runs are bit-reproducible.
 //
 // Shared-memory rows are padded by 16 bytes, so the eight 16-byte rows an
-// ldmatrix reads fall in distinct banks. Everything fits the 48 KiB of
-// static shared memory for head_dim <= 128.
+// ldmatrix reads fall in distinct banks. The tiles live in dynamic shared
+// memory (the launch says how much), which may exceed static shared
+// memory's 48 KiB: the key-side kernel's take 52 KiB at head_dim 128.
 //
 //===----------------------------------------------------------------------===//
 
 #include "KernelBuilders.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 
@@ -52,11 +54,14 @@ constexpr int64_t kWarpRows = 16; ///< rows an m16n8k16 tile covers
 /// 17 ms faster per step; flm-tiny (head_dim 64) 3.7 ms slower, so smaller
 /// heads keep 4 warps.
 int64_t queryWarps(int64_t headDim) { return headDim >= 128 ? 8 : 4; }
-/// Warps of the key-side kernel: its own 64 keys' K and V stay in shared
-/// memory next to the staged queries.
+/// Warps of the key-side kernel (16 keys each, their K and V in shared
+/// memory) and the queries it stages at a time next to them. Measured on an
+/// H200 (flm-1b, head_dim 128): 4 or 8 warps and 16, 32 or 64 staged queries
+/// all take 39-41 ms per step; 4 x 32 needs the fewest registers (no spills).
 constexpr int64_t kKeyWarps = 4;
+constexpr int64_t kKeyStageQueries = 32;
 constexpr int64_t kStageKeys = 64;                ///< keys staged per tile
-constexpr int64_t kStaticShared = 48 * 1024;      ///< static shared memory per block
+constexpr int64_t kMaxShared = 227 * 1024;        ///< shared memory per block (sm_90)
 constexpr int64_t kPadElems = 8;                  ///< 16 bytes of bf16
 constexpr double kLog2e = 1.4426950408889634;
 
@@ -73,11 +78,11 @@ struct Shape {
             Twine(headDim) + "_mma")
         .str();
   }
-  /// Queries the key-side kernel stages at a time: as many 16-row steps as
-  /// fit next to the block's own K and V tiles, at most 64.
-  int64_t keyKernelStageQueries() const {
-    int64_t free = kStaticShared - 2 * tileBytes(kKeyWarps * kWarpRows);
-    return std::min<int64_t>(64, free / (2 * tileBytes(1)) / kWarpRows * kWarpRows);
+  /// Shared memory of the query-side kernels (staged K and V) and of the
+  /// key-side kernel (its K and V, staged Q and dO).
+  int64_t querySharedBytes() const { return 2 * tileBytes(kStageKeys); }
+  int64_t keySharedBytes() const {
+    return 2 * tileBytes(kKeyWarps * kWarpRows) + 2 * tileBytes(kKeyStageQueries);
   }
 };
 
@@ -174,13 +179,17 @@ struct WarpTile {
   }
   /// B fragments for columns n0..n0+15 (two 8-wide chunks) and k0..k0+15 of
   /// B = X^T, X a row-major [n][k] tile: {b0, b1} of chunk n0, then n0 + 8.
+  std::array<Value, 4> loadBTransposed(Value tile, Value n0, int64_t k0) {
+    return ldmatrix(tile, add(n0, ldRowAcross), add(c(k0), ldColAcross), false);
+  }
   std::array<Value, 4> loadBTransposed(Value tile, int64_t n0, int64_t k0) {
-    return ldmatrix(tile, add(c(n0), ldRowAcross), add(c(k0), ldColAcross), false);
+    return loadBTransposed(tile, c(n0), k0);
   }
   /// B fragments of B = X, X a row-major [k][n] tile (rows k0..k0+15).
-  std::array<Value, 4> loadB(Value tile, int64_t k0, int64_t n0) {
-    return ldmatrix(tile, add(c(k0), ldRowDown), add(c(n0), ldColDown), true);
+  std::array<Value, 4> loadB(Value tile, Value k0, int64_t n0) {
+    return ldmatrix(tile, add(k0, ldRowDown), add(c(n0), ldColDown), true);
   }
+  std::array<Value, 4> loadB(Value tile, int64_t k0, int64_t n0) { return loadB(tile, c(k0), n0); }
 
   /// D += A B on the tensor cores (bf16 x bf16 -> fp32).
   Acc mma(const FragA &a, Value b0, Value b1, const Acc &d) {
@@ -284,19 +293,28 @@ struct WarpTile {
   }
 };
 
-/// A bf16 [rows x (dh + pad)] tile in shared memory, 16-byte aligned for
-/// ldmatrix.
-Value addSharedTile(ImplicitLocOpBuilder &b, const Shape &s, int64_t rows) {
-  auto fn = b.getInsertionBlock()->getParent()->getParentOfType<gpu::GPUFuncOp>();
-  auto space = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  auto ty = MemRefType::get({rows, s.rowElems()}, b.getBF16Type(), MemRefLayoutAttrInterface{},
-                            space);
-  Value tile = fn.addWorkgroupAttribution(ty, b.getLoc());
-  fn.setWorkgroupAttributionAttr(fn.getNumWorkgroupAttributions() - 1,
-                                 LLVM::LLVMDialect::getAlignAttrName(),
-                                 b.getI64IntegerAttr(16));
-  return tile;
-}
+/// The kernel's shared-memory tiles, carved one after another out of its
+/// dynamic shared memory (static shared memory stops at 48 KiB). Every tile
+/// is bf16 [rows x (dh + pad)]; sizes are multiples of 16 bytes, so each
+/// starts 16-byte aligned, as ldmatrix wants.
+struct SharedTiles {
+  Value base; ///< memref<?xi8, workgroup>
+  int64_t bytes = 0;
+
+  static SharedTiles create(ImplicitLocOpBuilder &b) {
+    auto space = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+    auto ty = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                              MemRefLayoutAttrInterface{}, space);
+    return {gpu::DynamicSharedMemoryOp::create(b, ty), 0};
+  }
+  Value add(ImplicitLocOpBuilder &b, const Shape &s, int64_t rows) {
+    auto ty = MemRefType::get({rows, s.rowElems()}, b.getBF16Type(), MemRefLayoutAttrInterface{},
+                              cast<MemRefType>(base.getType()).getMemorySpace());
+    Value tile = memref::ViewOp::create(b, ty, base, idx(b, bytes), ValueRange{});
+    bytes += s.tileBytes(rows);
+    return tile;
+  }
+};
 
 SmallVector<Value> flatten(ArrayRef<Acc> accs) {
   SmallVector<Value> out;
@@ -328,8 +346,10 @@ struct QueryBlock {
   Value keyEnd;
 
   static QueryBlock create(ImplicitLocOpBuilder &b, const Shape &s) {
-    Value sharedK = addSharedTile(b, s, kStageKeys);
-    Value sharedV = addSharedTile(b, s, kStageKeys);
+    SharedTiles shared = SharedTiles::create(b);
+    Value sharedK = shared.add(b, s, kStageKeys);
+    Value sharedV = shared.add(b, s, kStageKeys);
+    assert(shared.bytes == s.querySharedBytes() && "launch and kernel disagree");
     QueryBlock q{sharedK, sharedV, WarpTile::create(b, s, queryWarps(s.headDim)), {}, {}, {}};
     WarpTile &w = q.w;
     Value tile = queryTile(w);
@@ -502,11 +522,13 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
 /// The key-side backward kernel: q 0, k 1, v 2, dO 3, lse 4, D 5 -> dk 6,
 /// dv 7.
 void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, double scale) {
-  int64_t stageQueries = s.keyKernelStageQueries();
-  Value sharedK = addSharedTile(b, s, kKeyWarps * kWarpRows);
-  Value sharedV = addSharedTile(b, s, kKeyWarps * kWarpRows);
-  Value sharedQ = addSharedTile(b, s, stageQueries);
-  Value sharedDO = addSharedTile(b, s, stageQueries);
+  int64_t stageQueries = kKeyStageQueries;
+  SharedTiles shared = SharedTiles::create(b);
+  Value sharedK = shared.add(b, s, kKeyWarps * kWarpRows);
+  Value sharedV = shared.add(b, s, kKeyWarps * kWarpRows);
+  Value sharedQ = shared.add(b, s, stageQueries);
+  Value sharedDO = shared.add(b, s, stageQueries);
+  assert(shared.bytes == s.keySharedBytes() && "launch and kernel disagree");
   WarpTile w = WarpTile::create(b, s, kKeyWarps);
   Value tile = gpu::BlockIdOp::create(b, gpu::Dimension::x); // low key tiles see most queries
   Value keyTile0 = w.mul(tile, w.c(w.blockRows()));
@@ -522,51 +544,56 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
       b, keyTile0, w.c(s.seq), w.c(stageQueries), init,
       [&](ImplicitLocOpBuilder &, Value qt, ValueRange carried) -> SmallVector<Value> {
         w.stagePair(args[0], sharedQ, args[3], sharedDO, qt, stageQueries);
-        SmallVector<Acc> all = unflatten(carried);
-        MutableArrayRef<Acc> dk(all.data(), outChunks), dv(all.data() + outChunks, outChunks);
-        for (int64_t i0 = 0; i0 < stageQueries; i0 += 16) {
-          // S^T = K Q^T and dP^T = V dO^T for 16 keys x 16 queries.
-          SmallVector<Acc> st(2, w.zero()), dpt(2, w.zero());
-          for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
-            FragA ka = w.loadA(sharedK, warpRow, k0);
-            FragA va = w.loadA(sharedV, warpRow, k0);
-            auto qb = w.loadBTransposed(sharedQ, i0, k0);
-            auto ob = w.loadBTransposed(sharedDO, i0, k0);
-            for (int64_t n = 0; n < 2; ++n) {
-              st[n] = w.mma(ka, qb[2 * n], qb[2 * n + 1], st[n]);
-              dpt[n] = w.mma(va, ob[2 * n], ob[2 * n + 1], dpt[n]);
-            }
-          }
-          // Columns are queries: lane t holds queries 2t, 2t + 1 of each chunk.
-          Value query0 = w.add(w.add(qt, w.c(i0)), w.mul(w.t, w.c(2)));
-          for (int64_t n = 0; n < 2; ++n)
-            for (int64_t j = 0; j < 2; ++j) {
-              Value query = w.add(query0, w.c(8 * n + j));
-              Value stat = w.statIndex(w.minIdx(query, s.seq - 1));
-              Value lse2 = w.fmul(load(b, args[4], stat), f32(b, kLog2e));
-              Value dsum = load(b, args[5], stat);
-              Value inSeq = w.lt(query, w.c(s.seq));
-              for (int64_t h = 0; h < 2; ++h) {
-                int64_t i = 2 * h + j;
-                Value p = w.exp2(w.fsub(w.fmul(st[n][i], scaleLog2), lse2));
-                Value allowed = arith::AndIOp::create(b, w.le(keys[h], query), inSeq);
-                p = w.select(allowed, p, f32(b, 0.0));
-                st[n][i] = p;
-                dpt[n][i] = w.fmul(p, w.fsub(dpt[n][i], dsum)); // dS^T
+        // 16 staged queries at a time, in a loop rather than unrolled: the
+        // accumulators leave no registers for a longer stretch of code.
+        return forLoop(
+            b, w.c(0), w.c(stageQueries), w.c(kWarpRows), carried,
+            [&](ImplicitLocOpBuilder &, Value i0, ValueRange carried) -> SmallVector<Value> {
+              SmallVector<Acc> all = unflatten(carried);
+              MutableArrayRef<Acc> dk(all.data(), outChunks),
+                  dv(all.data() + outChunks, outChunks);
+              // S^T = K Q^T and dP^T = V dO^T for 16 keys x 16 queries.
+              SmallVector<Acc> st(2, w.zero()), dpt(2, w.zero());
+              for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
+                FragA ka = w.loadA(sharedK, warpRow, k0);
+                FragA va = w.loadA(sharedV, warpRow, k0);
+                auto qb = w.loadBTransposed(sharedQ, i0, k0);
+                auto ob = w.loadBTransposed(sharedDO, i0, k0);
+                for (int64_t n = 0; n < 2; ++n) {
+                  st[n] = w.mma(ka, qb[2 * n], qb[2 * n + 1], st[n]);
+                  dpt[n] = w.mma(va, ob[2 * n], ob[2 * n + 1], dpt[n]);
+                }
               }
-            }
-          FragA pt = w.toA(st[0], st[1]);
-          FragA dst = w.toA(dpt[0], dpt[1]);
-          for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
-            auto ob = w.loadB(sharedDO, i0, n0);
-            dv[n0 / 8] = w.mma(pt, ob[0], ob[1], dv[n0 / 8]);
-            dv[n0 / 8 + 1] = w.mma(pt, ob[2], ob[3], dv[n0 / 8 + 1]);
-            auto qb = w.loadB(sharedQ, i0, n0);
-            dk[n0 / 8] = w.mma(dst, qb[0], qb[1], dk[n0 / 8]);
-            dk[n0 / 8 + 1] = w.mma(dst, qb[2], qb[3], dk[n0 / 8 + 1]);
-          }
-        }
-        return flatten(all);
+              // Columns are queries: lane t holds queries 2t, 2t + 1 of each chunk.
+              Value query0 = w.add(w.add(qt, i0), w.mul(w.t, w.c(2)));
+              for (int64_t n = 0; n < 2; ++n)
+                for (int64_t j = 0; j < 2; ++j) {
+                  Value query = w.add(query0, w.c(8 * n + j));
+                  Value stat = w.statIndex(w.minIdx(query, s.seq - 1));
+                  Value lse2 = w.fmul(load(b, args[4], stat), f32(b, kLog2e));
+                  Value dsum = load(b, args[5], stat);
+                  Value inSeq = w.lt(query, w.c(s.seq));
+                  for (int64_t h = 0; h < 2; ++h) {
+                    int64_t i = 2 * h + j;
+                    Value p = w.exp2(w.fsub(w.fmul(st[n][i], scaleLog2), lse2));
+                    Value allowed = arith::AndIOp::create(b, w.le(keys[h], query), inSeq);
+                    p = w.select(allowed, p, f32(b, 0.0));
+                    st[n][i] = p;
+                    dpt[n][i] = w.fmul(p, w.fsub(dpt[n][i], dsum)); // dS^T
+                  }
+                }
+              FragA pt = w.toA(st[0], st[1]);
+              FragA dst = w.toA(dpt[0], dpt[1]);
+              for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
+                auto ob = w.loadB(sharedDO, i0, n0);
+                dv[n0 / 8] = w.mma(pt, ob[0], ob[1], dv[n0 / 8]);
+                dv[n0 / 8 + 1] = w.mma(pt, ob[2], ob[3], dv[n0 / 8 + 1]);
+                auto qb = w.loadB(sharedQ, i0, n0);
+                dk[n0 / 8] = w.mma(dst, qb[0], qb[1], dk[n0 / 8]);
+                dk[n0 / 8 + 1] = w.mma(dst, qb[2], qb[3], dk[n0 / 8 + 1]);
+              }
+              return flatten(all);
+            });
       });
   SmallVector<Acc> all = unflatten(result);
   Value sc = f32(b, scale), one = f32(b, 1.0);
@@ -586,22 +613,23 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
   // Whole 16-wide fragments; at most 128 features keep a warp's
   // accumulators in registers and the tiles in static shared memory.
   if (!ty.getElementType().isF32() || headDim % 16 || headDim > 128 ||
-      s.keyKernelStageQueries() < kWarpRows)
+      std::max(s.querySharedBytes(), s.keySharedBytes()) > kMaxShared)
     return failure();
   double scale = 1.0 / std::sqrt(double(headDim));
   MemRefType act = flatMemRef(query);
   MemRefType stat = flatMemRef(ty.getElementType(), s.batch * s.heads * s.seq);
   Location loc = op->getLoc();
-  auto launch = [&](gpu::GPUFuncOp fn, int64_t warps, SmallVector<int64_t> args) {
+  auto launch = [&](gpu::GPUFuncOp fn, int64_t warps, int64_t sharedBytes,
+                    SmallVector<int64_t> args) {
     return KernelLaunch{fn, {s.tiles(warps * kWarpRows), s.batch * s.heads, 1},
-                        {warps * kWarp, 1, 1}, std::move(args)};
+                        {warps * kWarp, 1, 1}, std::move(args), sharedBytes};
   };
   if (isa<FlashAttentionOp>(op)) {
     auto fn = getOrCreateKernel(kernels, s.name("flash_attention"), {act, act, act, act, stat},
                                 loc, [&](ImplicitLocOpBuilder &b, ValueRange args) {
                                   buildForward(b, s, args, scale);
                                 });
-    return OpKernels{{launch(fn, queryWarps(s.headDim), {})}, {}, {}};
+    return OpKernels{{launch(fn, queryWarps(s.headDim), s.querySharedBytes(), {})}, {}, {}};
   }
   // flash_attention_grad: operands q 0, k 1, v 2, out 3, lse 4, dO 5;
   // results dq 6, dk 7, dv 8; workspace D 9.
@@ -611,8 +639,9 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
   auto keyKernel = getOrCreateKernel(
       kernels, s.name("flash_attention_grad_key"), {act, act, act, act, stat, stat, act, act},
       loc, [&](ImplicitLocOpBuilder &b, ValueRange args) { buildKeyGrad(b, s, args, scale); });
-  return OpKernels{{launch(queryKernel, queryWarps(s.headDim), {0, 1, 2, 3, 4, 5, 6, 9}),
-                    launch(keyKernel, kKeyWarps, {0, 1, 2, 5, 4, 9, 7, 8})},
+  return OpKernels{{launch(queryKernel, queryWarps(s.headDim), s.querySharedBytes(),
+                           {0, 1, 2, 3, 4, 5, 6, 9}),
+                    launch(keyKernel, kKeyWarps, s.keySharedBytes(), {0, 1, 2, 5, 4, 9, 7, 8})},
                    {s.batch * s.heads * s.seq * 4},
                    {}};
 }

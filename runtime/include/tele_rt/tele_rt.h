@@ -54,11 +54,14 @@ tele_rt_status tele_rt_module_load_ptx(tele_rt_device *device,
                                        const char *ptx, tele_rt_module **out);
 void tele_rt_module_unload(tele_rt_module *module);
 
-/* Launches `kernel` of `module`. Kernels use the bare-pointer convention:
+/* Launches `kernel` of `module` with `shared_bytes` of dynamic shared
+ * memory (0 for kernels with only static shared memory; beyond 48 KiB the
+ * kernel is opted in first). Kernels use the bare-pointer convention:
  * every argument is one device pointer, in the kernel's parameter order. */
 tele_rt_status tele_rt_launch(tele_rt_module *module, const char *kernel,
                               const uint32_t grid[3], const uint32_t block[3],
-                              const uint64_t *args, size_t num_args);
+                              uint32_t shared_bytes, const uint64_t *args,
+                              size_t num_args);
 
 /* Free and total device memory in bytes. */
 tele_rt_status tele_rt_memory_info(tele_rt_device *device, size_t *free_bytes,

@@ -240,11 +240,16 @@ func.func @flash(%q: tensor<2x4x16xf32>, %k: tensor<2x4x16xf32>, %v: tensor<2x4x
 
 // head_dim a multiple of 16: tensor-core kernels (bf16 nvvm.mma.sync on
 // operands read by nvgpu.ldmatrix from 16-byte aligned shared tiles), 128
-// threads for 64 rows at head_dim 32.
+// threads for 64 rows at head_dim 32. The tiles are views of dynamic shared
+// memory; each launch says how many bytes: two 64-row tiles of 40 bf16
+// (32 + 16 bytes of padding) for the query side, plus two 32-row query
+// tiles for the key side.
 // CHECK-LABEL: func.func @flash_mma
-// CHECK: tele.flash_attention {{.*}}block = array<i64: 128, 1, 1>, grid = array<i64: 1, 2, 1>, kernel = @tele_kernels::@flash_attention_1x32x2x32_mma}]
-// CHECK: tele.flash_attention_grad {{.*}}kernel = @tele_kernels::@flash_attention_grad_query_1x32x2x32_mma}, {{.*}}kernel = @tele_kernels::@flash_attention_grad_key_1x32x2x32_mma}]
-// CHECK: gpu.func @flash_attention_1x32x2x32_mma({{.*}}) workgroup({{.*}}memref<64x40xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}
+// CHECK: tele.flash_attention {{.*}}block = array<i64: 128, 1, 1>, grid = array<i64: 1, 2, 1>, kernel = @tele_kernels::@flash_attention_1x32x2x32_mma, shared_bytes = 10240 : i64}]
+// CHECK: tele.flash_attention_grad {{.*}}kernel = @tele_kernels::@flash_attention_grad_query_1x32x2x32_mma, shared_bytes = 10240 : i64}, {{.*}}kernel = @tele_kernels::@flash_attention_grad_key_1x32x2x32_mma, shared_bytes = 15360 : i64}]
+// CHECK: gpu.func @flash_attention_1x32x2x32_mma
+// CHECK: %[[SHARED:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK: memref.view %[[SHARED]][%{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<64x40xbf16, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.ldmatrix {{.*}}transpose = false
 // CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>
 // CHECK: math.exp2

@@ -13,7 +13,7 @@
 namespace mlir::tele {
 
 /// convert-tele-to-gpu: `tele.launches` is an array of {kernel, grid, block,
-/// args} with args indexing the op's operands, then results, then
+/// args[, shared_bytes]} with args indexing the op's operands, then results, then
 /// workspaces; `tele.workspace` the bytes of each scratch buffer;
 /// `tele.zeroed` the buffers (same indexing) to zero before the first launch.
 inline constexpr const char *kLaunchesAttrName = "tele.launches";
