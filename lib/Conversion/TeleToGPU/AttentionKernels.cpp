@@ -89,8 +89,7 @@ struct TileBuilder {
     auto v4 = VectorType::get({4}, vt.getElementType());
     Value out;
     for (int64_t chunk = 0; chunk < g.part / 4; ++chunk) {
-      Value v = vector::LoadOp::create(b, v4, memref, ValueRange{add(at, c(chunk * 4 * g.split))},
-                                       false, llvm::MaybeAlign(16));
+      Value v = loadChunk(b, v4, memref, add(at, c(chunk * 4 * g.split)));
       if (!out) {
         out = v;
         continue;
@@ -109,8 +108,7 @@ struct TileBuilder {
       for (int64_t i = 0; i < 4; ++i)
         mask.push_back(chunk * 4 + i);
       Value part = g.part == 4 ? v : Value(vector::ShuffleOp::create(b, v, v, mask));
-      vector::StoreOp::create(b, part, memref, ValueRange{add(at, c(chunk * 4 * g.split))},
-                              false, llvm::MaybeAlign(16));
+      storeChunk(b, part, memref, add(at, c(chunk * 4 * g.split)));
     }
   }
   Value splat(Value s) { return vector::BroadcastOp::create(b, vt, s); }
@@ -153,7 +151,8 @@ struct TileBuilder {
   }
 
   /// Copies rows [first, first + kStageRows) of each of `sources` (clamped
-  /// to the sequence) into the matching shared buffers, 4 floats per load.
+  /// to the sequence; f32, or bf16 copies widened) into the matching f32
+  /// shared buffers, 4 elements per load.
   void stage(const ThreadRow &r, Value first, ArrayRef<std::pair<Value, Value>> sources) {
     gpu::BarrierOp::create(b);
     int64_t chunks = kStageRows * g.headDim / 4;
@@ -165,8 +164,7 @@ struct TileBuilder {
               Value from = add(offset(r, t), arith::RemUIOp::create(b, at, c(g.headDim)));
               auto v4 = VectorType::get({4}, b.getF32Type());
               for (auto [global, shared] : sources) {
-                Value v = vector::LoadOp::create(b, v4, global, ValueRange{from}, false,
-                                                 llvm::MaybeAlign(16));
+                Value v = loadChunk(b, v4, global, from);
                 vector::StoreOp::create(b, v, shared, ValueRange{at}, false, llvm::MaybeAlign(16));
               }
               return {};
@@ -252,20 +250,24 @@ FailureOr<OpKernels> mlir::tele::buildAttentionKernels(Operation *op,
   int64_t split = 1;
   while (headDim / split > kMaxPart)
     split *= 2;
-  if (!ty.getElementType().isF32() || headDim % split || (headDim / split) % 4 ||
-      split > kWarp)
+  // Computes in f32 (the flash pair's lse type); the flash pair's inputs
+  // and output may be bf16 copies, read widened and stored rounded.
+  Value lseValue = forward ? (flash ? op->getResult(1) : Value()) : (flash ? op->getOperand(4) : Value());
+  Type compute = getElementTypeOrSelf((lseValue ? lseValue : query).getType());
+  if (!compute.isF32() || headDim % split || (headDim / split) % 4 || split > kWarp)
     return failure();
   Geometry g{ty.getDimSize(0), ty.getDimSize(1), ty.getDimSize(2) / headDim, headDim,
              split,         headDim / split};
   double scaleValue = 1.0 / std::sqrt(double(headDim));
-  MemRefType act = flatMemRef(query);
-  MemRefType stat = flatMemRef(ty.getElementType(), g.rows());
+  auto mem = [](Value v) -> Type { return flatMemRef(v); };
+  MemRefType stat = flatMemRef(compute, g.rows());
+  std::string sig = bf16Signature(op);
   Location loc = op->getLoc();
   int64_t tiles = (g.seq + kRowsPerBlock - 1) / kRowsPerBlock;
   auto launch = [&](gpu::GPUFuncOp fn, SmallVector<int64_t> args) {
     return KernelLaunch{fn, {tiles, g.batch * g.heads, 1}, {g.threads(), 1, 1}, std::move(args)};
   };
-  auto vt = VectorType::get({g.part}, ty.getElementType());
+  auto vt = VectorType::get({g.part}, compute);
   // Keys a query tile attends to: up to its last row.
   auto keyEndOf = [&](TileBuilder &k) {
     Value tile = gpu::BlockIdOp::create(k.b, gpu::Dimension::x);
@@ -275,11 +277,12 @@ FailureOr<OpKernels> mlir::tele::buildAttentionKernels(Operation *op,
 
   if (forward) {
     // attention: q 0, k 1, v 2 -> out 3; flash_attention also -> lse 4.
-    SmallVector<Type> args{act, act, act, act};
+    SmallVector<Type> args{mem(op->getOperand(0)), mem(op->getOperand(1)),
+                           mem(op->getOperand(2)), mem(op->getResult(0))};
     if (flash)
       args.push_back(stat);
     auto fn = getOrCreateKernel(
-        kernels, g.name(flash ? "flash_attention" : "attention"), args, loc,
+        kernels, g.name(flash ? "flash_attention" : "attention") + sig, args, loc,
         [&](ImplicitLocOpBuilder &b, ValueRange args) {
           TileBuilder k{b, g, vt};
           ForwardRow f = forwardRow(k, args, scaleValue, keyEndOf(k));
@@ -336,7 +339,10 @@ FailureOr<OpKernels> mlir::tele::buildAttentionKernels(Operation *op,
   gpu::GPUFuncOp queryKernel;
   if (!flash) {
     queryKernel = getOrCreateKernel(
-        kernels, g.name("attention_grad_query"), {act, act, act, act, act, stat, stat}, loc,
+        kernels, g.name("attention_grad_query"),
+        {mem(op->getOperand(0)), mem(op->getOperand(1)), mem(op->getOperand(2)),
+         mem(op->getOperand(3)), mem(op->getResult(0)), stat, stat},
+        loc,
         [&](ImplicitLocOpBuilder &b, ValueRange args) {
           TileBuilder k{b, g, vt};
           Value keyEnd = keyEndOf(k);
@@ -364,7 +370,9 @@ FailureOr<OpKernels> mlir::tele::buildAttentionKernels(Operation *op,
         });
   } else {
     queryKernel = getOrCreateKernel(
-        kernels, g.name("flash_attention_grad_query"), {act, act, act, act, stat, act, act, stat},
+        kernels, g.name("flash_attention_grad_query") + sig,
+        {mem(op->getOperand(0)), mem(op->getOperand(1)), mem(op->getOperand(2)),
+         mem(op->getOperand(3)), stat, mem(op->getOperand(5)), mem(op->getResult(0)), stat},
         loc, [&](ImplicitLocOpBuilder &b, ValueRange args) {
           TileBuilder k{b, g, vt};
           Value sharedK = addWorkgroupBuffer(b, kStageRows * g.headDim);
@@ -389,7 +397,11 @@ FailureOr<OpKernels> mlir::tele::buildAttentionKernels(Operation *op,
   }
 
   auto keyKernel = getOrCreateKernel(
-      kernels, g.name("attention_grad_key"), {act, act, act, act, stat, stat, act, act}, loc,
+      kernels, g.name("attention_grad_key") + sig,
+      {mem(op->getOperand(0)), mem(op->getOperand(1)), mem(op->getOperand(2)),
+       mem(op->getOperand(flash ? 5 : 3)), stat, stat, mem(op->getResult(1)),
+       mem(op->getResult(2))},
+      loc,
       [&](ImplicitLocOpBuilder &b, ValueRange args) {
         TileBuilder k{b, g, vt};
         Value sharedQ = addWorkgroupBuffer(b, kStageRows * g.headDim);

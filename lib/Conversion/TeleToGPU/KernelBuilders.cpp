@@ -60,6 +60,19 @@ std::string mlir::tele::narrowedSuffix(Value result) {
   return getElementTypeOrSelf(result.getType()).isBF16() ? "_to_bf16" : "";
 }
 
+std::string mlir::tele::bf16Signature(Operation *op) {
+  auto isBf16 = [](Value v) { return getElementTypeOrSelf(v.getType()).isBF16(); };
+  if (llvm::none_of(op->getOperands(), isBf16) && llvm::none_of(op->getResults(), isBf16))
+    return "";
+  std::string sig = "_";
+  for (Value v : op->getOperands())
+    sig += isBf16(v) ? 'b' : 'f';
+  sig += '_';
+  for (Value v : op->getResults())
+    sig += isBf16(v) ? 'b' : 'f';
+  return sig;
+}
+
 Value mlir::tele::f32(ImplicitLocOpBuilder &b, double v) {
   return arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(float(v)));
 }
@@ -88,6 +101,16 @@ void mlir::tele::storeChunk(ImplicitLocOpBuilder &b, Value value, Value memref,
     value = arith::TruncFOp::create(b, vt.clone(et), value);
   vector::StoreOp::create(b, value, memref, ValueRange{index}, /*nontemporal=*/false,
                           llvm::MaybeAlign(vt.getNumElements() * et.getIntOrFloatBitWidth() / 8));
+}
+
+Value mlir::tele::loadChunk(ImplicitLocOpBuilder &b, VectorType vt, Value memref, Value index) {
+  Type et = cast<MemRefType>(memref.getType()).getElementType();
+  Value v = vector::LoadOp::create(
+      b, vt.clone(et), memref, ValueRange{index}, /*nontemporal=*/false,
+      llvm::MaybeAlign(vt.getNumElements() * et.getIntOrFloatBitWidth() / 8));
+  if (et != vt.getElementType()) // a bf16 copy read in f32
+    v = arith::ExtFOp::create(b, vt, v);
+  return v;
 }
 
 void mlir::tele::atomicAdd(ImplicitLocOpBuilder &b, Value value, Value memref,

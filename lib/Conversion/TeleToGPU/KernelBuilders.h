@@ -90,9 +90,16 @@ void store(ImplicitLocOpBuilder &b, Value value, Value memref, Value index);
 /// memref's element type when that is narrower; aligned to the whole vector
 /// (chunks start at multiples of their length).
 void storeChunk(ImplicitLocOpBuilder &b, Value value, Value memref, Value index);
+/// The vector `vt` (f32 lanes) at memref[index], read as the memref's
+/// element type (a bf16 copy) and widened; aligned to the whole vector.
+Value loadChunk(ImplicitLocOpBuilder &b, VectorType vt, Value memref, Value index);
 /// "_to_bf16" when `result` is bf16 (an f32 op's narrowed result), for
 /// kernel names; "" otherwise.
 std::string narrowedSuffix(Value result);
+/// For kernels of ops whose operands or results may be bf16 copies: ""
+/// when none is, else "_" and a letter per operand, "_" and a letter per
+/// result (b for bf16, f otherwise), e.g. "_bbbbfb_fff", for kernel names.
+std::string bf16Signature(Operation *op);
 /// memref[index] += value, atomically (atom.global.add.f32).
 void atomicAdd(ImplicitLocOpBuilder &b, Value value, Value memref, Value index);
 /// The sum / maximum over each group of `lanes` adjacent lanes (a power of

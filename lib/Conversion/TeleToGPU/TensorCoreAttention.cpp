@@ -70,12 +70,13 @@ using FragA = std::array<Value, 4>; ///< a 16x16 bf16 A fragment (packed pairs)
 
 struct Shape {
   int64_t batch, seq, heads, headDim;
+  std::string sig; ///< bf16Signature of the op: which inputs are bf16 copies
   int64_t rowElems() const { return headDim + kPadElems; }
   int64_t tileBytes(int64_t rows) const { return rows * rowElems() * 2; }
   int64_t tiles(int64_t blockRows) const { return (seq + blockRows - 1) / blockRows; }
   std::string name(StringRef stem) const {
     return (stem + "_" + Twine(batch) + "x" + Twine(seq) + "x" + Twine(heads) + "x" +
-            Twine(headDim) + "_mma")
+            Twine(headDim) + "_mma" + sig)
         .str();
   }
   /// Shared memory of the query-side kernels (staged K and V) and of the
@@ -158,10 +159,12 @@ struct WarpTile {
     return packPair(vector::FromElementsOp::create(b, VectorType::get({2}, b.getF32Type()),
                                                    ValueRange{x, y}));
   }
-  /// Two consecutive fp32 elements of `memref` at `at`, packed as bf16.
+  /// Two consecutive elements of `memref` (f32, or a bf16 copy) at `at`,
+  /// packed as bf16.
   Value loadPacked(Value memref, Value at) {
-    return packPair(vector::LoadOp::create(b, VectorType::get({2}, b.getF32Type()), memref,
-                                           ValueRange{at}));
+    Type et = cast<MemRefType>(memref.getType()).getElementType();
+    Value v = vector::LoadOp::create(b, VectorType::get({2}, et), memref, ValueRange{at});
+    return et.isBF16() ? asI32(v) : packPair(v);
   }
   /// Four 8x8 bf16 matrices of a shared tile, one packed pair per matrix.
   std::array<Value, 4> ldmatrix(Value tile, Value row, Value col, bool transpose) {
@@ -220,21 +223,26 @@ struct WarpTile {
   }
 
   /// Copies rows [first, first + rows) (clamped to the sequence) of a
-  /// [B, T, H * dh] fp32 tensor into a bf16 shared tile, 4 floats a load.
+  /// [B, T, H * dh] tensor (f32, rounded here, or a bf16 copy) into a bf16
+  /// shared tile, 16 bytes a load.
   void stage(Value global, Value tile, Value first, int64_t rows) {
-    int64_t chunksPerRow = s.headDim / 4, chunks = rows * chunksPerRow;
+    Type et = cast<MemRefType>(global.getType()).getElementType();
+    int64_t vec = 16 / (et.getIntOrFloatBitWidth() / 8);
+    int64_t chunksPerRow = s.headDim / vec, chunks = rows * chunksPerRow;
     int64_t threads = warps * kWarp;
     for (int64_t step = 0; step * threads < chunks; ++step) {
       Value e = add(tid, c(step * threads));
       auto body = [&](ImplicitLocOpBuilder &) {
         Value row = div(e, chunksPerRow);
-        Value col = mul(rem(e, chunksPerRow), c(4));
+        Value col = mul(rem(e, chunksPerRow), c(vec));
         Value pos = minIdx(add(first, row), s.seq - 1);
-        Value v = vector::LoadOp::create(b, VectorType::get({4}, b.getF32Type()), global,
+        Value v = vector::LoadOp::create(b, VectorType::get({vec}, et), global,
                                          ValueRange{add(offset(pos), col)}, false,
                                          llvm::MaybeAlign(16));
-        Value h = arith::TruncFOp::create(b, VectorType::get({4}, b.getBF16Type()), v);
-        vector::StoreOp::create(b, h, tile, ValueRange{row, col}, false, llvm::MaybeAlign(8));
+        if (!et.isBF16())
+          v = arith::TruncFOp::create(b, VectorType::get({vec}, b.getBF16Type()), v);
+        vector::StoreOp::create(b, v, tile, ValueRange{row, col}, false,
+                                llvm::MaybeAlign(2 * vec));
       };
       if ((step + 1) * threads <= chunks)
         body(b);
@@ -286,7 +294,7 @@ struct WarpTile {
               b, v2,
               ValueRange{fmul(acc[n][2 * half], scale[half]),
                          fmul(acc[n][2 * half + 1], scale[half])});
-          vector::StoreOp::create(b, v, global, ValueRange{add(base, c(8 * n))});
+          storeChunk(b, v, global, add(base, c(8 * n))); // rounded if narrowed
         }
       });
     }
@@ -461,8 +469,8 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
   SmallVector<FragA> dO = w.loadRowFragments(args[5], clamped);
   Value scaleLog2 = f32(b, scale * kLog2e);
 
-  // D = rowsum(dO * O) in fp32 from the unrounded tensors, and the row's
-  // log-sum-exp in the log2 domain.
+  // D = rowsum(dO * O) in fp32 (from the tensors as stored: f32, or their
+  // bf16 copies), and the row's log-sum-exp in the log2 domain.
   Value dsum[2], lse2[2];
   auto v2 = VectorType::get({2}, b.getF32Type());
   Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, w.t, w.c(0));
@@ -471,8 +479,8 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
     Value acc = splatFloat(b, v2, 0.0);
     for (int64_t n = 0; n < s.headDim / 8; ++n) {
       Value at = w.add(base, w.c(8 * n));
-      acc = vector::FMAOp::create(b, vector::LoadOp::create(b, v2, args[5], ValueRange{at}),
-                                  vector::LoadOp::create(b, v2, args[3], ValueRange{at}), acc);
+      acc = vector::FMAOp::create(b, loadChunk(b, v2, args[5], at), loadChunk(b, v2, args[3], at),
+                                  acc);
     }
     dsum[h] = w.rowReduce(vector::ReductionOp::create(b, vector::CombiningKind::ADD, acc),
                           /*isMax=*/false);
@@ -609,15 +617,18 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
   Value query = op->getOperand(0);
   auto ty = cast<RankedTensorType>(query.getType());
   int64_t headDim = op->getAttrOfType<IntegerAttr>("head_dim").getInt();
-  Shape s{ty.getDimSize(0), ty.getDimSize(1), ty.getDimSize(2) / headDim, headDim};
-  // Whole 16-wide fragments; at most 128 features keep a warp's
-  // accumulators in registers and the tiles in static shared memory.
-  if (!ty.getElementType().isF32() || headDim % 16 || headDim > 128 ||
+  Shape s{ty.getDimSize(0), ty.getDimSize(1), ty.getDimSize(2) / headDim, headDim,
+          bf16Signature(op)};
+  // f32 softmax statistics (the compute type; inputs may be bf16 copies);
+  // whole 16-wide fragments; at most 128 features keep a warp's
+  // accumulators in registers.
+  Value lse = isa<FlashAttentionOp>(op) ? op->getResult(1) : op->getOperand(4);
+  if (!getElementTypeOrSelf(lse.getType()).isF32() || headDim % 16 || headDim > 128 ||
       std::max(s.querySharedBytes(), s.keySharedBytes()) > kMaxShared)
     return failure();
   double scale = 1.0 / std::sqrt(double(headDim));
-  MemRefType act = flatMemRef(query);
-  MemRefType stat = flatMemRef(ty.getElementType(), s.batch * s.heads * s.seq);
+  auto mem = [](Value v) -> Type { return flatMemRef(v); };
+  MemRefType stat = flatMemRef(Float32Type::get(op->getContext()), s.batch * s.heads * s.seq);
   Location loc = op->getLoc();
   auto launch = [&](gpu::GPUFuncOp fn, int64_t warps, int64_t sharedBytes,
                     SmallVector<int64_t> args) {
@@ -625,7 +636,9 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
                         {warps * kWarp, 1, 1}, std::move(args), sharedBytes};
   };
   if (isa<FlashAttentionOp>(op)) {
-    auto fn = getOrCreateKernel(kernels, s.name("flash_attention"), {act, act, act, act, stat},
+    auto fn = getOrCreateKernel(kernels, s.name("flash_attention"),
+                                {mem(op->getOperand(0)), mem(op->getOperand(1)),
+                                 mem(op->getOperand(2)), mem(op->getResult(0)), stat},
                                 loc, [&](ImplicitLocOpBuilder &b, ValueRange args) {
                                   buildForward(b, s, args, scale);
                                 });
@@ -633,12 +646,14 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
   }
   // flash_attention_grad: operands q 0, k 1, v 2, out 3, lse 4, dO 5;
   // results dq 6, dk 7, dv 8; workspace D 9.
+  auto in = [&](unsigned i) { return mem(op->getOperand(i)); };
+  auto out = [&](unsigned i) { return mem(op->getResult(i)); };
   auto queryKernel = getOrCreateKernel(
-      kernels, s.name("flash_attention_grad_query"), {act, act, act, act, stat, act, act, stat},
-      loc, [&](ImplicitLocOpBuilder &b, ValueRange args) { buildQueryGrad(b, s, args, scale); });
+      kernels, s.name("flash_attention_grad_query"),
+      {in(0), in(1), in(2), in(3), stat, in(5), out(0), stat}, loc, [&](ImplicitLocOpBuilder &b, ValueRange args) { buildQueryGrad(b, s, args, scale); });
   auto keyKernel = getOrCreateKernel(
-      kernels, s.name("flash_attention_grad_key"), {act, act, act, act, stat, stat, act, act},
-      loc, [&](ImplicitLocOpBuilder &b, ValueRange args) { buildKeyGrad(b, s, args, scale); });
+      kernels, s.name("flash_attention_grad_key"),
+      {in(0), in(1), in(2), in(5), stat, stat, out(1), out(2)}, loc, [&](ImplicitLocOpBuilder &b, ValueRange args) { buildKeyGrad(b, s, args, scale); });
   return OpKernels{{launch(queryKernel, queryWarps(s.headDim), s.querySharedBytes(),
                            {0, 1, 2, 3, 4, 5, 6, 9}),
                     launch(keyKernel, kKeyWarps, s.keySharedBytes(), {0, 1, 2, 5, 4, 9, 7, 8})},

@@ -231,8 +231,8 @@ func.func @fused_loss(%l: tensor<2x4x50xf32>, %t: tensor<2x4xi32>, %g: tensor<f3
 // CHECK-NOT: math.log
 // CHECK: gpu.func @attention_grad_key_2x4x2x8xf32
 func.func @flash(%q: tensor<2x4x16xf32>, %k: tensor<2x4x16xf32>, %v: tensor<2x4x16xf32>, %do: tensor<2x4x16xf32>) -> (tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>) {
-  %o, %lse = tele.flash_attention %q, %k, %v {head_dim = 8 : i64} : tensor<2x4x16xf32> -> tensor<2x2x4xf32>
-  %dq, %dk, %dv = tele.flash_attention_grad %q, %k, %v, %o, %lse, %do {head_dim = 8 : i64} : tensor<2x4x16xf32>, tensor<2x2x4xf32>
+  %o, %lse = tele.flash_attention %q, %k, %v {head_dim = 8 : i64} : tensor<2x4x16xf32> -> tensor<2x4x16xf32>, tensor<2x2x4xf32>
+  %dq, %dk, %dv = tele.flash_attention_grad %q, %k, %v, %o, %lse, %do {head_dim = 8 : i64} : tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x2x4xf32>, tensor<2x4x16xf32> -> tensor<2x4x16xf32>
   return %o, %dq, %dk, %dv : tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>
 }
 
@@ -255,8 +255,8 @@ func.func @flash(%q: tensor<2x4x16xf32>, %k: tensor<2x4x16xf32>, %v: tensor<2x4x
 // CHECK: math.exp2
 // CHECK: nvgpu.ldmatrix {{.*}}transpose = true
 func.func @flash_mma(%q: tensor<1x32x64xf32>, %k: tensor<1x32x64xf32>, %v: tensor<1x32x64xf32>, %do: tensor<1x32x64xf32>) -> (tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>) {
-  %o, %lse = tele.flash_attention %q, %k, %v {head_dim = 32 : i64} : tensor<1x32x64xf32> -> tensor<1x2x32xf32>
-  %dq, %dk, %dv = tele.flash_attention_grad %q, %k, %v, %o, %lse, %do {head_dim = 32 : i64} : tensor<1x32x64xf32>, tensor<1x2x32xf32>
+  %o, %lse = tele.flash_attention %q, %k, %v {head_dim = 32 : i64} : tensor<1x32x64xf32> -> tensor<1x32x64xf32>, tensor<1x2x32xf32>
+  %dq, %dk, %dv = tele.flash_attention_grad %q, %k, %v, %o, %lse, %do {head_dim = 32 : i64} : tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x2x32xf32>, tensor<1x32x64xf32> -> tensor<1x32x64xf32>
   return %o, %dq, %dk, %dv : tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>
 }
 

@@ -69,14 +69,14 @@ func.func @reductions(%x: tensor<1x64x64xf32>, %gain: tensor<64xf32>, %dy: tenso
   %l = tele.cross_entropy %x, %t : tensor<1x64x64xf32>, tensor<1x64xi32> -> tensor<f32>
   %o = tele.attention %x, %x, %x {head_dim = 64 : i64} : tensor<1x64x64xf32>
   %dq, %dk, %dv = tele.attention_grad %x, %x, %x, %dy {head_dim = 64 : i64} : tensor<1x64x64xf32>
-  %fo, %lse = tele.flash_attention %x, %x, %x {head_dim = 32 : i64} : tensor<1x64x64xf32> -> tensor<1x2x64xf32>
-  %fq, %fk, %fv = tele.flash_attention_grad %x, %x, %x, %fo, %lse, %dy {head_dim = 32 : i64} : tensor<1x64x64xf32>, tensor<1x2x64xf32>
+  %fo, %lse = tele.flash_attention %x, %x, %x {head_dim = 32 : i64} : tensor<1x64x64xf32> -> tensor<1x64x64xf32>, tensor<1x2x64xf32>
+  %fq, %fk, %fv = tele.flash_attention_grad %x, %x, %x, %fo, %lse, %dy {head_dim = 32 : i64} : tensor<1x64x64xf32>, tensor<1x64x64xf32>, tensor<1x2x64xf32>, tensor<1x64x64xf32> -> tensor<1x64x64xf32>
   return %dx, %dg, %l, %o, %dq, %dk, %dv : tensor<1x64x64xf32>, tensor<64xf32>, tensor<f32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>, tensor<1x64x64xf32>
 }
 
 func.func @head_dim_128(%x: tensor<1x80x128xf32>, %dy: tensor<1x80x128xf32>)
     -> (tensor<1x80x128xf32>, tensor<1x80x128xf32>, tensor<1x80x128xf32>) {
-  %o, %lse = tele.flash_attention %x, %x, %x {head_dim = 128 : i64} : tensor<1x80x128xf32> -> tensor<1x1x80xf32>
-  %dq, %dk, %dv = tele.flash_attention_grad %x, %x, %x, %o, %lse, %dy {head_dim = 128 : i64} : tensor<1x80x128xf32>, tensor<1x1x80xf32>
+  %o, %lse = tele.flash_attention %x, %x, %x {head_dim = 128 : i64} : tensor<1x80x128xf32> -> tensor<1x80x128xf32>, tensor<1x1x80xf32>
+  %dq, %dk, %dv = tele.flash_attention_grad %x, %x, %x, %o, %lse, %dy {head_dim = 128 : i64} : tensor<1x80x128xf32>, tensor<1x80x128xf32>, tensor<1x1x80xf32>, tensor<1x80x128xf32> -> tensor<1x80x128xf32>
   return %dq, %dk, %dv : tensor<1x80x128xf32>, tensor<1x80x128xf32>, tensor<1x80x128xf32>
 }

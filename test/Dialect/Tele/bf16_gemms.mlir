@@ -94,3 +94,33 @@ func.func @narrowed_producers(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %w: tens
   %r = tele.add %x, %x : tensor<2x4x8xf32>
   return %b, %c, %r : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>
 }
+
+// -----
+
+// Flash attention reads bf16 copies of query, key and value (and, in the
+// backward, of the output and its gradient). Producers whose only readers
+// are those copies round their own results: RoPE (query and key), the
+// value projection and the output-gradient GEMM (no addend), and flash
+// attention's output, which the output projection reads too. The softmax
+// statistics and the gradients stay f32; a GEMM with an addend keeps an
+// f32 result.
+// CHECK-LABEL: func.func @attention
+// CHECK: %[[Q:.+]] = tele.rope %{{.+}} -> tensor<1x16x32xbf16>
+// CHECK: %[[K:.+]] = tele.rope %{{.+}} -> tensor<1x16x32xbf16>
+// CHECK: %[[V:.+]] = tele.linear %{{.+}} : tensor<1x16x32xbf16>, tensor<32x32xbf16> -> tensor<1x16x32xbf16>
+// CHECK: %[[O:.+]], %[[LSE:.+]] = tele.flash_attention %[[Q]], %[[K]], %[[V]] {head_dim = 16 : i64} : tensor<1x16x32xbf16> -> tensor<1x16x32xbf16>, tensor<1x2x16xf32>
+// CHECK: tele.linear %[[O]], %{{.+}} plus %arg0 : tensor<1x16x32xbf16>, tensor<32x32xbf16>, tensor<1x16x32xf32> -> tensor<1x16x32xf32>
+// CHECK: %[[DO:.+]] = tele.linear_grad_input %{{.+}} : tensor<1x16x32xbf16>, tensor<32x32xbf16> -> tensor<1x16x32xbf16>
+// CHECK-NOT: tele.convert
+// CHECK: tele.flash_attention_grad %[[Q]], %[[K]], %[[V]], %[[O]], %[[LSE]], %[[DO]] {head_dim = 16 : i64} : tensor<1x16x32xbf16>, tensor<1x16x32xbf16>, tensor<1x2x16xf32>, tensor<1x16x32xbf16> -> tensor<1x16x32xf32>
+func.func @attention(%x: tensor<1x16x32xf32>, %wq: tensor<32x32xf32>, %wv: tensor<32x32xf32>, %wo: tensor<32x32xf32>, %dy: tensor<1x16x32xf32>) -> (tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x16x32xf32>) {
+  %qp = tele.linear %x, %wq : tensor<1x16x32xf32>, tensor<32x32xf32> -> tensor<1x16x32xf32>
+  %q = tele.rope %qp {head_dim = 16 : i64, theta = 10000.0 : f64} : tensor<1x16x32xf32>
+  %k = tele.rope %qp {head_dim = 16 : i64, theta = 10000.0 : f64} : tensor<1x16x32xf32>
+  %v = tele.linear %x, %wv : tensor<1x16x32xf32>, tensor<32x32xf32> -> tensor<1x16x32xf32>
+  %o, %lse = tele.flash_attention %q, %k, %v {head_dim = 16 : i64} : tensor<1x16x32xf32> -> tensor<1x16x32xf32>, tensor<1x2x16xf32>
+  %y = tele.linear %o, %wo plus %x : tensor<1x16x32xf32>, tensor<32x32xf32>, tensor<1x16x32xf32> -> tensor<1x16x32xf32>
+  %do = tele.linear_grad_input %dy, %wo : tensor<1x16x32xf32>, tensor<32x32xf32> -> tensor<1x16x32xf32>
+  %dq, %dk, %dv = tele.flash_attention_grad %q, %k, %v, %o, %lse, %do {head_dim = 16 : i64} : tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x2x16xf32>, tensor<1x16x32xf32> -> tensor<1x16x32xf32>
+  return %y, %dq, %dk, %dv : tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x16x32xf32>
+}

@@ -46,8 +46,8 @@ func.func @bad_targets(%x: tensor<2x4x16xf32>, %t: tensor<2x5xi32>, %g: tensor<f
 // the log-sum-exp [batch, heads, seq] and the backward reads it and the
 // output.
 // CHECK-LABEL: func.func @attention
-// CHECK: %[[O:.+]], %[[LSE:.+]] = tele.flash_attention %arg0, %arg1, %arg2 {head_dim = 8 : i64} : tensor<2x4x16xf32> -> tensor<2x2x4xf32>
-// CHECK: tele.flash_attention_grad %arg0, %arg1, %arg2, %[[O]], %[[LSE]], %arg3 {head_dim = 8 : i64} : tensor<2x4x16xf32>, tensor<2x2x4xf32>
+// CHECK: %[[O:.+]], %[[LSE:.+]] = tele.flash_attention %arg0, %arg1, %arg2 {head_dim = 8 : i64} : tensor<2x4x16xf32> -> tensor<2x4x16xf32>, tensor<2x2x4xf32>
+// CHECK: tele.flash_attention_grad %arg0, %arg1, %arg2, %[[O]], %[[LSE]], %arg3 {head_dim = 8 : i64} : tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x2x4xf32>, tensor<2x4x16xf32> -> tensor<2x4x16xf32>
 // CHECK-NOT: tele.attention
 func.func @attention(%q: tensor<2x4x16xf32>, %k: tensor<2x4x16xf32>, %v: tensor<2x4x16xf32>, %do: tensor<2x4x16xf32>) -> (tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>, tensor<2x4x16xf32>) {
   %o = tele.attention %q, %k, %v {head_dim = 8 : i64} : tensor<2x4x16xf32>
@@ -58,8 +58,34 @@ func.func @attention(%q: tensor<2x4x16xf32>, %k: tensor<2x4x16xf32>, %v: tensor<
 // -----
 
 func.func @bad_lse(%q: tensor<2x4x16xf32>) {
-  // expected-error @+1 {{'tele.flash_attention' op lse must be [batch, heads, seq] = [2, 2, 4] of 'f32', got 'tensor<2x4x2xf32>'}}
-  %o, %l = tele.flash_attention %q, %q, %q {head_dim = 8 : i64} : tensor<2x4x16xf32> -> tensor<2x4x2xf32>
+  // expected-error @+1 {{'tele.flash_attention' op lse must be [batch, heads, seq] = [2, 2, 4], got 'tensor<2x4x2xf32>'}}
+  %o, %l = tele.flash_attention %q, %q, %q {head_dim = 8 : i64} : tensor<2x4x16xf32> -> tensor<2x4x16xf32>, tensor<2x4x2xf32>
+  return
+}
+
+// -----
+
+// The log-sum-exp's type is the compute type: never bf16.
+func.func @bf16_lse(%q: tensor<2x4x16xbf16>) {
+  // expected-error @+1 {{'tele.flash_attention' op lse must be f32 or f64 (the type the op computes in), got 'tensor<2x2x4xbf16>'}}
+  %o, %l = tele.flash_attention %q, %q, %q {head_dim = 8 : i64} : tensor<2x4x16xbf16> -> tensor<2x4x16xbf16>, tensor<2x2x4xbf16>
+  return
+}
+
+// -----
+
+func.func @f16_result(%q: tensor<2x4x16xbf16>) {
+  // expected-error @+1 {{'tele.flash_attention' op result must be 'tensor<2x4x16xf32>' (or its bf16 copy), got 'tensor<2x4x16xf16>'}}
+  %o, %l = tele.flash_attention %q, %q, %q {head_dim = 8 : i64} : tensor<2x4x16xbf16> -> tensor<2x4x16xf16>, tensor<2x2x4xf32>
+  return
+}
+
+// -----
+
+// bf16 inputs (rounded copies), gradients in the compute type.
+func.func @bf16_gradients(%q: tensor<2x4x16xbf16>, %l: tensor<2x2x4xf32>) {
+  // expected-error @+1 {{'tele.flash_attention_grad' op query_grad must be 'tensor<2x4x16xf32>', got 'tensor<2x4x16xbf16>'}}
+  %dq, %dk, %dv = tele.flash_attention_grad %q, %q, %q, %q, %l, %q {head_dim = 8 : i64} : tensor<2x4x16xbf16>, tensor<2x4x16xbf16>, tensor<2x2x4xf32>, tensor<2x4x16xbf16> -> tensor<2x4x16xbf16>
   return
 }
 

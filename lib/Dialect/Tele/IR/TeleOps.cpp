@@ -507,28 +507,50 @@ RankedTensorType mlir::tele::attentionStatsType(RankedTensorType query, int64_t 
       query.getElementType());
 }
 
-static LogicalResult expectAttentionStats(Operation *op, Value query, Value lse,
-                                          int64_t headDim) {
-  auto want = attentionStatsType(cast<RankedTensorType>(query.getType()), headDim);
+/// The flash pair computes in the log-sum-exp's element type (f32 or f64);
+/// each of `values` has the query's shape and that type, or is a bf16 copy
+/// (an input rounded for the tensor cores, or a narrowed result) where
+/// `mayBeBf16`.
+static LogicalResult expectFlashTypes(Operation *op, Value query, Value lse, int64_t headDim,
+                                      ArrayRef<std::pair<Value, StringRef>> values,
+                                      bool mayBeBf16) {
+  if (failed(expectHeads(op, query, headDim)))
+    return failure();
+  auto q = cast<RankedTensorType>(query.getType());
+  Type compute = getElementTypeOrSelf(lse.getType());
+  if (!compute.isF32() && !compute.isF64())
+    return op->emitOpError() << "lse must be f32 or f64 (the type the op computes in), got "
+                             << lse.getType();
+  auto want = attentionStatsType(q, headDim).clone(compute);
   if (lse.getType() != want)
     return op->emitOpError() << "lse must be [batch, heads, seq] = [" << want.getDimSize(0)
                              << ", " << want.getDimSize(1) << ", " << want.getDimSize(2)
-                             << "] of " << want.getElementType() << ", got " << lse.getType();
+                             << "], got " << lse.getType();
+  for (auto [value, name] : values) {
+    auto ty = cast<RankedTensorType>(value.getType());
+    Type e = ty.getElementType();
+    if (ty.getShape() != q.getShape() || (e != compute && !(mayBeBf16 && e.isBF16())))
+      return op->emitOpError() << name << " must be " << q.clone(compute)
+                               << (mayBeBf16 ? " (or its bf16 copy)" : "") << ", got "
+                               << value.getType();
+  }
   return success();
 }
 
 LogicalResult FlashAttentionOp::verify() {
-  int64_t dh = getHeadDimAttr().getInt();
-  if (failed(expectHeads(*this, getQuery(), dh)))
-    return failure();
-  return expectAttentionStats(*this, getQuery(), getLse(), dh);
+  return expectFlashTypes(*this, getQuery(), getLse(), getHeadDimAttr().getInt(),
+                          {{getQuery(), "query"}, {getResult(), "result"}},
+                          /*mayBeBf16=*/true);
 }
 
 LogicalResult FlashAttentionGradOp::verify() {
   int64_t dh = getHeadDimAttr().getInt();
-  if (failed(expectHeads(*this, getQuery(), dh)))
+  if (failed(expectFlashTypes(*this, getQuery(), getLse(), dh,
+                              {{getQuery(), "query"}, {getOutput(), "output"}, {getGrad(), "grad"}},
+                              /*mayBeBf16=*/true)))
     return failure();
-  return expectAttentionStats(*this, getQuery(), getLse(), dh);
+  return expectFlashTypes(*this, getQuery(), getLse(), dh, {{getQueryGrad(), "query_grad"}},
+                          /*mayBeBf16=*/false);
 }
 
 LogicalResult MaskMulOp::verify() {

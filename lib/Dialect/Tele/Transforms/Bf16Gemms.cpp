@@ -5,6 +5,10 @@
 // them, and still write f32 (cuBLASLt accumulates in fp32). Tensor cores run
 // bf16 at twice the rate of fp32 inputs, and the GEMM reads half the bytes.
 //
+// Flash attention is treated alike: its kernels multiply on the tensor
+// cores and round query, key and value (and, backward, the output and its
+// gradient) to bf16 anyway, so they may as well read bf16 copies.
+//
 // A conversion is shared by the GEMMs that read the same value within
 // `reuse-window` ops of its previous use: the q/k/v projections of one
 // normalized input, or the input- and weight-gradient GEMMs of one incoming
@@ -14,11 +18,14 @@
 // backward: that would add half of the saved activations to the peak.
 //
 // Where every reader of a value is such a conversion and its producer can
-// store bf16 itself (RMSNorm, RoPE, SwiGLU and its gradient compute in f32
-// and may round at the store), the producer's result becomes bf16 and the
-// conversions go: the normalized inputs of the projections, the SwiGLU
-// product and the gate/up and q/k gradients then live in bf16, which halves
-// their memory and saves the conversions' traffic.
+// store bf16 itself (RMSNorm, RoPE, SwiGLU and its gradient, flash
+// attention's output and GEMMs without an addend compute in f32 and may
+// round at the store), the producer's result becomes bf16 and the
+// conversions go: the normalized inputs of the projections, the rotated
+// queries and keys, the values, the attention output and its gradient, the
+// SwiGLU product and the gate/up and q/k gradients then live in bf16, which
+// halves their memory (most are saved for the backward) and saves the
+// conversions' traffic.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,27 +43,51 @@ using namespace mlir;
 using namespace mlir::tele;
 
 namespace {
-/// The two multiplied operands of an f32 GEMM (not its f32 addend, which
-/// its epilogue reads), or an empty range.
-MutableArrayRef<OpOperand> f32GemmOperands(Operation *op) {
-  if (!isa<LinearOp, LinearGradInputOp, LinearGradWeightOp>(op) ||
-      !llvm::all_of(op->getOperandTypes(),
-                    [](Type t) { return getElementTypeOrSelf(t).isF32(); }) ||
-      !getElementTypeOrSelf(op->getResult(0).getType()).isF32())
-    return {};
-  return op->getOpOperands().take_front(2);
+bool isF32(Value v) { return getElementTypeOrSelf(v.getType()).isF32(); }
+
+/// The operands an f32 op feeds to the tensor cores: the two multiplied
+/// operands of a GEMM (not its f32 addend, which its epilogue reads), and
+/// the query, key and value of flash attention, plus the output and its
+/// gradient in the backward. Empty for other ops.
+SmallVector<OpOperand *> matmulOperands(Operation *op) {
+  SmallVector<OpOperand *> out;
+  auto pick = [&](ArrayRef<unsigned> indices) {
+    for (unsigned i : indices)
+      out.push_back(&op->getOpOperand(i));
+  };
+  if (isa<LinearOp, LinearGradInputOp, LinearGradWeightOp>(op) &&
+      llvm::all_of(op->getOperands(), isF32) && isF32(op->getResult(0)))
+    pick({0, 1});
+  else if (auto fwd = dyn_cast<FlashAttentionOp>(op); fwd && isF32(fwd.getLse()) &&
+                                                      isF32(fwd.getQuery()))
+    pick({0, 1, 2});
+  else if (auto grad = dyn_cast<FlashAttentionGradOp>(op); grad && isF32(grad.getLse()))
+    pick({0, 1, 2, 3, 5});
+  llvm::erase_if(out, [](OpOperand *o) { return !isF32(o->get()); });
+  return out;
 }
 
-/// Ops whose kernels compute in f32 and may store a result as bf16.
-bool canNarrowResults(Operation *op) {
-  return isa<RMSNormOp, RopeOp, SwiGLUOp, SwiGLUGradOp>(op);
+/// Ops whose kernels compute in f32 and may store `result` as bf16: the
+/// row-wise and elementwise producers, flash attention's output, and GEMMs
+/// on bf16 operands without an addend (cuBLASLt rounds D; an addend C would
+/// have to be bf16 too).
+bool canNarrow(OpResult result) {
+  Operation *op = result.getOwner();
+  if (isa<RMSNormOp, RopeOp, SwiGLUOp, SwiGLUGradOp>(op))
+    return true;
+  if (auto fwd = dyn_cast<FlashAttentionOp>(op))
+    return result == fwd.getResult();
+  if (isa<LinearOp, LinearGradInputOp>(op))
+    return getElementTypeOrSelf(op->getOperand(0).getType()).isBF16() &&
+           op->getNumOperands() == 2;
+  return false;
 }
 
 /// If every reader of `value` converts it to bf16 and its producer can
 /// store bf16, makes the producer do so and drops the conversions.
 void narrowProducer(Value value) {
-  Operation *producer = value.getDefiningOp();
-  if (!producer || !canNarrowResults(producer) || value.use_empty())
+  auto result = dyn_cast<OpResult>(value);
+  if (!result || !canNarrow(result) || value.use_empty())
     return;
   auto bf16 = cast<RankedTensorType>(value.getType()).clone(
       BFloat16Type::get(value.getContext()));
@@ -86,16 +117,16 @@ struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
       int64_t position = 0;
       for (Operation &op : block) {
         ++position;
-        for (OpOperand &operand : f32GemmOperands(&op)) {
-          Copy &copy = copies[operand.get()];
+        for (OpOperand *operand : matmulOperands(&op)) {
+          Copy &copy = copies[operand->get()];
           if (!copy.bf16 || position - copy.lastUse > reuseWindow) {
             OpBuilder b(&op);
-            auto ty = cast<RankedTensorType>(operand.get().getType());
+            auto ty = cast<RankedTensorType>(operand->get().getType());
             copy.bf16 = ConvertOp::create(b, op.getLoc(), ty.clone(b.getBF16Type()),
-                                          operand.get());
+                                          operand->get());
           }
           copy.lastUse = position;
-          operand.set(copy.bf16);
+          operand->set(copy.bf16);
         }
       }
       for (auto &[value, copy] : copies)

@@ -468,7 +468,7 @@ def Tele_ConvertOp : Tele_PureOp<"convert", [SameOperandsAndResultShape]> {
   let hasFolder = 1;
 }
 
-def Tele_FlashAttentionOp : Tele_PureOp<"flash_attention", [AllTypesMatch<["query", "key", "value", "result"]>]> {
+def Tele_FlashAttentionOp : Tele_PureOp<"flash_attention", [AllTypesMatch<["query", "key", "value"]>]> {
   let summary = "Causal attention that also returns its softmax statistics";
   let description = [{
     `tele.attention` plus the log-sum-exp of every (batch, head, position)
@@ -476,25 +476,36 @@ def Tele_FlashAttentionOp : Tele_PureOp<"flash_attention", [AllTypesMatch<["quer
     `tele.flash_attention_grad`. Made by `tele-fuse` from an attention whose
     gradient is taken, so the backward needs no second forward pass.
 
+    The log-sum-exp's element type (f32 or f64) is the type the op computes
+    in. `tele-bf16-gemms` may make the inputs bf16 (copies rounded for the
+    tensor cores) and the result bf16 (rounded when stored, where every
+    reader would round it anyway); both are otherwise of the compute type.
+
     ```mlir
-    %a, %lse = tele.flash_attention %q, %k, %v {head_dim = 16 : i64} : tensor<2x8x64xf32> -> tensor<2x4x8xf32>
+    %a, %lse = tele.flash_attention %q, %k, %v {head_dim = 16 : i64} : tensor<2x8x64xf32> -> tensor<2x8x64xf32>, tensor<2x4x8xf32>
+    %b, %lse2 = tele.flash_attention %qb, %kb, %vb {head_dim = 16 : i64} : tensor<2x8x64xbf16> -> tensor<2x8x64xbf16>, tensor<2x4x8xf32>
     ```
   }];
   let arguments = (ins Tele_FloatTensor:$query, Tele_FloatTensor:$key,
                        Tele_FloatTensor:$value, I64Attr:$head_dim);
   let results = (outs Tele_FloatTensor:$result, Tele_FloatTensor:$lse);
-  let assemblyFormat = "$query `,` $key `,` $value attr-dict `:` type($query) `->` type($lse)";
+  let assemblyFormat = [{
+    $query `,` $key `,` $value attr-dict `:` type($query) `->` type($result) `,` type($lse)
+  }];
   let hasVerifier = 1;
 }
 
-def Tele_FlashAttentionGradOp : Tele_PureOp<"flash_attention_grad", [AllTypesMatch<["query", "key", "value", "output", "grad", "query_grad", "key_grad", "value_grad"]>]> {
+def Tele_FlashAttentionGradOp : Tele_PureOp<"flash_attention_grad", [AllTypesMatch<["query", "key", "value"]>, AllTypesMatch<["query_grad", "key_grad", "value_grad"]>]> {
   let summary = "Gradients of tele.flash_attention from its output and statistics";
   let description = [{
     The gradients `tele.attention_grad` computes, from the forward's output
-    and log-sum-exp instead of a recomputed forward pass.
+    and log-sum-exp instead of a recomputed forward pass. As for
+    `tele.flash_attention`, the log-sum-exp's element type is the compute
+    type; the gradients are of that type, and the inputs (`query`, `key`,
+    `value`, `output`, `grad`) may be bf16 copies.
 
     ```mlir
-    %dq, %dk, %dv = tele.flash_attention_grad %q, %k, %v, %out, %lse, %dout {head_dim = 16 : i64} : tensor<2x8x64xf32>, tensor<2x4x8xf32>
+    %dq, %dk, %dv = tele.flash_attention_grad %q, %k, %v, %out, %lse, %dout {head_dim = 16 : i64} : tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x4x8xf32>, tensor<2x8x64xf32> -> tensor<2x8x64xf32>
     ```
   }];
   let arguments = (ins Tele_FloatTensor:$query, Tele_FloatTensor:$key,
@@ -503,7 +514,8 @@ def Tele_FlashAttentionGradOp : Tele_PureOp<"flash_attention_grad", [AllTypesMat
   let results = (outs Tele_FloatTensor:$query_grad, Tele_FloatTensor:$key_grad,
                       Tele_FloatTensor:$value_grad);
   let assemblyFormat = [{
-    $query `,` $key `,` $value `,` $output `,` $lse `,` $grad attr-dict `:` type($query) `,` type($lse)
+    $query `,` $key `,` $value `,` $output `,` $lse `,` $grad attr-dict `:`
+    type($query) `,` type($output) `,` type($lse) `,` type($grad) `->` type($query_grad)
   }];
   let hasVerifier = 1;
 }

@@ -224,18 +224,27 @@ def TeleFuse : Pass<"tele-fuse", "::mlir::func::FuncOp"> {
 }
 
 def TeleBf16Gemms : Pass<"tele-bf16-gemms", "::mlir::func::FuncOp"> {
-  let summary = "Give the GEMMs bf16 operands (fp32 results)";
+  let summary = "Give the GEMMs and flash attention bf16 operands (fp32 results)";
   let description = [{
     Rounds both operands of every f32 `tele.linear`, `tele.linear_grad_input`
     and `tele.linear_grad_weight` to bf16 with a `tele.convert` right before
     the GEMM; the GEMM still writes f32 (cuBLASLt accumulates in fp32), so
     everything around it (norms, softmax, loss, AdamW on fp32 master
-    weights) is unchanged. A conversion is shared by GEMMs that read the
-    same value within `reuse-window` ops of its previous use (the q/k/v
-    projections of one input; both gradient GEMMs of one incoming
+    weights) is unchanged. `tele.flash_attention` gets bf16 query, key and
+    value, and `tele.flash_attention_grad` those plus the output and its
+    gradient (its kernels round them for the tensor cores anyway); softmax
+    statistics and gradients stay f32. A conversion is shared by ops that
+    read the same value within `reuse-window` ops of its previous use (the
+    q/k/v projections of one input; both gradient GEMMs of one incoming
     gradient); further apart the value is converted again, so no bf16 copy
-    lives from the forward to the backward. `tele compile --target cuda`
-    runs it after `tele-fuse`.
+    lives from the forward to the backward.
+
+    Where every reader of a value is such a conversion and its producer can
+    round its own result (RMSNorm, RoPE, SwiGLU and its gradient, flash
+    attention's output, a GEMM on bf16 operands without an addend), the
+    producer writes bf16 and the conversions go: those activations then
+    live, and are saved for the backward, in half the memory.
+    `tele compile --target cuda` runs it after `tele-fuse`.
 
     ```mlir
     %y = tele.linear %x, %w : tensor<2x8x64xf32>, tensor<64x64xf32> -> tensor<2x8x64xf32>
