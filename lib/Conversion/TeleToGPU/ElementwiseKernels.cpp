@@ -214,14 +214,17 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
   FailureOr<ElementwiseSpec> spec = specFor(op);
   if (failed(spec))
     return failure();
-  // The arithmetic is f32; results are stored as f32 or rounded to bf16
-  // (tele.convert). Other element types have no kernels yet.
+  // The arithmetic is f32; operands are f32 or bf16 copies (read widened),
+  // results stored as f32 or rounded to bf16 (tele.convert, narrowed
+  // results). Other element types have no kernels yet.
   auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
-  Type et = getElementTypeOrSelf(op->getOperand(0).getType());
-  if (!et.isF32() || llvm::any_of(op->getResultTypes(), [](Type t) {
-        Type rt = getElementTypeOrSelf(t);
-        return !rt.isF32() && !rt.isBF16();
-      }))
+  Type et = Float32Type::get(op->getContext());
+  auto f32OrBf16 = [](Type t) {
+    Type e = getElementTypeOrSelf(t);
+    return e.isF32() || e.isBF16();
+  };
+  if (!f32OrBf16(op->getOperand(0).getType()) ||
+      !llvm::all_of(op->getResultTypes(), f32OrBf16))
     return failure();
   int64_t n = resultType.getNumElements();
   // A per-feature operand of size D is read at (element mod D): a chunk
@@ -242,6 +245,9 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
   if (llvm::any_of(op->getResultTypes(),
                    [](Type t) { return getElementTypeOrSelf(t).isBF16(); }))
     stem += "_to_bf16"; // some result rounded to bf16 at the store
+  if (llvm::any_of(op->getOperandTypes(),
+                   [](Type t) { return getElementTypeOrSelf(t).isBF16(); }))
+    stem += bf16Signature(op); // which operands are bf16 copies
   KernelLaunch launch =
       chunkedLaunch(createKernel(kernels, stem, argTypes), n, vec);
 
@@ -251,9 +257,8 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
   Block &entry = launch.kernel.getBody().front();
   auto vt = VectorType::get({vec}, et);
   // Chunks start at multiples of vec elements of allocations aligned to at
-  // least 256 bytes, so vec * 4 bytes (at most 32) is a sound alignment: it
-  // lets NVPTX emit 128-bit ld.global.v4 / st.global.v4.
-  llvm::MaybeAlign align(vec * 4);
+  // least 256 bytes, so a whole chunk is a sound alignment (loadChunk,
+  // storeChunk): it lets NVPTX emit 128-bit ld.global.v4 / st.global.v4.
   Value base = beginChunk(b, n, vec);
   SmallVector<Value> loaded;
   for (auto [i, role] : llvm::enumerate(spec->roles)) {
@@ -261,14 +266,12 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
     Value zero = arith::ConstantIndexOp::create(b, 0);
     switch (role) {
     case Role::Full:
-      loaded.push_back(vector::LoadOp::create(b, vt, arg, ValueRange{base},
-                                              /*nontemporal=*/false, align));
+      loaded.push_back(loadChunk(b, vt, arg, base));
       break;
     case Role::Feature: {
       Value idx = arith::RemUIOp::create(
           b, base, arith::ConstantIndexOp::create(b, feature));
-      loaded.push_back(vector::LoadOp::create(b, vt, arg, ValueRange{idx},
-                                              /*nontemporal=*/false, align));
+      loaded.push_back(loadChunk(b, vt, arg, idx));
       break;
     }
     case Role::Scalar: {

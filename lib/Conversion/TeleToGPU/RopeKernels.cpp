@@ -19,17 +19,20 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
   if (!rope)
     return failure();
   auto ty = rope.getInput().getType();
-  Type et = ty.getElementType();
+  // f32 arithmetic; the input may be a bf16 copy (tele-bf16-gemms), read
+  // widened, and the result rounded to bf16 at the store.
+  Type in = ty.getElementType(), et = Float32Type::get(op->getContext());
   int64_t dh = rope.getHeadDimAttr().getInt(), half = dh / 2;
   // Chunks must not straddle the two halves of a head.
   int64_t vec = half % 4 == 0 ? 4 : 1;
-  if (!et.isF32())
-    return failure(); // bf16/f64 kernels are not generated yet
+  if (!in.isF32() && !in.isBF16())
+    return failure(); // f64 kernels are not generated yet
   int64_t n = ty.getNumElements();
   int64_t seqLen = ty.getDimSize(1), features = ty.getDimSize(2);
 
   std::string stem = ((rope.getInverse() ? "rope_inverse_" : "rope_") +
-                      Twine(n) + "x" + Twine(dh) + "xf32" + narrowedSuffix(rope))
+                      Twine(n) + "x" + Twine(dh) + "xf32" + narrowedSuffix(rope) +
+                      (in.isBF16() ? "_from_bf16" : ""))
                          .str();
   KernelLaunch launch = chunkedLaunch(
       createKernel(kernels, stem, {flatMemRef(rope.getInput()), flatMemRef(rope)}),
@@ -41,7 +44,6 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
   Value x = entry.getArgument(0), y = entry.getArgument(1);
   auto vt = VectorType::get({vec}, et);
   auto it = VectorType::get({vec}, b.getI64Type());
-  llvm::MaybeAlign align(vec * 4);
   auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
 
   Value base = beginChunk(b, n, vec);
@@ -54,8 +56,8 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
   Value partnerAt = arith::SelectOp::create(
       b, firstHalf, arith::AddIOp::create(b, base, index(half)),
       arith::SubIOp::create(b, base, index(half)));
-  Value xv = vector::LoadOp::create(b, vt, x, ValueRange{base}, false, align);
-  Value pv = vector::LoadOp::create(b, vt, x, ValueRange{partnerAt}, false, align);
+  Value xv = loadChunk(b, vt, x, base);
+  Value pv = loadChunk(b, vt, x, partnerAt);
 
   // Frequency index i = j mod half (+ lane), angle = t * theta^(-2i/dh).
   Value i0 = arith::RemUIOp::create(b, j, index(half));

@@ -74,13 +74,14 @@ func.func @other_types(%x: tensor<2x8xf64>, %w: tensor<4x8xf64>) -> tensor<2x4xf
 
 // Producers that compute in f32 store bf16 themselves when only the GEMMs'
 // conversions read them: no tele.convert of the RMSNorm or SwiGLU output
-// is left. A value with another reader (the residual stream) keeps f32 and
-// its conversion.
+// is left. The GEMM feeding SwiGLU, which may read bf16 copies, writes
+// bf16 too. A value with another reader (the residual stream) keeps f32
+// and its conversion.
 // CHECK-LABEL: func.func @narrowed_producers
 // CHECK-NEXT: %[[N:.+]] = tele.rms_norm %arg0, %arg1 {eps = 1.000000e-05 : f64} : tensor<2x4x8xf32>, tensor<8xf32> -> tensor<2x4x8xbf16>
 // CHECK-NEXT: %[[W:.+]] = tele.convert %arg2
-// CHECK-NEXT: %[[G:.+]] = tele.linear %[[N]], %[[W]]
-// CHECK-NEXT: %[[S:.+]] = tele.swiglu %[[G]], %[[G]] : tensor<2x4x8xf32> -> tensor<2x4x8xbf16>
+// CHECK-NEXT: %[[G:.+]] = tele.linear %[[N]], %[[W]] : tensor<2x4x8xbf16>, tensor<8x8xbf16> -> tensor<2x4x8xbf16>
+// CHECK-NEXT: %[[S:.+]] = tele.swiglu %[[G]], %[[G]] : tensor<2x4x8xbf16>{{$}}
 // CHECK-NEXT: tele.linear %[[S]], %[[W]]
 // CHECK-NEXT: %[[XB:.+]] = tele.convert %arg0
 // CHECK-NEXT: tele.linear %[[XB]], %[[W]]
@@ -101,12 +102,15 @@ func.func @narrowed_producers(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %w: tens
 // backward, of the output and its gradient). Producers whose only readers
 // are those copies round their own results: RoPE (query and key), the
 // value projection and the output-gradient GEMM (no addend), and flash
-// attention's output, which the output projection reads too. The softmax
+// attention's output, which the output projection reads too. The query
+// projection, which only RoPE reads (RoPE may read a bf16 copy), writes
+// bf16 as well. The softmax
 // statistics and the gradients stay f32; a GEMM with an addend keeps an
 // f32 result.
 // CHECK-LABEL: func.func @attention
-// CHECK: %[[Q:.+]] = tele.rope %{{.+}} -> tensor<1x16x32xbf16>
-// CHECK: %[[K:.+]] = tele.rope %{{.+}} -> tensor<1x16x32xbf16>
+// CHECK: %[[QP:.+]] = tele.linear %{{.+}} : tensor<1x16x32xbf16>, tensor<32x32xbf16> -> tensor<1x16x32xbf16>
+// CHECK: %[[Q:.+]] = tele.rope %[[QP]] {{.*}} : tensor<1x16x32xbf16>{{$}}
+// CHECK: %[[K:.+]] = tele.rope %[[QP]] {{.*}} : tensor<1x16x32xbf16>{{$}}
 // CHECK: %[[V:.+]] = tele.linear %{{.+}} : tensor<1x16x32xbf16>, tensor<32x32xbf16> -> tensor<1x16x32xbf16>
 // CHECK: %[[O:.+]], %[[LSE:.+]] = tele.flash_attention %[[Q]], %[[K]], %[[V]] {head_dim = 16 : i64} : tensor<1x16x32xbf16> -> tensor<1x16x32xbf16>, tensor<1x2x16xf32>
 // CHECK: tele.linear %[[O]], %{{.+}} plus %arg0 : tensor<1x16x32xbf16>, tensor<32x32xbf16>, tensor<1x16x32xf32> -> tensor<1x16x32xf32>
@@ -123,4 +127,21 @@ func.func @attention(%x: tensor<1x16x32xf32>, %wq: tensor<32x32xf32>, %wv: tenso
   %do = tele.linear_grad_input %dy, %wo : tensor<1x16x32xf32>, tensor<32x32xf32> -> tensor<1x16x32xf32>
   %dq, %dk, %dv = tele.flash_attention_grad %q, %k, %v, %o, %lse, %do {head_dim = 16 : i64} : tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x2x16xf32>, tensor<1x16x32xf32> -> tensor<1x16x32xf32>
   return %y, %dq, %dk, %dv : tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x16x32xf32>
+}
+
+// -----
+
+// SwiGLU's gate and up (and, backward, the incoming gradient) change type
+// together: with one of them read elsewhere in f32, none is narrowed.
+// CHECK-LABEL: func.func @tied_group
+// CHECK: %[[G:.+]] = tele.linear {{.*}} -> tensor<2x4x8xf32>
+// CHECK: %[[U:.+]] = tele.linear {{.*}} -> tensor<2x4x8xf32>
+// CHECK: tele.swiglu %[[G]], %[[U]] : tensor<2x4x8xf32> -> tensor<2x4x8xbf16>
+func.func @tied_group(%x: tensor<2x4x8xf32>, %w: tensor<8x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>) {
+  %g = tele.linear %x, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %u = tele.linear %x, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %s = tele.swiglu %g, %u : tensor<2x4x8xf32>
+  %y = tele.linear %s, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %r = tele.add %u, %u : tensor<2x4x8xf32>
+  return %y, %r : tensor<2x4x8xf32>, tensor<2x4x8xf32>
 }

@@ -104,7 +104,7 @@ func.func @swiglu_narrow_shape(%g: tensor<2x4x12xf32>) -> tensor<2x4x8xbf16> {
 // -----
 
 func.func @swiglu_grad_narrow_f16(%g: tensor<2x4x12xf32>) -> tensor<2x4x12xf16> {
-  // expected-error @+1 {{'tele.swiglu_grad' op result element type 'f16' must be the input's ('f32'), or bf16 for an f32 input}}
+  // expected-error @+1 {{'tele.swiglu_grad' op operands and results must be f32 or bf16 (copies of f32 values), or all of one element type}}
   %dg, %du = tele.swiglu_grad %g, %g, %g : tensor<2x4x12xf32> -> (tensor<2x4x12xf16>, tensor<2x4x12xf32>)
   return %dg : tensor<2x4x12xf16>
 }

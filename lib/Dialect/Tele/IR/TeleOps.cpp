@@ -81,6 +81,26 @@ LogicalResult verifyNarrowedResults(Operation *op, Type input) {
   return success();
 }
 
+/// Ops that compute in f32 and may read bf16 copies and store bf16
+/// (tele-bf16-gemms): every operand and result is f32 or bf16; or all are
+/// of one other type (f64 for gradient checks). Shapes are tied by
+/// AllShapesMatch.
+LogicalResult verifyF32OrBf16(Operation *op) {
+  auto f32OrBf16 = [](Type t) {
+    Type e = getElementTypeOrSelf(t);
+    return e.isF32() || e.isBF16();
+  };
+  Type first = getElementTypeOrSelf(op->getOperand(0).getType());
+  bool mixed = llvm::all_of(op->getOperandTypes(), f32OrBf16) &&
+               llvm::all_of(op->getResultTypes(), f32OrBf16);
+  auto same = [&](Type t) { return getElementTypeOrSelf(t) == first; };
+  if (!mixed && !(llvm::all_of(op->getOperandTypes(), same) &&
+                  llvm::all_of(op->getResultTypes(), same)))
+    return op->emitOpError() << "operands and results must be f32 or bf16 (copies of f32 "
+                                "values), or all of one element type";
+  return success();
+}
+
 /// Checks that a per-feature vector (gain or mask) has shape [D] where D is
 /// the last dimension of `input`, and the input's element type.
 LogicalResult expectFeatureVector(Operation *op, Value vec, Value input,
@@ -475,18 +495,14 @@ OpFoldResult ConvertOp::fold(FoldAdaptor) {
   return getInput().getType() == getType() ? getInput() : nullptr;
 }
 
-LogicalResult SwiGLUOp::verify() {
-  return verifyNarrowedResults(*this, getGate().getType());
-}
+LogicalResult SwiGLUOp::verify() { return verifyF32OrBf16(*this); }
 
-LogicalResult SwiGLUGradOp::verify() {
-  return verifyNarrowedResults(*this, getGate().getType());
-}
+LogicalResult SwiGLUGradOp::verify() { return verifyF32OrBf16(*this); }
 
 LogicalResult RopeOp::verify() {
   if (!(getTheta().convertToDouble() > 0.0))
     return emitOpError() << "theta must be positive";
-  if (failed(verifyNarrowedResults(*this, getInput().getType())))
+  if (failed(verifyF32OrBf16(*this)))
     return failure();
   return expectHeads(*this, getInput(), getHeadDimAttr().getInt());
 }

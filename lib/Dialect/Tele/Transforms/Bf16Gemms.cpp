@@ -17,13 +17,15 @@
 // converted again, so that no bf16 copy stays live from the forward to the
 // backward: that would add half of the saved activations to the peak.
 //
-// Where every reader of a value is such a conversion and its producer can
+// Where every reader of a value is such a conversion (or an op that may
+// read a bf16 copy: SwiGLU and its gradient, RoPE) and its producer can
 // store bf16 itself (RMSNorm, RoPE, SwiGLU and its gradient, flash
 // attention's output and GEMMs without an addend compute in f32 and may
 // round at the store), the producer's result becomes bf16 and the
 // conversions go: the normalized inputs of the projections, the rotated
-// queries and keys, the values, the attention output and its gradient, the
-// SwiGLU product and the gate/up and q/k gradients then live in bf16, which
+// queries and keys and the projections they come from, the values, the
+// attention output and its gradient, the SwiGLU product, its inputs and
+// their gradients, and the q/k gradients then live in bf16, which
 // halves their memory (most are saved for the backward) and saves the
 // conversions' traffic.
 //
@@ -31,6 +33,8 @@
 
 #include "tele/Dialect/Tele/IR/TeleOps.h"
 #include "tele/Dialect/Tele/Transforms/Passes.h"
+
+#include "llvm/ADT/SetVector.h"
 
 #define DEBUG_TYPE "tele-bf16-gemms"
 
@@ -83,21 +87,66 @@ bool canNarrow(OpResult result) {
   return false;
 }
 
-/// If every reader of `value` converts it to bf16 and its producer can
-/// store bf16, makes the producer do so and drops the conversions.
-void narrowProducer(Value value) {
-  auto result = dyn_cast<OpResult>(value);
-  if (!result || !canNarrow(result) || value.use_empty())
-    return;
-  auto bf16 = cast<RankedTensorType>(value.getType()).clone(
-      BFloat16Type::get(value.getContext()));
-  for (Operation *user : value.getUsers())
-    if (!isa<ConvertOp>(user) || user->getResult(0).getType() != bf16)
-      return;
-  value.setType(bf16);
-  for (Operation *user : llvm::make_early_inc_range(value.getUsers())) {
-    user->getResult(0).replaceAllUsesWith(value);
-    user->erase();
+/// Operands that ops computing in f32 may read as bf16 copies (widened in
+/// their kernels), in groups that must change together (the ops tie their
+/// types): SwiGLU's gate and up (and, backward, the incoming gradient) and
+/// RoPE's input. Unlike a GEMM's, these are not converted for their own
+/// sake: they only let a producer store bf16.
+SmallVector<SmallVector<Value>> bf16ReaderGroups(Operation *op) {
+  if (auto s = dyn_cast<SwiGLUOp>(op))
+    return {{s.getGate(), s.getUp()}};
+  if (auto s = dyn_cast<SwiGLUGradOp>(op))
+    return {{s.getGate(), s.getUp(), s.getGrad()}};
+  if (auto r = dyn_cast<RopeOp>(op))
+    return {{r.getInput()}};
+  return {};
+}
+
+bool convertsToBf16(Operation *user) {
+  return isa<ConvertOp>(user) &&
+         getElementTypeOrSelf(user->getResult(0).getType()).isBF16();
+}
+
+/// Makes the producers of `values` store bf16 where every reader either
+/// converts the value to bf16 or may read a bf16 copy, and drops the
+/// conversions: the normalized inputs of the projections, the values, the
+/// SwiGLU product and its inputs, the projections RoPE rotates then live in
+/// bf16, halving their memory (most are saved for the backward) and the
+/// conversions' traffic.
+void narrowProducers(ArrayRef<Value> values) {
+  DenseMap<Operation *, SmallVector<SmallVector<Value>>> groups;
+  auto readsBf16 = [&](Operation *user, Value v) {
+    auto [it, inserted] = groups.try_emplace(user);
+    if (inserted)
+      it->second = bf16ReaderGroups(user);
+    return llvm::any_of(it->second, [&](ArrayRef<Value> g) { return llvm::is_contained(g, v); });
+  };
+  SetVector<Value> candidates;
+  for (Value v : values) {
+    auto result = dyn_cast<OpResult>(v);
+    if (!result || !canNarrow(result) || v.use_empty())
+      continue;
+    if (llvm::all_of(v.getUsers(),
+                     [&](Operation *u) { return convertsToBf16(u) || readsBf16(u, v); }))
+      candidates.insert(v);
+  }
+  // A group changes only as a whole: drop every member of a group with a
+  // member that stays f32, until nothing changes.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (auto &[op, opGroups] : groups)
+      for (ArrayRef<Value> g : opGroups)
+        if (!llvm::all_of(g, [&](Value v) { return candidates.contains(v); }))
+          for (Value v : g)
+            changed |= candidates.remove(v);
+  }
+  for (Value v : candidates) {
+    v.setType(cast<RankedTensorType>(v.getType()).clone(BFloat16Type::get(v.getContext())));
+    for (Operation *user : llvm::make_early_inc_range(v.getUsers()))
+      if (isa<ConvertOp>(user)) {
+        user->getResult(0).replaceAllUsesWith(v);
+        user->erase();
+      }
   }
 }
 
@@ -129,8 +178,15 @@ struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
           operand->set(copy.bf16);
         }
       }
+      // Candidates: values the GEMMs and attention convert, and the values
+      // ops may read as bf16 copies.
+      SetVector<Value> values;
       for (auto &[value, copy] : copies)
-        narrowProducer(value);
+        values.insert(value);
+      for (Operation &op : block)
+        for (ArrayRef<Value> g : bf16ReaderGroups(&op))
+          values.insert(g.begin(), g.end());
+      narrowProducers(values.getArrayRef());
     }
   }
 };

@@ -239,11 +239,13 @@ def TeleBf16Gemms : Pass<"tele-bf16-gemms", "::mlir::func::FuncOp"> {
     gradient); further apart the value is converted again, so no bf16 copy
     lives from the forward to the backward.
 
-    Where every reader of a value is such a conversion and its producer can
-    round its own result (RMSNorm, RoPE, SwiGLU and its gradient, flash
-    attention's output, a GEMM on bf16 operands without an addend), the
-    producer writes bf16 and the conversions go: those activations then
-    live, and are saved for the backward, in half the memory.
+    Where every reader of a value is such a conversion, or an op that may
+    read a bf16 copy (SwiGLU's gate and up and its gradient's incoming
+    gradient, together; RoPE's input), and its producer can round its own
+    result (RMSNorm, RoPE, SwiGLU and its gradient, flash attention's
+    output, a GEMM on bf16 operands without an addend), the producer writes
+    bf16 and the conversions go: those activations then live, and are saved
+    for the backward, in half the memory.
     `tele compile --target cuda` runs it after `tele-fuse`.
 
     ```mlir
