@@ -146,9 +146,11 @@ bool reference(const json &op, std::vector<Buffer> &in,
     Buffer b;
     b.dtype = t["dtype"];
     b.host.resize(numel(t));
-    b.bytes = b.host.size() * (b.dtype == "i64" ? 8 : 4);
+    b.bytes = b.host.size() * (b.dtype == "i64" ? 8 : b.dtype == "bf16" ? 2 : 4);
+    // A bf16 operand (a copy tele-bf16-gemms made) holds bf16 values: the
+    // reference computes on exactly what the kernel reads.
     for (double &x : b.host)
-      x = normal(rng);
+      x = b.dtype == "bf16" ? roundToBf16(normal(rng)) : normal(rng);
     in.push_back(std::move(b));
   }
   for (const json &r : op["results"])
