@@ -71,6 +71,9 @@ using FragA = std::array<Value, 4>; ///< a 16x16 bf16 A fragment (packed pairs)
 struct Shape {
   int64_t batch, seq, heads, headDim;
   std::string sig; ///< bf16Signature of the op: which inputs are bf16 copies
+  /// Whether the query-side kernels' staged tensors (K, V) and the key-side
+  /// kernel's (Q, dO) are bf16 copies, staged asynchronously (PairStager).
+  bool asyncKeys = false, asyncQueries = false;
   int64_t rowElems() const { return headDim + kPadElems; }
   int64_t tileBytes(int64_t rows) const { return rows * rowElems() * 2; }
   int64_t tiles(int64_t blockRows) const { return (seq + blockRows - 1) / blockRows; }
@@ -81,10 +84,15 @@ struct Shape {
   }
   /// Shared memory of the query-side kernels (staged K and V) and of the
   /// key-side kernel (its K and V, staged Q and dO).
-  int64_t querySharedBytes() const { return 2 * tileBytes(kStageKeys); }
-  int64_t keySharedBytes() const {
-    return 2 * tileBytes(kKeyWarps * kWarpRows) + 2 * tileBytes(kKeyStageQueries);
+  int64_t querySharedBytes() const {
+    return 2 * tileBytes(stagedBuffers(asyncKeys) * kStageKeys);
   }
+  int64_t keySharedBytes() const {
+    return 2 * tileBytes(kKeyWarps * kWarpRows) +
+           2 * tileBytes(stagedBuffers(asyncQueries) * kKeyStageQueries);
+  }
+  /// Buffers per staged tensor: two while the next tile's copy is in flight.
+  static int64_t stagedBuffers(bool async) { return async ? 2 : 1; }
 };
 
 /// IR-building vocabulary of one warp's share of a tile computation.
@@ -261,6 +269,31 @@ struct WarpTile {
     gpu::BarrierOp::create(b);
   }
 
+  /// Starts copying rows [first, first + rows) (clamped to the sequence) of
+  /// a bf16 [B, T, H * dh] tensor into rows [tileRow, tileRow + rows) of a
+  /// shared tile, 16 bytes a cp.async (bypassing L1). Returns the copies'
+  /// tokens. Threads beyond the last chunk repeat one (same bytes, same place).
+  SmallVector<Value> copyAsync(Value global, Value tile, Value tileRow, Value first,
+                               int64_t rows) {
+    constexpr int64_t vec = 8; // bf16 per 16 bytes
+    int64_t chunksPerRow = s.headDim / vec, chunks = rows * chunksPerRow;
+    int64_t threads = warps * kWarp;
+    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+    SmallVector<Value> tokens;
+    for (int64_t step = 0; step * threads < chunks; ++step) {
+      Value e = add(tid, c(step * threads));
+      if ((step + 1) * threads > chunks)
+        e = rem(e, chunks);
+      Value row = div(e, chunksPerRow);
+      Value col = mul(rem(e, chunksPerRow), c(vec));
+      Value pos = minIdx(add(first, row), s.seq - 1);
+      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+          b, tokenType, tile, ValueRange{add(tileRow, row), col}, global,
+          ValueRange{add(offset(pos), col)}, b.getIndexAttr(vec), Value(), b.getUnitAttr()));
+    }
+    return tokens;
+  }
+
   /// Rows g and g + 8 of the warp's 16 as (position, clamped position).
   std::array<Value, 2> rowsOf(Value warpRow0) {
     return {add(warpRow0, g), add(warpRow0, add(g, c(8)))};
@@ -337,6 +370,69 @@ SmallVector<Acc> unflatten(ValueRange values) {
   return out;
 }
 
+/// Stages tiles of `rows` rows of two tensors (K and V, or Q and dO) for the
+/// iterations of a loop that starts at `first` and steps by `rows`. bf16
+/// copies are staged with cp.async into two buffers each: while a tile is
+/// in use, the next one is on its way (the copy of the tile after the last
+/// reads clamped rows and is never used). f32 tensors are staged
+/// synchronously into one buffer, rounded to bf16 as they are stored.
+struct PairStager {
+  WarpTile &w;
+  Value a, c, tileA, tileC;
+  int64_t rows;
+  bool async;
+  Value first;
+
+  static PairStager create(WarpTile &w, SharedTiles &shared, Value a, Value c, int64_t rows,
+                           bool async, Value first) {
+    int64_t bufferRows = Shape::stagedBuffers(async) * rows;
+    Value tileA = shared.add(w.b, w.s, bufferRows), tileC = shared.add(w.b, w.s, bufferRows);
+    PairStager p{w, a, c, tileA, tileC, rows, async, first};
+    if (async)
+      p.copy(first, w.c(0));
+    return p;
+  }
+  /// At the top of the iteration at `at`: the tile is in shared memory
+  /// (visible to every warp) from the returned row of the tiles on.
+  Value acquire(Value at) {
+    if (!async) {
+      w.stagePair(a, tileA, c, tileC, at, rows);
+      return w.c(0);
+    }
+    Value iteration = w.div(arith::SubIOp::create(w.b, at, first), rows);
+    Value buffer = w.mul(w.rem(iteration, 2), w.c(rows));
+    Value token = copy(w.add(at, w.c(rows)), arith::SubIOp::create(w.b, w.c(rows), buffer));
+    // Wait for all but the copy just started, then for every thread's.
+    nvgpu::DeviceAsyncWaitOp::create(w.b, token, w.b.getI32IntegerAttr(1));
+    gpu::BarrierOp::create(w.b);
+    return buffer;
+  }
+  /// At the end of an iteration: every warp is done with the tile before
+  /// the next iteration's copy overwrites its buffer.
+  void release() {
+    if (async)
+      gpu::BarrierOp::create(w.b);
+  }
+  /// After the loop: no copy is left in flight.
+  void finish() {
+    if (async) // (the wait needs a token: an empty group's)
+      nvgpu::DeviceAsyncWaitOp::create(w.b, group({}), w.b.getI32IntegerAttr(0));
+  }
+
+private:
+  /// Starts the copies of the tile at `at` into the buffer at `bufferRow`
+  /// as one group; returns its token.
+  Value copy(Value at, Value bufferRow) {
+    SmallVector<Value> tokens = w.copyAsync(a, tileA, bufferRow, at, rows);
+    tokens.append(w.copyAsync(c, tileC, bufferRow, at, rows));
+    return group(tokens);
+  }
+  Value group(ValueRange tokens) {
+    return nvgpu::DeviceAsyncCreateGroupOp::create(
+        w.b, nvgpu::DeviceAsyncTokenType::get(w.b.getContext()), tokens);
+  }
+};
+
 /// The query tile of this block: the longest (last) tiles are scheduled
 /// first, so that the causal triangle's short tiles fill in at the end.
 Value queryTile(WarpTile &w) {
@@ -344,21 +440,17 @@ Value queryTile(WarpTile &w) {
   return arith::SubIOp::create(w.b, w.c(w.s.tiles(w.blockRows()) - 1), x);
 }
 
-/// What the query-side kernels (forward, dQ) share: the staged key and value
-/// tiles, the warp's two rows (g, g + 8 of its 16; as positions and clamped
-/// to the sequence) and the end of the keys the block's queries attend to.
+/// What the query-side kernels (forward, dQ) share: the warp's two rows
+/// (g, g + 8 of its 16; as positions and clamped to the sequence), the end
+/// of the keys the block's queries attend to and their shared memory.
 struct QueryBlock {
-  Value sharedK, sharedV;
+  SharedTiles shared;
   WarpTile w;
   std::array<Value, 2> rows, clamped;
   Value keyEnd;
 
   static QueryBlock create(ImplicitLocOpBuilder &b, const Shape &s) {
-    SharedTiles shared = SharedTiles::create(b);
-    Value sharedK = shared.add(b, s, kStageKeys);
-    Value sharedV = shared.add(b, s, kStageKeys);
-    assert(shared.bytes == s.querySharedBytes() && "launch and kernel disagree");
-    QueryBlock q{sharedK, sharedV, WarpTile::create(b, s, queryWarps(s.headDim)), {}, {}, {}};
+    QueryBlock q{SharedTiles::create(b), WarpTile::create(b, s, queryWarps(s.headDim)), {}, {}, {}};
     WarpTile &w = q.w;
     Value tile = queryTile(w);
     Value row0 = w.add(w.mul(tile, w.c(w.blockRows())), w.mul(w.warp, w.c(kWarpRows)));
@@ -367,9 +459,13 @@ struct QueryBlock {
     q.keyEnd = w.minIdx(w.mul(w.add(tile, w.c(1)), w.c(w.blockRows())), s.seq);
     return q;
   }
-  /// Stages keys [kt, kt + kStageKeys) of `key` and `value`.
-  void stageKeys(Value key, Value value, Value kt) {
-    w.stagePair(key, sharedK, value, sharedV, kt, kStageKeys);
+  /// The stager of the key and value tiles the block's loop walks through
+  /// from key 0 (call once the block is in place: it keeps a reference).
+  PairStager keys(Value key, Value value) {
+    PairStager stager =
+        PairStager::create(w, shared, key, value, kStageKeys, w.s.asyncKeys, w.c(0));
+    assert(shared.bytes == w.s.querySharedBytes() && "launch and kernel disagree");
+    return stager;
   }
 };
 
@@ -377,9 +473,11 @@ struct QueryBlock {
 void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, double scale) {
   QueryBlock blk = QueryBlock::create(b, s);
   WarpTile &w = blk.w;
-  Value sharedK = blk.sharedK, sharedV = blk.sharedV, keyEnd = blk.keyEnd;
+  Value keyEnd = blk.keyEnd;
   std::array<Value, 2> rows = blk.rows, clamped = blk.clamped;
   SmallVector<FragA> q = w.loadRowFragments(args[0], clamped);
+  PairStager keys = blk.keys(args[1], args[2]);
+  Value sharedK = keys.tileA, sharedV = keys.tileC;
   Value scaleLog2 = f32(b, scale * kLog2e);
   Value negInf = f32(b, -std::numeric_limits<double>::infinity());
   int64_t outChunks = s.headDim / 8;
@@ -390,7 +488,7 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
   SmallVector<Value> result = forLoop(
       b, w.c(0), keyEnd, w.c(kStageKeys), init,
       [&](ImplicitLocOpBuilder &, Value kt, ValueRange carried) -> SmallVector<Value> {
-        blk.stageKeys(args[1], args[2], kt);
+        Value base = keys.acquire(kt);
         SmallVector<Acc> o = unflatten(carried.take_front(4 * outChunks));
         Value m[2] = {carried[4 * outChunks], carried[4 * outChunks + 1]};
         Value l[2] = {carried[4 * outChunks + 2], carried[4 * outChunks + 3]};
@@ -399,7 +497,7 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
         SmallVector<Acc> sc(kStageKeys / 8, w.zero());
         for (int64_t n0 = 0; n0 < kStageKeys; n0 += 16)
           for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
-            auto kb = w.loadBTransposed(sharedK, n0, k0);
+            auto kb = w.loadBTransposed(sharedK, w.add(base, w.c(n0)), k0);
             sc[n0 / 8] = w.mma(q[k0 / 16], kb[0], kb[1], sc[n0 / 8]);
             sc[n0 / 8 + 1] = w.mma(q[k0 / 16], kb[2], kb[3], sc[n0 / 8 + 1]);
           }
@@ -432,15 +530,17 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
         for (int64_t k0 = 0; k0 < kStageKeys; k0 += 16) {
           FragA p = w.toA(sc[k0 / 8], sc[k0 / 8 + 1]);
           for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
-            auto vb = w.loadB(sharedV, k0, n0);
+            auto vb = w.loadB(sharedV, w.add(base, w.c(k0)), n0);
             o[n0 / 8] = w.mma(p, vb[0], vb[1], o[n0 / 8]);
             o[n0 / 8 + 1] = w.mma(p, vb[2], vb[3], o[n0 / 8 + 1]);
           }
         }
+        keys.release();
         SmallVector<Value> next = flatten(o);
         next.append({m[0], m[1], l[0], l[1]});
         return next;
       });
+  keys.finish();
   SmallVector<Acc> o = unflatten(ValueRange(result).take_front(4 * outChunks));
   std::array<Value, 2> inv;
   Value lse[2];
@@ -463,10 +563,12 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
 void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, double scale) {
   QueryBlock blk = QueryBlock::create(b, s);
   WarpTile &w = blk.w;
-  Value sharedK = blk.sharedK, sharedV = blk.sharedV, keyEnd = blk.keyEnd;
+  Value keyEnd = blk.keyEnd;
   std::array<Value, 2> rows = blk.rows, clamped = blk.clamped;
   SmallVector<FragA> q = w.loadRowFragments(args[0], clamped);
   SmallVector<FragA> dO = w.loadRowFragments(args[5], clamped);
+  PairStager keys = blk.keys(args[1], args[2]);
+  Value sharedK = keys.tileA, sharedV = keys.tileC;
   Value scaleLog2 = f32(b, scale * kLog2e);
 
   // D = rowsum(dO * O) in fp32 (from the tensors as stored: f32, or their
@@ -493,14 +595,15 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
   SmallVector<Value> result = forLoop(
       b, w.c(0), keyEnd, w.c(kStageKeys), flatten(SmallVector<Acc>(outChunks, w.zero())),
       [&](ImplicitLocOpBuilder &, Value kt, ValueRange carried) -> SmallVector<Value> {
-        blk.stageKeys(args[1], args[2], kt);
+        Value base = keys.acquire(kt);
         SmallVector<Acc> dq = unflatten(carried);
         // 16 keys at a time keeps the scores' registers few.
         for (int64_t j0 = 0; j0 < kStageKeys; j0 += 16) {
           SmallVector<Acc> sc(2, w.zero()), dp(2, w.zero());
           for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
-            auto kb = w.loadBTransposed(sharedK, j0, k0);
-            auto vb = w.loadBTransposed(sharedV, j0, k0);
+            Value row = w.add(base, w.c(j0));
+            auto kb = w.loadBTransposed(sharedK, row, k0);
+            auto vb = w.loadBTransposed(sharedV, row, k0);
             for (int64_t n = 0; n < 2; ++n) {
               sc[n] = w.mma(q[k0 / 16], kb[2 * n], kb[2 * n + 1], sc[n]);
               dp[n] = w.mma(dO[k0 / 16], vb[2 * n], vb[2 * n + 1], dp[n]);
@@ -516,13 +619,15 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
             }
           FragA ds = w.toA(sc[0], sc[1]);
           for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
-            auto kb = w.loadB(sharedK, j0, n0);
+            auto kb = w.loadB(sharedK, w.add(base, w.c(j0)), n0);
             dq[n0 / 8] = w.mma(ds, kb[0], kb[1], dq[n0 / 8]);
             dq[n0 / 8 + 1] = w.mma(ds, kb[2], kb[3], dq[n0 / 8 + 1]);
           }
         }
+        keys.release();
         return flatten(dq);
       });
+  keys.finish();
   Value sc = f32(b, scale);
   w.storeRows(unflatten(result), args[6], rows, {sc, sc});
 }
@@ -534,14 +639,16 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
   SharedTiles shared = SharedTiles::create(b);
   Value sharedK = shared.add(b, s, kKeyWarps * kWarpRows);
   Value sharedV = shared.add(b, s, kKeyWarps * kWarpRows);
-  Value sharedQ = shared.add(b, s, stageQueries);
-  Value sharedDO = shared.add(b, s, stageQueries);
-  assert(shared.bytes == s.keySharedBytes() && "launch and kernel disagree");
   WarpTile w = WarpTile::create(b, s, kKeyWarps);
   Value tile = gpu::BlockIdOp::create(b, gpu::Dimension::x); // low key tiles see most queries
   Value keyTile0 = w.mul(tile, w.c(w.blockRows()));
   w.stage(args[1], sharedK, keyTile0, w.blockRows());
   w.stage(args[2], sharedV, keyTile0, w.blockRows());
+  // Queries from the block's first key on (earlier ones do not see its keys).
+  PairStager queries = PairStager::create(w, shared, args[0], args[3], stageQueries,
+                                          s.asyncQueries, keyTile0);
+  Value sharedQ = queries.tileA, sharedDO = queries.tileC;
+  assert(shared.bytes == s.keySharedBytes() && "launch and kernel disagree");
   Value warpRow = w.mul(w.warp, w.c(kWarpRows)); // the warp's keys in the tile
   std::array<Value, 2> keys = w.rowsOf(w.add(keyTile0, warpRow));
   Value scaleLog2 = f32(b, scale * kLog2e);
@@ -551,11 +658,11 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
   SmallVector<Value> result = forLoop(
       b, keyTile0, w.c(s.seq), w.c(stageQueries), init,
       [&](ImplicitLocOpBuilder &, Value qt, ValueRange carried) -> SmallVector<Value> {
-        w.stagePair(args[0], sharedQ, args[3], sharedDO, qt, stageQueries);
+        Value base = queries.acquire(qt);
         // 16 staged queries at a time, in a loop rather than unrolled: the
         // accumulators leave no registers for a longer stretch of code.
-        return forLoop(
-            b, w.c(0), w.c(stageQueries), w.c(kWarpRows), carried,
+        SmallVector<Value> next = forLoop(
+            b, base, w.add(base, w.c(stageQueries)), w.c(kWarpRows), carried,
             [&](ImplicitLocOpBuilder &, Value i0, ValueRange carried) -> SmallVector<Value> {
               SmallVector<Acc> all = unflatten(carried);
               MutableArrayRef<Acc> dk(all.data(), outChunks),
@@ -572,8 +679,10 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
                   dpt[n] = w.mma(va, ob[2 * n], ob[2 * n + 1], dpt[n]);
                 }
               }
-              // Columns are queries: lane t holds queries 2t, 2t + 1 of each chunk.
-              Value query0 = w.add(w.add(qt, i0), w.mul(w.t, w.c(2)));
+              // Columns are queries: lane t holds queries 2t, 2t + 1 of each chunk
+              // (i0 counts from the buffer's first row).
+              Value query0 =
+                  w.add(w.add(qt, arith::SubIOp::create(b, i0, base)), w.mul(w.t, w.c(2)));
               for (int64_t n = 0; n < 2; ++n)
                 for (int64_t j = 0; j < 2; ++j) {
                   Value query = w.add(query0, w.c(8 * n + j));
@@ -602,7 +711,10 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
               }
               return flatten(all);
             });
+        queries.release();
+        return next;
       });
+  queries.finish();
   SmallVector<Acc> all = unflatten(result);
   Value sc = f32(b, scale), one = f32(b, 1.0);
   w.storeRows(ArrayRef<Acc>(all).take_front(outChunks), args[6], keys, {sc, sc});
@@ -619,6 +731,11 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
   int64_t headDim = op->getAttrOfType<IntegerAttr>("head_dim").getInt();
   Shape s{ty.getDimSize(0), ty.getDimSize(1), ty.getDimSize(2) / headDim, headDim,
           bf16Signature(op)};
+  auto isBf16 = [&](unsigned operand) {
+    return getElementTypeOrSelf(op->getOperand(operand).getType()).isBF16();
+  };
+  s.asyncKeys = isBf16(1); // key and value (tied)
+  s.asyncQueries = isa<FlashAttentionGradOp>(op) && isBf16(0) && isBf16(5); // query, dO
   // f32 softmax statistics (the compute type; inputs may be bf16 copies);
   // whole 16-wide fragments; at most 128 features keep a warp's
   // accumulators in registers.

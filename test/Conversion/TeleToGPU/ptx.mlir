@@ -52,6 +52,19 @@
 // CHECK-SAME: .entry flash_attention_1x80x1x128_mma
 // CHECK-SAME: .entry flash_attention_grad_query_1x80x1x128_mma
 // CHECK-SAME: .entry flash_attention_grad_key_1x80x1x128_mma
+// On bf16 copies (tele-bf16-gemms) the staged tiles are copied by cp.async
+// into two buffers (16 bytes a copy, L1 bypassed): the next tile's copy is
+// in flight while the current one is used; no copy is left at the end.
+// CHECK-SAME: .entry flash_attention_1x80x1x128_mma_bbb_bf
+// CHECK-SAME: cp.async.cg.shared.global {{\[%rd[0-9]+\], \[%rd[0-9]+\]}}, 16;
+// CHECK-SAME: cp.async.commit_group
+// CHECK-SAME: cp.async.wait_group \091;
+// CHECK-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK-SAME: cp.async.wait_group \090;
+// CHECK-SAME: .entry flash_attention_grad_query_1x80x1x128_mma_bbbbfb_fff
+// CHECK-SAME: cp.async.wait_group \091;
+// CHECK-SAME: .entry flash_attention_grad_key_1x80x1x128_mma_bbbbfb_fff
+// CHECK-SAME: cp.async.wait_group \091;
 // NOSPILL-NOT: .local
 func.func @step(%g: tensor<64x64xf32>, %u: tensor<64x64xf32>, %dy: tensor<64x64xf32>,
                 %p: tensor<64x64xf32>, %m: tensor<64x64xf32>, %v: tensor<64x64xf32>,
@@ -78,5 +91,12 @@ func.func @head_dim_128(%x: tensor<1x80x128xf32>, %dy: tensor<1x80x128xf32>)
     -> (tensor<1x80x128xf32>, tensor<1x80x128xf32>, tensor<1x80x128xf32>) {
   %o, %lse = tele.flash_attention %x, %x, %x {head_dim = 128 : i64} : tensor<1x80x128xf32> -> tensor<1x80x128xf32>, tensor<1x1x80xf32>
   %dq, %dk, %dv = tele.flash_attention_grad %x, %x, %x, %o, %lse, %dy {head_dim = 128 : i64} : tensor<1x80x128xf32>, tensor<1x80x128xf32>, tensor<1x1x80xf32>, tensor<1x80x128xf32> -> tensor<1x80x128xf32>
+  return %dq, %dk, %dv : tensor<1x80x128xf32>, tensor<1x80x128xf32>, tensor<1x80x128xf32>
+}
+
+func.func @head_dim_128_bf16(%x: tensor<1x80x128xbf16>, %dy: tensor<1x80x128xbf16>)
+    -> (tensor<1x80x128xf32>, tensor<1x80x128xf32>, tensor<1x80x128xf32>) {
+  %o, %lse = tele.flash_attention %x, %x, %x {head_dim = 128 : i64} : tensor<1x80x128xbf16> -> tensor<1x80x128xbf16>, tensor<1x1x80xf32>
+  %dq, %dk, %dv = tele.flash_attention_grad %x, %x, %x, %o, %lse, %dy {head_dim = 128 : i64} : tensor<1x80x128xbf16>, tensor<1x80x128xbf16>, tensor<1x1x80xf32>, tensor<1x80x128xbf16> -> tensor<1x80x128xf32>
   return %dq, %dk, %dv : tensor<1x80x128xf32>, tensor<1x80x128xf32>, tensor<1x80x128xf32>
 }
