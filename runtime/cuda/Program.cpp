@@ -545,7 +545,8 @@ tele_rt_status tele_rt_program::enqueue(const tele_rt_state *state) {
       for (size_t i = 0; i < pointers.size(); ++i)
         params[i] = &pointers[i];
       s = check(d.cuLaunchKernel(step.function, step.grid[0], step.grid[1], step.grid[2],
-                                 step.block[0], step.block[1], step.block[2], step.sharedBytes, stream,
+                                 step.block[0], step.block[1], step.block[2], step.sharedBytes,
+                                 stream,
                                  params.data(), nullptr),
                 "cuLaunchKernel(" + step.describe() + ")");
       break;

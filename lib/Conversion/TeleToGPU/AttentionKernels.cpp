@@ -252,8 +252,8 @@ FailureOr<OpKernels> mlir::tele::buildAttentionKernels(Operation *op,
     split *= 2;
   // Computes in f32 (the flash pair's lse type); the flash pair's inputs
   // and output may be bf16 copies, read widened and stored rounded.
-  Value lseValue = forward ? (flash ? op->getResult(1) : Value()) : (flash ? op->getOperand(4) : Value());
-  Type compute = getElementTypeOrSelf((lseValue ? lseValue : query).getType());
+  Value stats = !flash ? query : forward ? op->getResult(1) : op->getOperand(4);
+  Type compute = getElementTypeOrSelf(stats.getType());
   if (!compute.isF32() || headDim % split || (headDim / split) % 4 || split > kWarp)
     return failure();
   Geometry g{ty.getDimSize(0), ty.getDimSize(1), ty.getDimSize(2) / headDim, headDim,

@@ -5,13 +5,15 @@
 // warp-level `mma.sync.m16n8k16` with bf16 operands and fp32 accumulators
 // (`nvvm.mma.sync`), operands read from shared memory with `ldmatrix`
 // (`nvgpu.ldmatrix`, transposed where the product needs it). Softmax, the
-// log-sum-exp, D = rowsum(dO * O) and every accumulator stay fp32; the
-// inputs are rounded to bf16 once, when a tile is staged in shared memory.
+// log-sum-exp, D = rowsum(dO * O) and every accumulator stay fp32. Inputs
+// are bf16 copies (tele-bf16-gemms), staged in shared memory by cp.async
+// with the next tile's copy in flight (PairStager), or f32, rounded to bf16
+// as a tile is staged.
 //
-// A block is 4 or 8 warps (see queryWarps); each warp owns
-// 16 rows (queries, or keys for the key-side kernel) and keeps its
-// accumulators in registers in the m16n8 "C" layout: lane (g = lane / 4, t = lane % 4) holds rows g and g + 8,
-// columns 2t and 2t + 1 of every 8-column chunk. Scores computed in that
+// A block is 4 or 8 warps (see queryWarps); each warp owns 16 rows
+// (queries, or keys for the key-side kernel) and keeps its accumulators in
+// registers in the m16n8 "C" layout: lane (g = lane / 4, t = lane % 4)
+// holds rows g and g + 8, columns 2t and 2t + 1 of every 8-column chunk. Scores computed in that
 // layout are exactly the A operand of the next product once rounded to bf16
 // (two 8-key chunks make one 16-wide A fragment), so P and dS never leave
 // registers.
@@ -28,7 +30,7 @@
 // Shared-memory rows are padded by 16 bytes, so the eight 16-byte rows an
 // ldmatrix reads fall in distinct banks. The tiles live in dynamic shared
 // memory (the launch says how much), which may exceed static shared
-// memory's 48 KiB: the key-side kernel's take 52 KiB at head_dim 128.
+// memory's 48 KiB: 69.6 KiB per block at head_dim 128 with two buffers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,13 +49,16 @@ using namespace mlir::tele;
 
 namespace {
 constexpr int64_t kWarpRows = 16; ///< rows an m16n8k16 tile covers
-/// Warps per block of the query-side kernels (forward, dQ) at head_dim 128:
-/// 128 query rows share each staged key tile, halving the key/value traffic
-/// of 64 rows at the same occupancy (their registers allow one such block
-/// per SM). Measured on an H200: flm-1b (head_dim 128) forward and backward
-/// 17 ms faster per step; flm-tiny (head_dim 64) 3.7 ms slower, so smaller
-/// heads keep 4 warps.
-int64_t queryWarps(int64_t headDim) { return headDim >= 128 ? 8 : 4; }
+/// Warps per block of the query-side kernels (forward, dQ), 16 query rows
+/// each. Staging f32 inputs synchronously at head_dim 128, 128 rows (one
+/// block per SM, by registers) share each staged key tile: measured on an
+/// H200, 17 ms faster per flm-1b step than 64 rows (flm-tiny's head_dim 64:
+/// 3.7 ms slower). With asynchronous staging (bf16 inputs) two 64-row blocks
+/// per SM overlap better: flm-1b 319.5 vs 322.1 ms per step (best of ten
+/// 314.0 vs 320.0); flm-tiny 40.3 vs 40.7 ms.
+int64_t queryWarps(int64_t headDim, bool asyncStaging) {
+  return headDim >= 128 && !asyncStaging ? 8 : 4;
+}
 /// Warps of the key-side kernel (16 keys each, their K and V in shared
 /// memory) and the queries it stages at a time next to them. Measured on an
 /// H200 (flm-1b, head_dim 128): 4 or 8 warps and 16, 32 or 64 staged queries
@@ -450,7 +455,11 @@ struct QueryBlock {
   Value keyEnd;
 
   static QueryBlock create(ImplicitLocOpBuilder &b, const Shape &s) {
-    QueryBlock q{SharedTiles::create(b), WarpTile::create(b, s, queryWarps(s.headDim)), {}, {}, {}};
+    QueryBlock q{SharedTiles::create(b),
+                 WarpTile::create(b, s, queryWarps(s.headDim, s.asyncKeys)),
+                 {},
+                 {},
+                 {}};
     WarpTile &w = q.w;
     Value tile = queryTile(w);
     Value row0 = w.add(w.mul(tile, w.c(w.blockRows())), w.mul(w.warp, w.c(kWarpRows)));
@@ -759,7 +768,8 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
                                 loc, [&](ImplicitLocOpBuilder &b, ValueRange args) {
                                   buildForward(b, s, args, scale);
                                 });
-    return OpKernels{{launch(fn, queryWarps(s.headDim), s.querySharedBytes(), {})}, {}, {}};
+    return OpKernels{
+        {launch(fn, queryWarps(s.headDim, s.asyncKeys), s.querySharedBytes(), {})}, {}, {}};
   }
   // flash_attention_grad: operands q 0, k 1, v 2, out 3, lse 4, dO 5;
   // results dq 6, dk 7, dv 8; workspace D 9.
@@ -767,11 +777,13 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
   auto out = [&](unsigned i) { return mem(op->getResult(i)); };
   auto queryKernel = getOrCreateKernel(
       kernels, s.name("flash_attention_grad_query"),
-      {in(0), in(1), in(2), in(3), stat, in(5), out(0), stat}, loc, [&](ImplicitLocOpBuilder &b, ValueRange args) { buildQueryGrad(b, s, args, scale); });
+      {in(0), in(1), in(2), in(3), stat, in(5), out(0), stat}, loc,
+      [&](ImplicitLocOpBuilder &b, ValueRange args) { buildQueryGrad(b, s, args, scale); });
   auto keyKernel = getOrCreateKernel(
       kernels, s.name("flash_attention_grad_key"),
-      {in(0), in(1), in(2), in(5), stat, stat, out(1), out(2)}, loc, [&](ImplicitLocOpBuilder &b, ValueRange args) { buildKeyGrad(b, s, args, scale); });
-  return OpKernels{{launch(queryKernel, queryWarps(s.headDim), s.querySharedBytes(),
+      {in(0), in(1), in(2), in(5), stat, stat, out(1), out(2)}, loc,
+      [&](ImplicitLocOpBuilder &b, ValueRange args) { buildKeyGrad(b, s, args, scale); });
+  return OpKernels{{launch(queryKernel, queryWarps(s.headDim, s.asyncKeys), s.querySharedBytes(),
                            {0, 1, 2, 3, 4, 5, 6, 9}),
                     launch(keyKernel, kKeyWarps, s.keySharedBytes(), {0, 1, 2, 5, 4, 9, 7, 8})},
                    {s.batch * s.heads * s.seq * 4},
