@@ -16,6 +16,17 @@ func.func @fused(%x: tensor<2x4x16xf32>, %t: tensor<2x4xi32>) -> (tensor<f32>, t
 
 // -----
 
+// An incoming gradient that is an argument is available at the loss too.
+// CHECK-LABEL: func.func @fused_argument
+// CHECK-NEXT: tele.cross_entropy_fused %arg0, %arg1, %arg2
+func.func @fused_argument(%x: tensor<2x4x16xf32>, %t: tensor<2x4xi32>, %one: tensor<f32>) -> (tensor<f32>, tensor<2x4x16xf32>) {
+  %l = tele.cross_entropy %x, %t : tensor<2x4x16xf32>, tensor<2x4xi32> -> tensor<f32>
+  %g = tele.cross_entropy_grad %x, %t, %one : tensor<2x4x16xf32>, tensor<2x4xi32>, tensor<f32>
+  return %l, %g : tensor<f32>, tensor<2x4x16xf32>
+}
+
+// -----
+
 // Not fused: a gradient that depends on the loss, other targets, a mask.
 // CHECK-LABEL: func.func @kept
 // CHECK-NOT: tele.cross_entropy_fused

@@ -12,6 +12,8 @@
 
 #include "tele/Dialect/Tele/IR/TeleOps.h"
 #include "tele/Dialect/Tele/Transforms/Passes.h"
+
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -26,6 +28,12 @@ using namespace mlir;
 using namespace mlir::tele;
 
 namespace {
+/// Whether `value` is available at `op` without moving anything: a block
+/// argument or result of an op that properly dominates it.
+bool availableAt(Value value, Operation *op) {
+  return DominanceInfo().properlyDominates(value, op);
+}
+
 /// cross_entropy(x, t) and cross_entropy_grad(x, t, g) -> cross_entropy_fused
 /// at the gradient, when g is defined before the loss (so it cannot depend
 /// on it) and neither has a loss mask.
@@ -43,10 +51,7 @@ struct FuseCrossEntropy : OpRewritePattern<CrossEntropyGradOp> {
         loss = ce;
     if (!loss)
       return rewriter.notifyMatchFailure(grad, "no matching cross_entropy");
-    Operation *gradDef = grad.getGrad().getDefiningOp();
-    bool gradIsArg = !gradDef;
-    if (!gradIsArg && (gradDef->getBlock() != loss->getBlock() ||
-                       !gradDef->isBeforeInBlock(loss)))
+    if (!availableAt(grad.getGrad(), loss))
       return rewriter.notifyMatchFailure(grad, "the incoming gradient may depend on the loss");
     // The fused op replaces the loss in place (its operands are all defined
     // before it) and the gradient takes its second result.
@@ -151,10 +156,7 @@ struct FuseAddIntoNormGrad : OpRewritePattern<AddOp> {
       if (!grad || grad.getAddend() || !grad.getInputGrad().hasOneUse() ||
           grad->getBlock() != add->getBlock())
         continue;
-      Operation *def = addend.getDefiningOp();
-      bool before = def ? def->getBlock() == grad->getBlock() && def->isBeforeInBlock(grad)
-                        : cast<BlockArgument>(addend).getOwner() == grad->getBlock();
-      if (!before)
+      if (!availableAt(addend, grad))
         continue;
       rewriter.setInsertionPoint(grad);
       auto fused = RMSNormGradOp::create(
