@@ -42,10 +42,17 @@ inline std::vector<int32_t> randomTokens(size_t n, uint64_t vocab, uint64_t &sta
   return t;
 }
 
-/// Step times summarized like torch_ref.py.
+/// Step times summarized like torch_ref.py, rounded as the result line
+/// reports them (ms to 0.1 us, tokens/s to whole tokens, MFU to 0.01%).
 struct StepSummary {
   double ms = 0, msMin = 0, tokensPerSec = 0, mfu = 0;
 };
+
+/// Rounds `x` to `digits` decimals.
+inline double roundTo(double x, int digits) {
+  double scale = std::pow(10.0, digits);
+  return std::round(x * scale) / scale;
+}
 
 inline StepSummary summarize(std::vector<double> seconds, int64_t params, int64_t layers,
                              int64_t hidden, int64_t seqLen, int64_t batch) {
@@ -58,8 +65,9 @@ inline StepSummary summarize(std::vector<double> seconds, int64_t params, int64_
   double tokens = double(batch * seqLen);
   double flops = 6.0 * double(params) * tokens +
                  6.0 * double(layers) * double(hidden) * double(seqLen) * tokens;
-  s.tokensPerSec = tokens / (s.ms / 1e3);
-  s.mfu = flops / (s.ms / 1e3) / 989e12;
+  s.tokensPerSec = std::round(tokens / (s.ms / 1e3));
+  s.mfu = roundTo(flops / (s.ms / 1e3) / 989e12, 4);
+  s.ms = roundTo(s.ms, 4);
   return s;
 }
 
