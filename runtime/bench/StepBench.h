@@ -68,6 +68,7 @@ inline StepSummary summarize(std::vector<double> seconds, int64_t params, int64_
   s.tokensPerSec = std::round(tokens / (s.ms / 1e3));
   s.mfu = roundTo(flops / (s.ms / 1e3) / 989e12, 4);
   s.ms = roundTo(s.ms, 4);
+  s.msMin = roundTo(s.msMin, 4);
   return s;
 }
 

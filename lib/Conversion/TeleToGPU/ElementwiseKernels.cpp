@@ -236,7 +236,7 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
   int64_t vec = (n % spec->vec == 0 && feature % spec->vec == 0) ? spec->vec : 1;
 
   // Operands then results, each a flat memref (the optimizer step counter
-  // is an i64 scalar, everything else f32).
+  // is an i64 scalar, everything else f32 or bf16).
   SmallVector<Type> argTypes;
   for (Value v : llvm::concat<Value>(spec->operands, op->getResults()))
     argTypes.push_back(flatMemRef(v));

@@ -21,8 +21,9 @@
 // * forward: per staged tile of 64 keys, S = Q K^T, one online-softmax
 //   rescale (in the log2 domain, exp2), O += P V. Stores O / l and the
 //   natural log-sum-exp per row.
-// * backward, query side (dQ): D_i from the fp32 output, then per staged key
-//   tile P = exp(S - L), dP = dO V^T, dS = P (dP - D), dQ += dS K.
+// * backward, query side (dQ): D_i from the output (f32, or its bf16 copy),
+//   then per staged key tile P = exp(S - L), dP = dO V^T, dS = P (dP - D),
+//   dQ += dS K.
 // * backward, key side (dK, dV): the block's K and V tiles stay in shared
 //   memory; per staged query tile S^T = K Q^T, dP^T = V dO^T, dV += P^T dO,
 //   dK += dS^T Q. No atomics: runs are bit-reproducible.
@@ -30,15 +31,15 @@
 // Shared-memory rows are padded by 16 bytes, so the eight 16-byte rows an
 // ldmatrix reads fall in distinct banks. The tiles live in dynamic shared
 // memory (the launch says how much), which may exceed static shared
-// memory's 48 KiB: 69.6 KiB per block at head_dim 128 with two buffers.
+// memory's 48 KiB: 68 KiB per block at head_dim 128 with two buffers.
 //
 //===----------------------------------------------------------------------===//
 
 #include "KernelBuilders.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 
 #include <cmath>
@@ -75,7 +76,7 @@ using FragA = std::array<Value, 4>; ///< a 16x16 bf16 A fragment (packed pairs)
 
 struct Shape {
   int64_t batch, seq, heads, headDim;
-  std::string sig; ///< bf16Signature of the op: which inputs are bf16 copies
+  std::string sig; ///< bf16Signature of the op: which operands and results are bf16
   /// Whether the query-side kernels' staged tensors (K, V) and the key-side
   /// kernel's (Q, dO) are bf16 copies, staged asynchronously (PairStager).
   bool asyncKeys = false, asyncQueries = false;
@@ -198,14 +199,10 @@ struct WarpTile {
   std::array<Value, 4> loadBTransposed(Value tile, Value n0, int64_t k0) {
     return ldmatrix(tile, add(n0, ldRowAcross), add(c(k0), ldColAcross), false);
   }
-  std::array<Value, 4> loadBTransposed(Value tile, int64_t n0, int64_t k0) {
-    return loadBTransposed(tile, c(n0), k0);
-  }
   /// B fragments of B = X, X a row-major [k][n] tile (rows k0..k0+15).
   std::array<Value, 4> loadB(Value tile, Value k0, int64_t n0) {
     return ldmatrix(tile, add(k0, ldRowDown), add(c(n0), ldColDown), true);
   }
-  std::array<Value, 4> loadB(Value tile, int64_t k0, int64_t n0) { return loadB(tile, c(k0), n0); }
 
   /// D += A B on the tensor cores (bf16 x bf16 -> fp32).
   Acc mma(const FragA &a, Value b0, Value b1, const Acc &d) {
@@ -304,8 +301,8 @@ struct WarpTile {
     return {add(warpRow0, g), add(warpRow0, add(g, c(8)))};
   }
 
-  /// The A fragments of 16 rows of a [B, T, H * dh] fp32 tensor (positions
-  /// `rows`, already clamped), straight from global memory.
+  /// The A fragments of 16 rows of a [B, T, H * dh] tensor (f32, or a bf16
+  /// copy; positions `rows`, already clamped), straight from global memory.
   SmallVector<FragA> loadRowFragments(Value global, std::array<Value, 2> rows) {
     SmallVector<FragA> out;
     Value base[2] = {offset(rows[0]), offset(rows[1])};
@@ -672,8 +669,8 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
         // accumulators leave no registers for a longer stretch of code.
         SmallVector<Value> next = forLoop(
             b, base, w.add(base, w.c(stageQueries)), w.c(kWarpRows), carried,
-            [&](ImplicitLocOpBuilder &, Value i0, ValueRange carried) -> SmallVector<Value> {
-              SmallVector<Acc> all = unflatten(carried);
+            [&](ImplicitLocOpBuilder &, Value i0, ValueRange accs) -> SmallVector<Value> {
+              SmallVector<Acc> all = unflatten(accs);
               MutableArrayRef<Acc> dk(all.data(), outChunks),
                   dv(all.data() + outChunks, outChunks);
               // S^T = K Q^T and dP^T = V dO^T for 16 keys x 16 queries.
@@ -747,7 +744,8 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
   s.asyncQueries = isa<FlashAttentionGradOp>(op) && isBf16(0) && isBf16(5); // query, dO
   // f32 softmax statistics (the compute type; inputs may be bf16 copies);
   // whole 16-wide fragments; at most 128 features keep a warp's
-  // accumulators in registers.
+  // accumulators in registers. (The shared-memory bound is a guard: head_dim
+  // 128 takes 68 KiB.)
   Value lse = isa<FlashAttentionOp>(op) ? op->getResult(1) : op->getOperand(4);
   if (!getElementTypeOrSelf(lse.getType()).isF32() || headDim % 16 || headDim > 128 ||
       std::max(s.querySharedBytes(), s.keySharedBytes()) > kMaxShared)

@@ -2,8 +2,9 @@
 //
 // This file implements tele-bf16-gemms: the GEMMs of a step (tele.linear and
 // its two gradients) read bf16 operands, made by a tele.convert right before
-// them, and still write f32 (cuBLASLt accumulates in fp32). Tensor cores run
-// bf16 at twice the rate of fp32 inputs, and the GEMM reads half the bytes.
+// them, and write f32 (cuBLASLt accumulates in fp32) unless their result is
+// narrowed (below). Tensor cores run bf16 at twice the rate of fp32 inputs,
+// and the GEMM reads half the bytes.
 //
 // Flash attention is treated alike: its kernels multiply on the tensor
 // cores and round query, key and value (and, backward, the output and its
@@ -62,8 +63,7 @@ SmallVector<OpOperand *> matmulOperands(Operation *op) {
   if (isa<LinearOp, LinearGradInputOp, LinearGradWeightOp>(op) &&
       llvm::all_of(op->getOperands(), isF32) && isF32(op->getResult(0)))
     pick({0, 1});
-  else if (auto fwd = dyn_cast<FlashAttentionOp>(op); fwd && isF32(fwd.getLse()) &&
-                                                      isF32(fwd.getQuery()))
+  else if (auto fwd = dyn_cast<FlashAttentionOp>(op); fwd && isF32(fwd.getLse()))
     pick({0, 1, 2});
   else if (auto grad = dyn_cast<FlashAttentionGradOp>(op); grad && isF32(grad.getLse()))
     pick({0, 1, 2, 3, 5});
@@ -159,7 +159,7 @@ struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
     }
     struct Copy {
       Value bf16;
-      int64_t lastUse = 0; ///< position of the last GEMM that read it
+      int64_t lastUse = 0; ///< position of the last op that read it
     };
     for (Block &block : getOperation().getBody()) {
       DenseMap<Value, Copy> copies;

@@ -160,8 +160,9 @@ def Tele_RopeOp : Tele_PureOp<"rope", [AllShapesMatch<["input", "result"]>]> {
     Rotates each `head_dim`-wide head of `[batch, seq, heads * head_dim]` by
     position-dependent angles `t * theta^(-2i/head_dim)` in the rotate-half
     convention. With `inverse` the rotation is by the negative angle, which is
-    also the gradient of the forward rotation. The result may be bf16 for an
-    f32 input, as for `tele.rms_norm`.
+    also the gradient of the forward rotation. It computes in f32; the input
+    may be a bf16 copy and the result may be stored as bf16
+    (`tele-bf16-gemms`); with f64 everything is f64.
 
     ```mlir
     %qr = tele.rope %q {head_dim = 16 : i64, theta = 1.0e+04 : f64} : tensor<2x8x64xf32>
@@ -196,7 +197,9 @@ def Tele_AttentionOp : Tele_PureOp<"attention", [AllTypesMatch<["query", "key", 
 def Tele_SwiGLUOp : Tele_PureOp<"swiglu", [AllTypesMatch<["gate", "up"]>, AllShapesMatch<["gate", "result"]>]> {
   let summary = "SwiGLU product silu(gate) * up";
   let description = [{
-    The result may be bf16 for f32 operands, as for `tele.rms_norm`.
+    Computes in f32; `gate` and `up` (together) may be bf16 copies and the
+    result may be stored as bf16 (`tele-bf16-gemms`); with f64 everything is
+    f64.
 
     ```mlir
     %h = tele.swiglu %g, %u : tensor<2x8x172xf32>
@@ -379,8 +382,9 @@ def Tele_AttentionGradOp : Tele_PureOp<"attention_grad", [AllTypesMatch<["query"
 def Tele_SwiGLUGradOp : Tele_PureOp<"swiglu_grad", [AllTypesMatch<["gate", "up", "grad"]>, AllShapesMatch<["gate", "gate_grad", "up_grad"]>]> {
   let summary = "Gate and up gradients of tele.swiglu";
   let description = [{
-    Either gradient may be bf16 for f32 operands, as for `tele.rms_norm`
-    (printed `-> (type, type)`).
+    Computes in f32; `gate`, `up` and `grad` (together) may be bf16 copies
+    and either gradient may be stored as bf16 (`tele-bf16-gemms`; printed
+    `-> (type, type)`); with f64 everything is f64.
 
     ```mlir
     %dg, %du = tele.swiglu_grad %g, %u, %dy : tensor<2x8x172xf32>

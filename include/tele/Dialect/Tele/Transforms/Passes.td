@@ -224,7 +224,7 @@ def TeleFuse : Pass<"tele-fuse", "::mlir::func::FuncOp"> {
 }
 
 def TeleBf16Gemms : Pass<"tele-bf16-gemms", "::mlir::func::FuncOp"> {
-  let summary = "Give the GEMMs and flash attention bf16 operands (fp32 results)";
+  let summary = "Give the GEMMs and flash attention bf16 operands; store bf16 what only they read";
   let description = [{
     Rounds both operands of every f32 `tele.linear`, `tele.linear_grad_input`
     and `tele.linear_grad_weight` to bf16 with a `tele.convert` right before
@@ -258,8 +258,8 @@ def TeleBf16Gemms : Pass<"tele-bf16-gemms", "::mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"reuseWindow", "reuse-window", "int64_t", /*default=*/"8",
-           "Ops after a value's previous GEMM use within which its bf16 copy "
-           "is reused">,
+           "Ops after a value's previous use by a GEMM or flash attention "
+           "within which its bf16 copy is reused">,
   ];
 }
 
