@@ -24,8 +24,6 @@ llvm::Error error(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-constexpr const char *kFormat = "tele.format";
-constexpr const char *kFormatVersion = "1";
 
 SmallVector<Operation *> growOps(ModuleOp plan) {
   SmallVector<Operation *> ops;
@@ -81,16 +79,8 @@ llvm::Error mlir::tele::writeCheckpoint(const std::string &path,
       return error(path + ": " + st.message());
   }
   auto &meta = ckpt.metadata;
-  meta[kFormat] = kFormatVersion;
+  ::tele::ckpt::writeProgress(progress, meta);
   meta["tele.dtype"] = std::is_same_v<T, float> ? "f32" : "f64";
-  meta["tele.step"] = std::to_string(progress.step);
-  meta["tele.stage_index"] = std::to_string(progress.stageIndex);
-  meta["tele.stage_step"] = std::to_string(progress.stageStep);
-  meta["tele.tokens"] = std::to_string(progress.tokens);
-  // The data order is a pure function of (seed, position): this is the
-  // whole random state of the run after initialisation.
-  meta["tele.sampler_position"] = std::to_string(progress.samplerPosition);
-  meta["tele.seed"] = std::to_string(progress.seed);
   for (auto [i, op] : llvm::enumerate(growOps(plan)))
     if (auto depth = dyn_cast<GrowDepthOp>(op))
       if (auto copies = depth.getCopyLayers())
@@ -111,33 +101,8 @@ llvm::Error mlir::tele::readCheckpoint(const std::string &path,
   if (auto st = ::tele::ckpt::readSafeTensors(path, ckpt); !st)
     return error(st.message());
   auto &meta = ckpt.metadata;
-  auto it = meta.find(kFormat);
-  if (it == meta.end() || it->second != kFormatVersion)
-    return error(path + ": not a tele training checkpoint (metadata " + kFormat +
-                 " missing or not " + kFormatVersion + ")");
-  auto integer = [&](StringRef key, auto &out) -> llvm::Error {
-    auto found = meta.find(key.str());
-    int64_t value;
-    if (found == meta.end() || StringRef(found->second).getAsInteger(10, value) ||
-        value < 0)
-      return error(path + ": metadata '" + key + "' is missing or invalid");
-    out = value;
-    return llvm::Error::success();
-  };
-  if (auto e = integer("tele.step", progress.step))
-    return e;
-  if (auto e = integer("tele.stage_index", progress.stageIndex))
-    return e;
-  if (auto e = integer("tele.stage_step", progress.stageStep))
-    return e;
-  if (auto e = integer("tele.tokens", progress.tokens))
-    return e;
-  if (auto e = integer("tele.sampler_position", progress.samplerPosition))
-    return e;
-  // Data order and growth draws depend on the seed, values on the dtype: a
-  // resumed run must use the same, or it would silently stop reproducing.
-  if (auto e = integer("tele.seed", progress.seed))
-    return e;
+  if (auto st = ::tele::ckpt::readProgress(meta, path, progress); !st)
+    return error(st.message());
   const char *dtype = std::is_same_v<T, float> ? "f32" : "f64";
   if (meta["tele.dtype"] != dtype)
     return error(path + ": holds " + meta["tele.dtype"] + " state, resumed in " +

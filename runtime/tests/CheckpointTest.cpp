@@ -7,6 +7,7 @@
 // package is available, interoperability with Hugging Face's implementation.
 //
 //===----------------------------------------------------------------------===//
+#include "checkpoint/Progress.h"
 #include "checkpoint/SafeTensors.h"
 
 #include "AtomicFile.h"
@@ -617,4 +618,50 @@ TEST(SafeTensors, PythonSafetensorsInterop) {
   tele::rt::Status st = readSafeTensors(theirs, back);
   ASSERT_TRUE(st) << st.message();
   expectSameCheckpoint(c, back);
+}
+
+//===----------------------------------------------------------------------===//
+// Training progress metadata
+//===----------------------------------------------------------------------===//
+
+TEST(Progress, RoundTripsThroughMetadata) {
+  Progress p;
+  p.step = 1234;
+  p.stageIndex = 2;
+  p.stageStep = 34;
+  p.tokens = int64_t(1) << 40;
+  p.samplerPosition = 987654321;
+  p.seed = 42;
+  Metadata meta;
+  writeProgress(p, meta);
+  Progress back;
+  ASSERT_TRUE(readProgress(meta, "c.safetensors", back).isOk());
+  EXPECT_EQ(back.step, 1234);
+  EXPECT_EQ(back.stageIndex, 2);
+  EXPECT_EQ(back.stageStep, 34);
+  EXPECT_EQ(back.tokens, int64_t(1) << 40);
+  EXPECT_EQ(back.samplerPosition, 987654321u);
+  EXPECT_EQ(back.seed, 42u);
+}
+
+TEST(Progress, BadMetadataIsNamed) {
+  Metadata good;
+  writeProgress(Progress{}, good);
+  Progress out;
+  Metadata notOurs;
+  auto st = readProgress(notOurs, "x.safetensors", out);
+  ASSERT_FALSE(st.isOk());
+  EXPECT_NE(st.message().find("x.safetensors: not a tele training checkpoint"), std::string::npos)
+      << st.message();
+  for (const char *bad : {"", "-1", "12x", "99999999999999999999", "9223372036854775808"}) {
+    Metadata meta = good;
+    meta["tele.stage_step"] = bad;
+    st = readProgress(meta, "x.safetensors", out);
+    ASSERT_FALSE(st.isOk()) << "'" << bad << "' accepted";
+    EXPECT_EQ(st.message(), "x.safetensors: metadata 'tele.stage_step' is missing or invalid");
+  }
+  Metadata missing = good;
+  missing.erase("tele.seed");
+  st = readProgress(missing, "x.safetensors", out);
+  EXPECT_EQ(st.message(), "x.safetensors: metadata 'tele.seed' is missing or invalid");
 }

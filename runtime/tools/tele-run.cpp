@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "bench/StepBench.h"
+#include "checkpoint/Progress.h"
 #include "checkpoint/SafeTensors.h"
 #include "data/TokenFile.h"
 #include "tele_rt/tele_rt.h"
@@ -155,14 +156,13 @@ int main(int argc, char **argv) {
       return die("train needs --checkpoint and --data");
     if (auto st = tele::ckpt::readSafeTensors(a.checkpoint, ckpt); !st)
       return die(st.message());
-    try {
-      stageStep = std::stoll(ckpt.metadata.at("tele.stage_step"));
-      step = std::stoll(ckpt.metadata.at("tele.step"));
-      samplerPosition = std::stoull(ckpt.metadata.at("tele.sampler_position"));
-      dataSeed = std::stoull(ckpt.metadata.at("tele.seed"));
-    } catch (...) {
-      return die(a.checkpoint + ": not a tele training checkpoint");
-    }
+    tele::ckpt::Progress progress;
+    if (auto st = tele::ckpt::readProgress(ckpt.metadata, a.checkpoint, progress); !st)
+      return die(st.message());
+    stageStep = progress.stageStep;
+    step = progress.step;
+    samplerPosition = progress.samplerPosition;
+    dataSeed = progress.seed;
   }
   uint64_t rng = a.seed;
   double initStd = program.value("init_std", 0.02);

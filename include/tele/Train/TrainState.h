@@ -11,20 +11,15 @@
 #define TELE_TRAIN_TRAINSTATE_H
 
 #include "tele/Execution/Interpreter.h"
+#include "checkpoint/Progress.h"
 #include "llvm/Support/Error.h"
 #include <string>
 
 namespace mlir::tele {
 
-/// Where a run stands. All counters count completed optimizer steps.
-struct Progress {
-  int64_t step = 0;            ///< steps of the whole plan
-  int64_t stageIndex = 0;      ///< stage being trained
-  int64_t stageStep = 0;       ///< steps of that stage
-  int64_t tokens = 0;          ///< training tokens consumed
-  uint64_t samplerPosition = 0;///< training batches drawn
-  uint64_t seed = 0;           ///< --seed: data order and growth draws
-};
+/// Where a run stands (runtime/checkpoint/Progress.h: the record the
+/// checkpoint metadata holds, shared with tele-run).
+using Progress = ::tele::ckpt::Progress;
 
 /// DIR/ckpt-<8-digit step>.safetensors.
 std::string checkpointPath(llvm::StringRef dir, int64_t step);
