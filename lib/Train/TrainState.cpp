@@ -24,7 +24,6 @@ llvm::Error error(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-
 SmallVector<Operation *> growOps(ModuleOp plan) {
   SmallVector<Operation *> ops;
   plan.walk([&](Operation *op) {

@@ -523,13 +523,13 @@ RankedTensorType mlir::tele::attentionStatsType(RankedTensorType query, int64_t 
       query.getElementType());
 }
 
-/// The flash pair computes in the log-sum-exp's element type (f32 or f64);
-/// each of `values` has the query's shape and that type, or is a bf16 copy
-/// (an input rounded for the tensor cores, or a narrowed result) where
-/// `mayBeBf16`.
+/// The flash pair computes in the log-sum-exp's element type (f32 or f64).
+/// Each of `copies` has the query's shape and that type, or is a bf16 copy
+/// (an input rounded for the tensor cores, or a narrowed result); each of
+/// `exact` has the query's shape and that type.
 static LogicalResult expectFlashTypes(Operation *op, Value query, Value lse, int64_t headDim,
-                                      ArrayRef<std::pair<Value, StringRef>> values,
-                                      bool mayBeBf16) {
+                                      ArrayRef<std::pair<Value, StringRef>> copies,
+                                      ArrayRef<std::pair<Value, StringRef>> exact = {}) {
   if (failed(expectHeads(op, query, headDim)))
     return failure();
   auto q = cast<RankedTensorType>(query.getType());
@@ -542,31 +542,34 @@ static LogicalResult expectFlashTypes(Operation *op, Value query, Value lse, int
     return op->emitOpError() << "lse must be [batch, heads, seq] = [" << want.getDimSize(0)
                              << ", " << want.getDimSize(1) << ", " << want.getDimSize(2)
                              << "], got " << lse.getType();
-  for (auto [value, name] : values) {
+  auto expect = [&](Value value, StringRef name, bool mayBeBf16) {
     auto ty = cast<RankedTensorType>(value.getType());
     Type e = ty.getElementType();
-    if (ty.getShape() != q.getShape() || (e != compute && !(mayBeBf16 && e.isBF16())))
-      return op->emitOpError() << name << " must be " << q.clone(compute)
-                               << (mayBeBf16 ? " (or its bf16 copy)" : "") << ", got "
-                               << value.getType();
-  }
+    if (ty.getShape() == q.getShape() && (e == compute || (mayBeBf16 && e.isBF16())))
+      return success();
+    return LogicalResult(op->emitOpError()
+                         << name << " must be " << q.clone(compute)
+                         << (mayBeBf16 ? " (or its bf16 copy)" : "") << ", got "
+                         << value.getType());
+  };
+  for (auto [value, name] : copies)
+    if (failed(expect(value, name, /*mayBeBf16=*/true)))
+      return failure();
+  for (auto [value, name] : exact)
+    if (failed(expect(value, name, /*mayBeBf16=*/false)))
+      return failure();
   return success();
 }
 
 LogicalResult FlashAttentionOp::verify() {
   return expectFlashTypes(*this, getQuery(), getLse(), getHeadDimAttr().getInt(),
-                          {{getQuery(), "query"}, {getResult(), "result"}},
-                          /*mayBeBf16=*/true);
+                          {{getQuery(), "query"}, {getResult(), "result"}});
 }
 
 LogicalResult FlashAttentionGradOp::verify() {
-  int64_t dh = getHeadDimAttr().getInt();
-  if (failed(expectFlashTypes(*this, getQuery(), getLse(), dh,
-                              {{getQuery(), "query"}, {getOutput(), "output"}, {getGrad(), "grad"}},
-                              /*mayBeBf16=*/true)))
-    return failure();
-  return expectFlashTypes(*this, getQuery(), getLse(), dh, {{getQueryGrad(), "query_grad"}},
-                          /*mayBeBf16=*/false);
+  return expectFlashTypes(*this, getQuery(), getLse(), getHeadDimAttr().getInt(),
+                          {{getQuery(), "query"}, {getOutput(), "output"}, {getGrad(), "grad"}},
+                          {{getQueryGrad(), "query_grad"}});
 }
 
 LogicalResult MaskMulOp::verify() {
