@@ -232,23 +232,35 @@ struct WarpTile {
     return isMax ? warpMax(b, v, /*lanes=*/4) : warpSum(b, v, /*lanes=*/4);
   }
 
+  /// Where chunk `e` (`vec` elements, 16 bytes of the global tensor) of
+  /// rows [first, ...) of a [B, T, H * dh] tensor goes: its row and column
+  /// in a tile, and its flat index in the tensor (position clamped to the
+  /// sequence).
+  struct Chunk {
+    Value row, col, at;
+  };
+  Chunk chunkAt(Value e, int64_t vec, Value first) {
+    int64_t chunksPerRow = s.headDim / vec;
+    Value row = div(e, chunksPerRow);
+    Value col = mul(rem(e, chunksPerRow), c(vec));
+    Value pos = minIdx(add(first, row), s.seq - 1);
+    return {row, col, add(offset(pos), col)};
+  }
+
   /// Copies rows [first, first + rows) (clamped to the sequence) of a
   /// [B, T, H * dh] tensor (f32, rounded here, or a bf16 copy) into a bf16
   /// shared tile, 16 bytes a load.
   void stage(Value global, Value tile, Value first, int64_t rows) {
     Type et = cast<MemRefType>(global.getType()).getElementType();
     int64_t vec = 16 / (et.getIntOrFloatBitWidth() / 8);
-    int64_t chunksPerRow = s.headDim / vec, chunks = rows * chunksPerRow;
+    int64_t chunks = rows * (s.headDim / vec);
     int64_t threads = warps * kWarp;
     for (int64_t step = 0; step * threads < chunks; ++step) {
       Value e = add(tid, c(step * threads));
       auto body = [&](ImplicitLocOpBuilder &) {
-        Value row = div(e, chunksPerRow);
-        Value col = mul(rem(e, chunksPerRow), c(vec));
-        Value pos = minIdx(add(first, row), s.seq - 1);
-        Value v = vector::LoadOp::create(b, VectorType::get({vec}, et), global,
-                                         ValueRange{add(offset(pos), col)}, false,
-                                         llvm::MaybeAlign(16));
+        auto [row, col, at] = chunkAt(e, vec, first);
+        Value v = vector::LoadOp::create(b, VectorType::get({vec}, et), global, ValueRange{at},
+                                         false, llvm::MaybeAlign(16));
         if (!et.isBF16())
           v = arith::TruncFOp::create(b, VectorType::get({vec}, b.getBF16Type()), v);
         vector::StoreOp::create(b, v, tile, ValueRange{row, col}, false,
@@ -278,7 +290,7 @@ struct WarpTile {
   SmallVector<Value> copyAsync(Value global, Value tile, Value tileRow, Value first,
                                int64_t rows) {
     constexpr int64_t vec = 8; // bf16 per 16 bytes
-    int64_t chunksPerRow = s.headDim / vec, chunks = rows * chunksPerRow;
+    int64_t chunks = rows * (s.headDim / vec);
     int64_t threads = warps * kWarp;
     auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
     SmallVector<Value> tokens;
@@ -286,12 +298,10 @@ struct WarpTile {
       Value e = add(tid, c(step * threads));
       if ((step + 1) * threads > chunks)
         e = rem(e, chunks);
-      Value row = div(e, chunksPerRow);
-      Value col = mul(rem(e, chunksPerRow), c(vec));
-      Value pos = minIdx(add(first, row), s.seq - 1);
+      auto [row, col, at] = chunkAt(e, vec, first);
       tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-          b, tokenType, tile, ValueRange{add(tileRow, row), col}, global,
-          ValueRange{add(offset(pos), col)}, b.getIndexAttr(vec), Value(), b.getUnitAttr()));
+          b, tokenType, tile, ValueRange{add(tileRow, row), col}, global, ValueRange{at},
+          b.getIndexAttr(vec), Value(), b.getUnitAttr()));
     }
     return tokens;
   }
