@@ -60,6 +60,11 @@ struct Driver {
   TELE_DRIVER_FN(cuGraphLaunch)
   TELE_DRIVER_FN(cuGraphExecDestroy)
   TELE_DRIVER_FN(cuGraphDestroy)
+  TELE_DRIVER_FN(cuEventCreate)
+  TELE_DRIVER_FN(cuEventDestroy)
+  TELE_DRIVER_FN(cuEventRecord)
+  TELE_DRIVER_FN(cuEventSynchronize)
+  TELE_DRIVER_FN(cuEventElapsedTime)
   TELE_DRIVER_FN(cuGetErrorName)
   TELE_DRIVER_FN(cuGetErrorString)
 #undef TELE_DRIVER_FN

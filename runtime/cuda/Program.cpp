@@ -98,6 +98,18 @@ bool profiling() {
 
 /// GEMM workspace: cuBLASLt's Hopper kernels want up to 32 MiB.
 constexpr size_t kGemmWorkspaceBytes = 32u << 20;
+
+/// TELE_RT_GEMM_TUNE (on unless "0"): at load, time cuBLASLt's best few
+/// algorithms for each GEMM shape and keep the fastest; off, keep the
+/// heuristic's first.
+bool gemmTuning() {
+  static const bool on = [] {
+    const char *v = std::getenv("TELE_RT_GEMM_TUNE");
+    return !v || std::string(v) != "0";
+  }();
+  return on;
+}
+constexpr int kGemmCandidates = 8;
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -214,6 +226,11 @@ struct Gemm {
   cublasLtMatmulDesc_t desc = nullptr;
   cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
   cublasLtMatmulAlgo_t algo{};
+  /// cuBLASLt's heuristic ranking, best first (algo is the one chosen).
+  std::vector<cublasLtMatmulAlgo_t> candidates;
+  /// Everything the choice of algorithm depends on ("m=.. n=.. k=.. ..."):
+  /// GEMMs with equal shapes are tuned once.
+  std::string shape;
 };
 
 struct Step {
@@ -278,6 +295,7 @@ struct tele_rt_program {
   tele_rt_status prepareGemm(Step &step, const json &g);
   tele_rt_status resolve(const BufferRef &ref, const tele_rt_state *state,
                          uint64_t &out) const;
+  tele_rt_status tuneGemms();
   tele_rt_status enqueue(const tele_rt_state *state);
   void releaseGraph();
   ~tele_rt_program();
@@ -328,11 +346,11 @@ tele_rt_status tele_rt_program::prepareGemm(Step &step, const json &g) {
   size_t ws = kGemmWorkspaceBytes;
   lt.cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                           &ws, sizeof(ws));
-  cublasLtMatmulHeuristicResult_t result{};
+  cublasLtMatmulHeuristicResult_t results[kGemmCandidates]{};
   int found = 0;
   cublasStatus_t st = lt.cublasLtMatmulAlgoGetHeuristic(
-      blas, step.gemm.desc, step.gemm.a, step.gemm.b, step.gemm.c, step.gemm.c, pref, 1,
-      &result, &found);
+      blas, step.gemm.desc, step.gemm.a, step.gemm.b, step.gemm.c, step.gemm.c, pref,
+      gemmTuning() ? kGemmCandidates : 1, results, &found);
   lt.cublasLtMatmulPreferenceDestroy(pref);
   if (auto s = checkBlas(st, "cublasLtMatmulAlgoGetHeuristic for " + step.op); s != TELE_RT_OK)
     return s;
@@ -340,8 +358,87 @@ tele_rt_status tele_rt_program::prepareGemm(Step &step, const json &g) {
     return fail(TELE_RT_ERROR_CUDA, "cuBLASLt has no algorithm for " + step.op + " (m=" +
                                         std::to_string(m) + " n=" + std::to_string(n) +
                                         " k=" + std::to_string(k) + ")");
-  step.gemm.algo = result.algo;
+  for (int i = 0; i < found; ++i)
+    if (results[i].state == CUBLAS_STATUS_SUCCESS)
+      step.gemm.candidates.push_back(results[i].algo);
+  if (step.gemm.candidates.empty())
+    step.gemm.candidates.push_back(results[0].algo);
+  step.gemm.algo = step.gemm.candidates.front();
+  step.gemm.shape = "m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" +
+                    std::to_string(k) + (ta ? " A^T" : "") + (tb ? " B^T" : "") + " " +
+                    g.value("a_dtype", "f32") + "->" + g.value("c_dtype", "f32") +
+                    (step.args.size() > 3 ? " +C" : "") + " ld=" + std::to_string(lda) + "," +
+                    std::to_string(ldb) + "," + std::to_string(ldc);
   return TELE_RT_OK;
+}
+
+tele_rt_status tele_rt_program::tuneGemms() {
+  const Driver &d = driver();
+  const BlasLt &lt = blasLt();
+  CUevent start = nullptr, stop = nullptr;
+  if (auto s = check(d.cuEventCreate(&start, CU_EVENT_DEFAULT), "cuEventCreate"); s != TELE_RT_OK)
+    return s;
+  if (auto s = check(d.cuEventCreate(&stop, CU_EVENT_DEFAULT), "cuEventCreate"); s != TELE_RT_OK) {
+    d.cuEventDestroy(start);
+    return s;
+  }
+  // Each candidate runs on scratch operands laid out in the arena (its
+  // contents are recomputed by every run, so nothing is lost): A, then B,
+  // then D, which is also the addend C.
+  auto alignUp = [](size_t x) { return (x + 255) & ~size_t(255); };
+  std::map<std::string, cublasLtMatmulAlgo_t> chosen;
+  tele_rt_status status = TELE_RT_OK;
+  for (Step &step : steps) {
+    if (step.kind != Step::Kind::Gemm || step.gemm.candidates.size() < 2)
+      continue;
+    if (auto it = chosen.find(step.gemm.shape); it != chosen.end()) {
+      step.gemm.algo = it->second;
+      continue;
+    }
+    size_t aAt = 0, bAt = alignUp(step.args[0].bytes), dAt = bAt + alignUp(step.args[1].bytes);
+    if (dAt + step.args[2].bytes > arenaBytes)
+      continue;
+    void *a = reinterpret_cast<void *>(arena + aAt), *b = reinterpret_cast<void *>(arena + bAt),
+         *dst = reinterpret_cast<void *>(arena + dAt);
+    const float alpha = 1.0f, beta = step.args.size() > 3 ? 1.0f : 0.0f;
+    auto run = [&](const cublasLtMatmulAlgo_t &algo) {
+      return lt.cublasLtMatmul(blas, step.gemm.desc, &alpha, a, step.gemm.a, b, step.gemm.b,
+                               &beta, dst, step.gemm.c, dst, step.gemm.c, &algo,
+                               reinterpret_cast<void *>(gemmWorkspace), kGemmWorkspaceBytes,
+                               stream);
+    };
+    constexpr int kRepeats = 5;
+    float best = 0, first = 0;
+    size_t bestIndex = 0;
+    for (size_t i = 0; i < step.gemm.candidates.size(); ++i) {
+      const cublasLtMatmulAlgo_t &algo = step.gemm.candidates[i];
+      if (run(algo) != CUBLAS_STATUS_SUCCESS)
+        continue;
+      d.cuEventRecord(start, stream);
+      for (int r = 0; r < kRepeats; ++r)
+        run(algo);
+      d.cuEventRecord(stop, stream);
+      float ms = 0;
+      if ((status = check(d.cuEventSynchronize(stop), "cuEventSynchronize (GEMM tuning of " +
+                                                          step.op + ")")) != TELE_RT_OK)
+        break;
+      d.cuEventElapsedTime(&ms, start, stop);
+      if (i == 0)
+        first = ms;
+      if (i == 0 || ms < best)
+        best = ms, bestIndex = i;
+    }
+    if (status != TELE_RT_OK)
+      break;
+    step.gemm.algo = step.gemm.candidates[bestIndex];
+    chosen[step.gemm.shape] = step.gemm.algo;
+    debug("GEMM %s: heuristic's first %.3f ms, candidate %zu of %zu %.3f ms", 
+          step.gemm.shape.c_str(), first / kRepeats, bestIndex,
+          step.gemm.candidates.size(), best / kRepeats);
+  }
+  d.cuEventDestroy(start);
+  d.cuEventDestroy(stop);
+  return status;
 }
 
 tele_rt_status tele_rt_program::load(const json &j, const std::string &ptx) {
@@ -466,6 +563,9 @@ tele_rt_status tele_rt_program::load(const json &j, const std::string &ptx) {
     }
     steps.push_back(std::move(step));
   }
+  if (anyGemm && gemmTuning())
+    if (auto s = tuneGemms(); s != TELE_RT_OK)
+      return s;
   debug("loaded program %s: %zu steps, arena %zu bytes", path.c_str(), steps.size(), arenaBytes);
   return TELE_RT_OK;
 }
@@ -509,7 +609,7 @@ namespace {
 /// -> flash_attention_grad_key), so an op's kernels are told apart.
 std::string profileKey(const Step &step) {
   if (step.kind == Step::Kind::Gemm)
-    return step.op + " (cuBLASLt)";
+    return step.op + " (cuBLASLt " + step.gemm.shape + ")";
   if (step.kind != Step::Kind::Launch)
     return step.op;
   std::string stem = step.kernel;

@@ -73,6 +73,11 @@ const Driver &driver() {
     load(d.cuGraphLaunch, "cuGraphLaunch");
     load(d.cuGraphExecDestroy, "cuGraphExecDestroy");
     load(d.cuGraphDestroy, "cuGraphDestroy");
+    load(d.cuEventCreate, "cuEventCreate");
+    load(d.cuEventDestroy, "cuEventDestroy_v2");
+    load(d.cuEventRecord, "cuEventRecord");
+    load(d.cuEventSynchronize, "cuEventSynchronize");
+    load(d.cuEventElapsedTime, "cuEventElapsedTime_v2");
     load(d.cuMemcpyDtoH, "cuMemcpyDtoH_v2");
     load(d.cuModuleLoadDataEx, "cuModuleLoadDataEx");
     load(d.cuModuleUnload, "cuModuleUnload");
