@@ -145,6 +145,21 @@ void mlir::tele::ifThen(ImplicitLocOpBuilder &b, Value cond,
   body(b);
 }
 
+SmallVector<Value> mlir::tele::ifElse(
+    ImplicitLocOpBuilder &b, Value cond,
+    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> thenBody,
+    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> elseBody) {
+  // The result types are inferred from what the branches yield.
+  auto branch = [&](function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> body) {
+    return [body](OpBuilder &builder, Location loc) {
+      ImplicitLocOpBuilder inner(loc, builder);
+      scf::YieldOp::create(inner, body(inner));
+    };
+  };
+  auto ifOp = scf::IfOp::create(b, cond, branch(thenBody), branch(elseBody));
+  return SmallVector<Value>(ifOp.getResults());
+}
+
 SmallVector<Value> mlir::tele::forLoop(
     ImplicitLocOpBuilder &b, Value lb, Value ub, Value step, ValueRange init,
     function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value, ValueRange)>

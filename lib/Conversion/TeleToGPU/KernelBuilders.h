@@ -109,6 +109,11 @@ Value warpMax(ImplicitLocOpBuilder &b, Value v, int32_t lanes = kWarp);
 /// Runs `body` under `scf.if (cond)`.
 void ifThen(ImplicitLocOpBuilder &b, Value cond,
             function_ref<void(ImplicitLocOpBuilder &)> body);
+/// An `scf.if (cond)` with results: `thenBody`'s values where `cond` holds,
+/// else `elseBody`'s (both the same types).
+SmallVector<Value> ifElse(ImplicitLocOpBuilder &b, Value cond,
+                          function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> thenBody,
+                          function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> elseBody);
 /// An `scf.for` from `lb` to `ub` by `step` carrying `init`; `body` gets the
 /// induction variable and the carried values and returns the next ones.
 SmallVector<Value>

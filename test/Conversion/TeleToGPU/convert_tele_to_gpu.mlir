@@ -35,19 +35,33 @@ func.func @scalar_fallback(%x: tensor<2x15xf32>, %y: tensor<2x15xf32>, %c: tenso
 
 // -----
 
-// RMSNorm: one warp per row, the statistic reduced with xor shuffles; the
-// masked variant reads the mask.
+// RMSNorm: one warp per row, four rows a block; each lane reads chunks of
+// the row (two floats when it is 64 wide, four when a multiple of 128,
+// single guarded floats when not a multiple of 32), the statistic reduced
+// with xor shuffles; the masked variant reads the mask.
 // CHECK-LABEL: func.func @norms
-// CHECK: tele.rms_norm {{.*}}block = array<i64: 32, 1, 1>, grid = array<i64: 6, 1, 1>, kernel = @tele_kernels::@rms_norm_6x64xf32
+// CHECK: tele.rms_norm {{.*}}block = array<i64: 128, 1, 1>, grid = array<i64: 2, 1, 1>, kernel = @tele_kernels::@rms_norm_6x64xf32
 // CHECK: tele.rms_norm {{.*}}kernel = @tele_kernels::@rms_norm_masked_6x64xf32
+// CHECK: tele.rms_norm {{.*}}kernel = @tele_kernels::@rms_norm_6x128xf32
+// CHECK: tele.rms_norm {{.*}}kernel = @tele_kernels::@rms_norm_6x40xf32
 // CHECK: gpu.func @rms_norm_6x64xf32
+// CHECK: vector.load {{.*}} : memref<384xf32>, vector<2xf32>
 // CHECK-COUNT-5: gpu.shuffle  xor
 // CHECK: math.rsqrt
-// CHECK: gpu.func @rms_norm_masked_6x64xf32(%{{.*}}: memref<384xf32>, %{{.*}}: memref<64xf32>, %{{.*}}: memref<64xf32>, %{{.*}}: memref<384xf32>) kernel
-func.func @norms(%x: tensor<2x3x64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>) -> (tensor<2x3x64xf32>, tensor<2x3x64xf32>) {
+// CHECK: vector.store {{.*}} : memref<384xf32>, vector<2xf32>
+// CHECK: gpu.func @rms_norm_masked_6x64xf32(%{{.*}}: memref<384xf32>, %{{.*}}: memref<64xf32>, %[[M:.*]]: memref<64xf32>, %{{.*}}: memref<384xf32>) kernel
+// CHECK: vector.load %[[M]]
+// CHECK: gpu.func @rms_norm_6x128xf32
+// CHECK: vector.load {{.*}} : memref<768xf32>, vector<4xf32>
+// CHECK: gpu.func @rms_norm_6x40xf32
+// CHECK: scf.if {{.*}} -> (vector<1xf32>)
+// CHECK: vector.load {{.*}} : memref<240xf32>, vector<1xf32>
+func.func @norms(%x: tensor<2x3x64xf32>, %g: tensor<64xf32>, %m: tensor<64xf32>, %xw: tensor<2x3x128xf32>, %gw: tensor<128xf32>, %xr: tensor<2x3x40xf32>, %gr: tensor<40xf32>) -> (tensor<2x3x64xf32>, tensor<2x3x64xf32>, tensor<2x3x128xf32>, tensor<2x3x40xf32>) {
   %a = tele.rms_norm %x, %g {eps = 1.0e-05 : f64} : tensor<2x3x64xf32>, tensor<64xf32>
   %b = tele.rms_norm %x, %g mask %m {eps = 1.0e-05 : f64} : tensor<2x3x64xf32>, tensor<64xf32>, tensor<64xf32>
-  return %a, %b : tensor<2x3x64xf32>, tensor<2x3x64xf32>
+  %c = tele.rms_norm %xw, %gw {eps = 1.0e-05 : f64} : tensor<2x3x128xf32>, tensor<128xf32>
+  %d = tele.rms_norm %xr, %gr {eps = 1.0e-05 : f64} : tensor<2x3x40xf32>, tensor<40xf32>
+  return %a, %b, %c, %d : tensor<2x3x64xf32>, tensor<2x3x64xf32>, tensor<2x3x128xf32>, tensor<2x3x40xf32>
 }
 
 // -----
@@ -89,15 +103,17 @@ func.func @rope(%x: tensor<2x4x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>)
 // -----
 
 // RMSNorm backward: a warp per row writes dx and the row's rstd into a
-// workspace (args index operands, results, then workspaces), then a
-// column kernel sums dgain over row slices with atomics into the zeroed
-// result.
+// workspace (args index operands, results, then workspaces), reducing the
+// squares and dy g x with shuffles; then a column kernel (four columns a
+// thread) sums dgain over row slices with atomics into the zeroed result.
 // CHECK-LABEL: func.func @norm_grad
 // CHECK: tele.rms_norm_grad {{.*}}tele.launches = [{args = array<i64: 0, 1, 2, 3, 5>, block = array<i64: 128, 1, 1>, grid = array<i64: 2, 1, 1>, kernel = @tele_kernels::@rms_norm_grad_6x64xf32}, {args = array<i64: 0, 2, 5, 4>, block = array<i64: 256, 1, 1>, grid = array<i64: 1, 1, 1>, kernel = @tele_kernels::@rms_norm_gain_grad_6x64xf32}], tele.workspace = array<i64: 24>, tele.zeroed = array<i64: 4>
 // CHECK: gpu.func @rms_norm_grad_6x64xf32
-// CHECK-COUNT-15: gpu.shuffle  xor
+// CHECK-COUNT-10: gpu.shuffle  xor
+// CHECK-NOT: gpu.shuffle
 // CHECK: gpu.func @rms_norm_gain_grad_6x64xf32
 // CHECK: gpu.block_id  y
+// CHECK: vector.load {{.*}} : memref<384xf32>, vector<4xf32>
 // CHECK: memref.atomic_rmw addf
 func.func @norm_grad(%x: tensor<2x3x64xf32>, %g: tensor<64xf32>, %dy: tensor<2x3x64xf32>) -> (tensor<2x3x64xf32>, tensor<64xf32>) {
   %dx, %dg = tele.rms_norm_grad %x, %g, %dy {eps = 1.0e-05 : f64} : tensor<2x3x64xf32>, tensor<64xf32>
