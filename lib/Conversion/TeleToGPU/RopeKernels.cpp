@@ -4,7 +4,8 @@
 // also its gradient). Each thread rotates a chunk of four consecutive
 // features of one head: it loads the chunk and its partner chunk half a head
 // away (rotate-half), computes the angles t * theta^(-2i/head_dim) for the
-// chunk's frequencies and writes x cos ± partner sin.
+// chunk's frequencies (reduced to [-pi, pi], then the hardware's sine and
+// cosine) and writes x cos ± partner sin.
 //
 //===----------------------------------------------------------------------===//
 
@@ -77,13 +78,24 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
       b, vt,
       arith::UIToFPOp::create(b, et, arith::IndexCastOp::create(b, b.getI64Type(), t)));
   Value angle = arith::MulFOp::create(b, tf, invFreq);
-  // One sincos per lane: sine and cosine share the argument reduction (the
-  // vector form of math.sincos does not lower to NVPTX).
+  // Angles reach seq_len radians: reduce them to [-pi, pi] first (k = the
+  // nearest multiple of 2 pi, subtracted in two parts, the first exact in
+  // k * hi for k < 2^17), then the hardware's approximate sine and cosine
+  // (sin.approx / cos.approx, ~1e-6 absolute on [-pi, pi]): the error stays
+  // that of the f32 angle itself, and the kernel stays memory-bound where
+  // libdevice's sincos made it compute-bound.
+  constexpr double kTwoPi = 6.283185307179586;
+  constexpr double kTwoPiHi = 6.28125; // 7 significant bits
+  auto afn = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::afn);
   SmallVector<Value> sines, cosines;
   for (int64_t l = 0; l < vec; ++l) {
-    auto sc = math::SincosOp::create(b, vector::ExtractOp::create(b, angle, ArrayRef<int64_t>{l}));
-    sines.push_back(sc.getSin());
-    cosines.push_back(sc.getCos());
+    Value a = vector::ExtractOp::create(b, angle, ArrayRef<int64_t>{l});
+    Value k = math::RoundEvenOp::create(b, arith::MulFOp::create(b, a, f32(b, 1.0 / kTwoPi)));
+    Value negK = arith::NegFOp::create(b, k);
+    Value r = math::FmaOp::create(b, negK, f32(b, kTwoPiHi), a);
+    r = math::FmaOp::create(b, negK, f32(b, kTwoPi - kTwoPiHi), r);
+    sines.push_back(math::SinOp::create(b, r, afn));
+    cosines.push_back(math::CosOp::create(b, r, afn));
   }
   Value c = vector::FromElementsOp::create(b, vt, cosines);
   Value s = vector::FromElementsOp::create(b, vt, sines);

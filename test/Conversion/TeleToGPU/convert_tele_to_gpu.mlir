@@ -82,16 +82,22 @@ func.func @no_kernel(%x: tensor<2x8xf32>, %w: tensor<4x8xf32>, %d: tensor<4xf64>
 // -----
 
 // RoPE and its inverse: chunks of four features and their rotate-half
-// partners, angles from the position and the frequency index, one sincos
-// per lane (shared argument reduction).
+// partners, angles from the position and the frequency index, reduced to
+// [-pi, pi] by the nearest multiple of 2 pi (two-part constant), then the
+// approximate sine and cosine per lane.
 // CHECK-LABEL: func.func @rope
 // CHECK: tele.rope {{.*}}kernel = @tele_kernels::@rope_64x8xf32
 // CHECK: tele.rope {{.*}}kernel = @tele_kernels::@rope_inverse_64x8xf32
 // CHECK: gpu.func @rope_64x8xf32(%[[X:.*]]: memref<64xf32>, %[[Y:.*]]: memref<64xf32>) kernel
 // CHECK: vector.load %[[X]]{{.*}}vector<4xf32>
 // CHECK: vector.load %[[X]]{{.*}}vector<4xf32>
-// CHECK-COUNT-4: math.sincos {{.*}} : f32
-// CHECK-NOT: math.sin
+// CHECK: math.roundeven
+// CHECK: math.fma
+// CHECK: math.fma
+// CHECK: math.sin {{.*}} fastmath<afn> : f32
+// CHECK: math.cos {{.*}} fastmath<afn> : f32
+// CHECK-COUNT-3: math.cos {{.*}} fastmath<afn> : f32
+// CHECK-NOT: math.sincos
 // CHECK: vector.store {{.*}}, %[[Y]]
 // CHECK: gpu.func @rope_inverse_64x8xf32
 func.func @rope(%x: tensor<2x4x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>) {
