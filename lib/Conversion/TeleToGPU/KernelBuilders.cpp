@@ -179,3 +179,74 @@ SmallVector<Value> mlir::tele::forLoop(
   }
   return SmallVector<Value>(loop.getResults());
 }
+
+RowWalk RowWalk::of(int64_t width) {
+  int64_t vec = width % (4 * kWarp) == 0 ? 4 : width % (2 * kWarp) == 0 ? 2 : 1;
+  int64_t count = (width + vec * kWarp - 1) / (vec * kWarp);
+  return {width, vec, count, width % (vec * kWarp) != 0};
+}
+
+VectorType RowWalk::type(ImplicitLocOpBuilder &b) const {
+  return VectorType::get({vec}, b.getF32Type());
+}
+
+Value RowWalk::column(ImplicitLocOpBuilder &b, Value lane, Value i) const {
+  return arith::MulIOp::create(
+      b, arith::AddIOp::create(b, arith::MulIOp::create(b, i, idx(b, kWarp)), lane),
+      idx(b, vec));
+}
+
+Value RowWalk::load(ImplicitLocOpBuilder &b, Value memref, Value rowBase, Value lane,
+                    Value i, bool guarded, double fill) const {
+  Value col = column(b, lane, i);
+  Value at = rowBase ? arith::AddIOp::create(b, rowBase, col) : col;
+  if (!guarded)
+    return loadChunk(b, type(b), memref, at);
+  Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, col, idx(b, width));
+  return ifElse(
+      b, inside,
+      [&](ImplicitLocOpBuilder &b) -> SmallVector<Value> {
+        return {loadChunk(b, type(b), memref, at)};
+      },
+      [&](ImplicitLocOpBuilder &b) -> SmallVector<Value> {
+        return {splatFloat(b, type(b), fill)};
+      })[0];
+}
+
+Value RowWalk::load(ImplicitLocOpBuilder &b, Value memref, Value rowBase, Value lane,
+                    int64_t i, double fill) const {
+  return load(b, memref, rowBase, lane, idx(b, i), mayPassEnd(i), fill);
+}
+
+Value RowWalk::load(ImplicitLocOpBuilder &b, Value memref, Value rowBase, Value lane, Value i,
+                    double fill) const {
+  return load(b, memref, rowBase, lane, i, ragged, fill);
+}
+
+void RowWalk::store(ImplicitLocOpBuilder &b, Value value, Value memref, Value rowBase,
+                    Value lane, Value i, bool guarded) const {
+  Value col = column(b, lane, i);
+  Value at = arith::AddIOp::create(b, rowBase, col);
+  if (!guarded)
+    return storeChunk(b, value, memref, at);
+  ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, col, idx(b, width)),
+         [&](ImplicitLocOpBuilder &b) { storeChunk(b, value, memref, at); });
+}
+
+void RowWalk::store(ImplicitLocOpBuilder &b, Value value, Value memref, Value rowBase,
+                    Value lane, int64_t i) const {
+  store(b, value, memref, rowBase, lane, idx(b, i), mayPassEnd(i));
+}
+
+void RowWalk::store(ImplicitLocOpBuilder &b, Value value, Value memref, Value rowBase,
+                    Value lane, Value i) const {
+  store(b, value, memref, rowBase, lane, i, ragged);
+}
+
+Value RowWalk::sum(ImplicitLocOpBuilder &b, Value v) {
+  return vector::ReductionOp::create(b, vector::CombiningKind::ADD, v);
+}
+
+Value RowWalk::max(ImplicitLocOpBuilder &b, Value v) {
+  return vector::ReductionOp::create(b, vector::CombiningKind::MAXIMUMF, v);
+}

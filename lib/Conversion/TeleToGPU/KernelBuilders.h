@@ -122,6 +122,44 @@ forLoop(ImplicitLocOpBuilder &b, Value lb, Value ub, Value step,
         function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value,
                                         ValueRange)> body);
 
+/// How a warp walks a row of `width` elements: lane l's chunks are columns
+/// [(i * 32 + l) * vec, ... + vec) for i < count, read as f32 vectors
+/// (widened from bf16 copies). Rows a multiple of 128 wide take chunks of
+/// four, of 64 two; others single elements, the last chunks guarded when
+/// the row is not a multiple of 32 (`ragged`).
+struct RowWalk {
+  int64_t width, vec, count;
+  bool ragged;
+
+  static RowWalk of(int64_t width);
+  VectorType type(ImplicitLocOpBuilder &b) const;
+  /// The first column of chunk `i` of this lane.
+  Value column(ImplicitLocOpBuilder &b, Value lane, Value i) const;
+  /// Chunk `i` of the row at `rowBase` (null: the memref is one row) of
+  /// `memref`; lanes past the row's end read `fill`. A constant `i` guards
+  /// only a chunk that can pass the end.
+  Value load(ImplicitLocOpBuilder &b, Value memref, Value rowBase, Value lane, int64_t i,
+             double fill = 0.0) const;
+  Value load(ImplicitLocOpBuilder &b, Value memref, Value rowBase, Value lane, Value i,
+             double fill = 0.0) const;
+  /// Stores chunk `i` (rounded if the memref is a bf16 copy), not past the
+  /// row's end.
+  void store(ImplicitLocOpBuilder &b, Value value, Value memref, Value rowBase, Value lane,
+             int64_t i) const;
+  void store(ImplicitLocOpBuilder &b, Value value, Value memref, Value rowBase, Value lane,
+             Value i) const;
+  /// The sum / maximum of a vector's lanes.
+  static Value sum(ImplicitLocOpBuilder &b, Value v);
+  static Value max(ImplicitLocOpBuilder &b, Value v);
+
+private:
+  bool mayPassEnd(int64_t i) const { return ragged && (i + 1) * vec * kWarp > width; }
+  Value load(ImplicitLocOpBuilder &b, Value memref, Value rowBase, Value lane, Value i,
+             bool guarded, double fill) const;
+  void store(ImplicitLocOpBuilder &b, Value value, Value memref, Value rowBase, Value lane,
+             Value i, bool guarded) const;
+};
+
 //===----------------------------------------------------------------------===//
 // Families. Each returns failure (without a diagnostic) for ops it does not
 // handle, or shapes and element types it does not generate yet.

@@ -6,9 +6,9 @@
 // contiguous bytes), keeps them in registers between the statistics and
 // the output pass when the row is narrow enough, and partial sums are
 // combined with a butterfly of warp shuffles. The gain gradient sums over
-// all rows: a second kernel gives each thread four columns and a slice of
-// the rows and adds its partial sums atomically, so no thread walks every
-// row and no address sees more than one atomic per slice.
+// all rows: a second kernel gives each thread one column and a slice of the
+// rows and adds its partial sum atomically, so no thread walks every row
+// and no address sees more than one atomic per slice.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,64 +21,15 @@ namespace {
 /// Rows a block of the row kernels handles: one per warp.
 constexpr int64_t kRowsPerBlock = 4;
 /// Rows of the gain-gradient reduction one thread sums before its atomic.
-constexpr int64_t kRowsPerSlice = 32;
+/// Each column's address sees one atomic per slice: with 32-row slices and
+/// four columns a thread the flm-1b step spent 5.0 ms in this kernel, with
+/// 128-row slices and one column a thread 4.0.
+constexpr int64_t kRowsPerSlice = 128;
 /// Floats per lane a row kernel keeps in registers per row-sized tensor
 /// between its two passes; wider rows are read again (from L1/L2).
 constexpr int64_t kKeptFloats = 64;
 
-/// How a warp walks one row of `d` features: lane l's chunks are columns
-/// [(i * 32 + l) * vec, ... + vec) for i < count. Rows a multiple of 128
-/// wide take 16-byte chunks; others single features, the last chunks
-/// guarded when the row is not a multiple of 32.
-struct RowWalk {
-  int64_t d, vec, count;
-  bool ragged;
-
-  static RowWalk of(int64_t d) {
-    int64_t vec = d % (4 * kWarp) == 0 ? 4 : d % (2 * kWarp) == 0 ? 2 : 1;
-    int64_t count = (d + vec * kWarp - 1) / (vec * kWarp);
-    return {d, vec, count, d % (vec * kWarp) != 0};
-  }
-  bool keep() const { return count * vec <= kKeptFloats; }
-  VectorType type(ImplicitLocOpBuilder &b) const {
-    return VectorType::get({vec}, b.getF32Type());
-  }
-  Value column(ImplicitLocOpBuilder &b, Value lane, int64_t i) const {
-    return arith::MulIOp::create(
-        b, arith::AddIOp::create(b, idx(b, i * kWarp), lane), idx(b, vec));
-  }
-  /// Chunk i of a row at `rowBase` of `memref` (f32, or a bf16 copy, read
-  /// widened); zeros past the row's end.
-  Value load(ImplicitLocOpBuilder &b, Value memref, Value rowBase, Value lane, int64_t i) const {
-    Value col = column(b, lane, i);
-    Value at = rowBase ? arith::AddIOp::create(b, rowBase, col) : col;
-    if (!ragged || (i + 1) * vec * kWarp <= d)
-      return loadChunk(b, type(b), memref, at);
-    Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, col, idx(b, d));
-    return ifElse(
-        b, inside,
-        [&](ImplicitLocOpBuilder &b) -> SmallVector<Value> {
-          return {loadChunk(b, type(b), memref, at)};
-        },
-        [&](ImplicitLocOpBuilder &b) -> SmallVector<Value> {
-          return {splatFloat(b, type(b), 0.0)};
-        })[0];
-  }
-  /// Stores chunk i of a row (rounded if the memref is a bf16 copy).
-  void store(ImplicitLocOpBuilder &b, Value value, Value memref, Value rowBase, Value lane,
-             int64_t i) const {
-    Value col = column(b, lane, i);
-    Value at = arith::AddIOp::create(b, rowBase, col);
-    if (!ragged || (i + 1) * vec * kWarp <= d)
-      return storeChunk(b, value, memref, at);
-    ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, col, idx(b, d)),
-           [&](ImplicitLocOpBuilder &b) { storeChunk(b, value, memref, at); });
-  }
-  /// The sum of a vector's lanes.
-  static Value sum(ImplicitLocOpBuilder &b, Value v) {
-    return vector::ReductionOp::create(b, vector::CombiningKind::ADD, v);
-  }
-};
+bool keep(const RowWalk &walk) { return walk.count * walk.vec <= kKeptFloats; }
 
 /// A row-sized tensor read by a row kernel's two passes: its chunks are
 /// loaded once and kept in registers when the row is narrow enough, else
@@ -91,12 +42,12 @@ struct RowValues {
   static RowValues load(ImplicitLocOpBuilder &b, const RowWalk &walk, Value memref,
                         Value rowBase, Value lane) {
     RowValues r{walk, memref, rowBase, lane, {}};
-    for (int64_t i = 0; walk.keep() && i < walk.count; ++i)
+    for (int64_t i = 0; keep(walk) && i < walk.count; ++i)
       r.kept.push_back(walk.load(b, memref, rowBase, lane, i));
     return r;
   }
   Value operator()(ImplicitLocOpBuilder &b, int64_t i) const {
-    return walk.keep() ? kept[i] : walk.load(b, memref, rowBase, lane, i);
+    return keep(walk) ? kept[i] : walk.load(b, memref, rowBase, lane, i);
   }
 };
 
@@ -130,7 +81,7 @@ std::pair<Value, Value> rowRstd(ImplicitLocOpBuilder &b, const RowWalk &walk,
       count = arith::AddFOp::create(b, count, m);
   }
   Value total = warpSum(b, RowWalk::sum(b, sq));
-  Value w = mask ? warpSum(b, RowWalk::sum(b, count)) : f32(b, double(walk.d));
+  Value w = mask ? warpSum(b, RowWalk::sum(b, count)) : f32(b, double(walk.width));
   Value rstd = math::RsqrtOp::create(
       b, arith::AddFOp::create(b, arith::DivFOp::create(b, total, w), f32(b, eps)));
   return {rstd, w};
@@ -243,53 +194,48 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
         });
       });
 
-  // dgain: thread (columns [j, j + vec), slice s) sums rows [s*R, (s+1)*R).
-  int64_t vec = d % 4 == 0 ? 4 : 1, columns = d / vec;
+  // dgain: thread (column j, slice s) sums rows [s*R, (s+1)*R).
   SmallVector<Type> colArgs{flatMemRef(norm.getInput()), flatMemRef(norm.getGrad()),
                             flatMemRef(f32Type, rows), flatMemRef(norm.getGainGrad())};
   auto colKernel = getOrCreateKernel(
       kernels, "rms_norm_gain_grad_" + suffix, colArgs, norm.getLoc(),
       [&](ImplicitLocOpBuilder &b, ValueRange args) {
         Value x = args[0], dy = args[1], rstd = args[2], dg = args[3];
-        auto vt = VectorType::get({vec}, b.getF32Type());
-        Value chunk = arith::AddIOp::create(
+        Value col = arith::AddIOp::create(
             b,
             arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
                                   idx(b, kChunkBlock)),
             gpu::ThreadIdOp::create(b, gpu::Dimension::x));
         Value slice = gpu::BlockIdOp::create(b, gpu::Dimension::y);
-        ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, chunk, idx(b, columns)),
+        ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, col, idx(b, d)),
                [&](ImplicitLocOpBuilder &b) {
-                 Value col = arith::MulIOp::create(b, chunk, idx(b, vec));
                  Value lo = arith::MulIOp::create(b, slice, idx(b, kRowsPerSlice));
                  Value hi = arith::MinUIOp::create(
                      b, arith::AddIOp::create(b, lo, idx(b, kRowsPerSlice)), idx(b, rows));
                  auto acc = forLoop(
-                     b, lo, hi, idx(b, 1), {splatFloat(b, vt, 0.0)},
+                     b, lo, hi, idx(b, 1), {f32(b, 0.0)},
                      [&](ImplicitLocOpBuilder &b, Value r, ValueRange acc) -> SmallVector<Value> {
                        Value at = arith::AddIOp::create(
                            b, arith::MulIOp::create(b, r, idx(b, d)), col);
-                       Value term = arith::MulFOp::create(b, loadChunk(b, vt, dy, at),
-                                                          loadChunk(b, vt, x, at));
-                       Value rv = vector::BroadcastOp::create(b, vt, load(b, rstd, r));
-                       return {vector::FMAOp::create(b, term, rv, acc[0])};
+                       Value term = arith::MulFOp::create(
+                           b, arith::MulFOp::create(b, load(b, dy, at), load(b, x, at)),
+                           load(b, rstd, r));
+                       return {arith::AddFOp::create(b, acc[0], term)};
                      });
-                 for (int64_t l = 0; l < vec; ++l)
-                   atomicAdd(b, vector::ExtractOp::create(b, acc[0], ArrayRef<int64_t>{l}), dg,
-                             arith::AddIOp::create(b, col, idx(b, l)));
+                 atomicAdd(b, acc[0], dg, col);
                });
       });
 
-  KernelLaunch rows_ = rowLaunch(rowKernel, rows);
+  KernelLaunch rowPass = rowLaunch(rowKernel, rows);
   for (int64_t i = 0; i < nOperands; ++i)
-    rows_.args.push_back(i);
-  rows_.args.append({dxArg, rstdArg});
+    rowPass.args.push_back(i);
+  rowPass.args.append({dxArg, rstdArg});
   KernelLaunch colLaunch{colKernel,
-                         {(columns + kChunkBlock - 1) / kChunkBlock,
+                         {(d + kChunkBlock - 1) / kChunkBlock,
                           (rows + kRowsPerSlice - 1) / kRowsPerSlice, 1},
                          {kChunkBlock, 1, 1},
                          {0, 2, rstdArg, dgArg}};
-  return OpKernels{{rows_, colLaunch}, {rows * 4}, {dgArg}};
+  return OpKernels{{rowPass, colLaunch}, {rows * 4}, {dgArg}};
 }
 } // namespace
 
