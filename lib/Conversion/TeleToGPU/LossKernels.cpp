@@ -1,9 +1,10 @@
 //===- LossKernels.cpp - softmax cross-entropy GPU kernels ----------------===//
 //
 // tele.cross_entropy and tele.cross_entropy_grad, one warp per row of
-// logits. Each lane keeps an online (max, sum of exp) pair over its columns
-// so a row is read once for its statistics; the pairs are merged across the
-// warp. The forward pass adds row_loss / rows to the result atomically (the
+// logits (four rows a block). Each lane reads chunks of up to four logits
+// (f32, or a bf16 copy widened) and keeps an online (max, sum of 2^x) pair
+// in the log2 domain, rescaled once per chunk, so a row is read once for
+// its statistics; the pairs are merged across the warp. The forward pass adds row_loss / rows to the result atomically (the
 // runtime zeroes it first) and never writes probabilities; the backward pass
 // recomputes the statistics and writes softmax - onehot scaled by the
 // incoming gradient / rows. tele.cross_entropy_fused (from tele-fuse) does
@@ -20,28 +21,43 @@ using namespace mlir::tele;
 
 namespace {
 constexpr int64_t kRowsPerBlock = 4;
+constexpr double kLog2e = 1.4426950408889634;
 
+/// A row's softmax statistics in the log2 domain (logits times log2 e):
+/// the warp-wide maximum and sum_j 2^(x_j - max).
 struct SoftmaxStats {
-  Value max, sum; ///< warp-wide max and sum_j exp(x_j - max)
+  Value max, sum;
 };
 
-SoftmaxStats softmaxStats(ImplicitLocOpBuilder &b, Value logits, Value rowBase,
-                          Value lane, int64_t vocab) {
-  Value negInf = f32(b, -std::numeric_limits<double>::infinity());
+/// Chunk `i` of the row's logits (f32, or a bf16 copy), times log2 e; -inf
+/// past the row's end.
+Value logitsLog2(ImplicitLocOpBuilder &b, const RowWalk &walk, Value logits, Value rowBase,
+                 Value lane, Value i) {
+  Value x = walk.load(b, logits, rowBase, lane, i,
+                      -std::numeric_limits<double>::infinity());
+  return arith::MulFOp::create(b, x, splatFloat(b, walk.type(b), kLog2e));
+}
+
+/// One read of the row: each lane keeps an online (max, sum) over its
+/// chunks (one rescale per chunk), then the lanes' pairs are merged.
+SoftmaxStats softmaxStats(ImplicitLocOpBuilder &b, const RowWalk &walk, Value logits,
+                          Value rowBase, Value lane) {
+  // A finite start: a lane that sees only -inf (past a narrow row's end)
+  // keeps (-1e30, 0) and adds 0 * 2^(-1e30 - max) = 0 to the merge.
   auto acc = forLoop(
-      b, lane, idx(b, vocab), idx(b, kWarp), {negInf, f32(b, 0.0)},
-      [&](ImplicitLocOpBuilder &b, Value j, ValueRange acc) -> SmallVector<Value> {
-        Value x = load(b, logits, arith::AddIOp::create(b, rowBase, j));
-        Value m = arith::MaximumFOp::create(b, acc[0], x);
+      b, idx(b, 0), idx(b, walk.count), idx(b, 1), {f32(b, -1e30), f32(b, 0.0)},
+      [&](ImplicitLocOpBuilder &b, Value i, ValueRange acc) -> SmallVector<Value> {
+        Value x = logitsLog2(b, walk, logits, rowBase, lane, i);
+        Value m = arith::MaximumFOp::create(b, acc[0], RowWalk::max(b, x));
         Value rescaled = arith::MulFOp::create(
-            b, acc[1], math::ExpOp::create(b, arith::SubFOp::create(b, acc[0], m)));
-        Value e = math::ExpOp::create(b, arith::SubFOp::create(b, x, m));
-        return {m, arith::AddFOp::create(b, rescaled, e)};
+            b, acc[1], math::Exp2Op::create(b, arith::SubFOp::create(b, acc[0], m)));
+        Value e = math::Exp2Op::create(
+            b, arith::SubFOp::create(b, x, vector::BroadcastOp::create(b, walk.type(b), m)));
+        return {m, arith::AddFOp::create(b, rescaled, RowWalk::sum(b, e))};
       });
   Value max = warpMax(b, acc[0]);
-  // A lane that saw no column has (-inf, 0): its share is 0 * exp(-inf) = 0.
   Value share = arith::MulFOp::create(
-      b, acc[1], math::ExpOp::create(b, arith::SubFOp::create(b, acc[0], max)));
+      b, acc[1], math::Exp2Op::create(b, arith::SubFOp::create(b, acc[0], max)));
   return {max, warpSum(b, share)};
 }
 
@@ -82,11 +98,13 @@ struct LossKernelArgs {
 };
 
 /// One warp per row of logits: the softmax statistics, then the row's loss
-/// and/or its gradient as `which` asks.
-gpu::GPUFuncOp buildLossKernel(gpu::GPUModuleOp kernels, StringRef stem, Location loc,
-                               ArrayRef<Type> argTypes, int64_t rows, int64_t vocab,
-                               LossKernelArgs which) {
-  std::string name = (stem + "_" + Twine(rows) + "x" + Twine(vocab) + "xf32").str();
+/// and/or its gradient as `which` asks. The logits may be a bf16 copy and
+/// the gradient stored as bf16 (tele-bf16-gemms; `sig` names which).
+gpu::GPUFuncOp buildLossKernel(gpu::GPUModuleOp kernels, StringRef stem, StringRef sig,
+                               Location loc, ArrayRef<Type> argTypes, int64_t rows,
+                               int64_t vocab, LossKernelArgs which) {
+  std::string name = (stem + "_" + Twine(rows) + "x" + Twine(vocab) + "xf32" + sig).str();
+  RowWalk walk = RowWalk::of(vocab);
   return getOrCreateKernel(
       kernels, name, argTypes, loc, [&](ImplicitLocOpBuilder &b, ValueRange args) {
         Value logits = args[0];
@@ -96,12 +114,17 @@ gpu::GPUFuncOp buildLossKernel(gpu::GPUModuleOp kernels, StringRef stem, Locatio
                                         f32(b, 1.0 / double(rows)));
         forEachRow(b, rows, vocab, [&](ImplicitLocOpBuilder &b, Value row, Value lane,
                                        Value rowBase) {
-          SoftmaxStats s = softmaxStats(b, logits, rowBase, lane, vocab);
+          SoftmaxStats s = softmaxStats(b, walk, logits, rowBase, lane);
           Value target = targetColumn(b, args[1], row);
-          Value lse = arith::AddFOp::create(b, s.max, math::LogOp::create(b, s.sum));
+          Value lse2 = arith::AddFOp::create(b, s.max, math::Log2Op::create(b, s.sum));
           if (which.loss >= 0) {
-            Value loss = arith::SubFOp::create(
-                b, lse, load(b, logits, arith::AddIOp::create(b, rowBase, target)));
+            // loss = lse - x[target], in natural units.
+            auto one = VectorType::get({1}, b.getF32Type());
+            Value xt = vector::ExtractOp::create(
+                b, loadChunk(b, one, logits, arith::AddIOp::create(b, rowBase, target)),
+                ArrayRef<int64_t>{0});
+            Value loss =
+                arith::SubFOp::create(b, arith::MulFOp::create(b, lse2, f32(b, 1.0 / kLog2e)), xt);
             ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, idx(b, 0)),
                    [&](ImplicitLocOpBuilder &b) {
                      atomicAdd(b, arith::MulFOp::create(b, loss, f32(b, 1.0 / double(rows))),
@@ -110,16 +133,34 @@ gpu::GPUFuncOp buildLossKernel(gpu::GPUModuleOp kernels, StringRef stem, Locatio
           }
           if (which.logitsGrad < 0)
             return;
-          // d = (exp(x - lse) - onehot) * grad / rows.
-          forLoop(b, lane, idx(b, vocab), idx(b, kWarp), {},
-                  [&](ImplicitLocOpBuilder &b, Value j, ValueRange) -> SmallVector<Value> {
-                    Value at = arith::AddIOp::create(b, rowBase, j);
-                    Value p = math::ExpOp::create(
-                        b, arith::SubFOp::create(b, load(b, logits, at), lse));
-                    Value isTarget = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, j, target);
-                    Value d = arith::SelectOp::create(
-                        b, isTarget, arith::SubFOp::create(b, p, f32(b, 1.0)), p);
-                    store(b, arith::MulFOp::create(b, d, scale), args[which.logitsGrad], at);
+          // d = (2^(x log2 e - lse2) - onehot) * grad / rows, a chunk at a time.
+          VectorType vt = walk.type(b);
+          auto lanes = VectorType::get({walk.vec}, b.getI32Type());
+          SmallVector<int32_t> iota;
+          for (int32_t l = 0; l < walk.vec; ++l)
+            iota.push_back(l);
+          Value offsets = arith::ConstantOp::create(
+              b, lanes, DenseElementsAttr::get(lanes, ArrayRef<int32_t>(iota)));
+          auto asI32 = [&](Value index) {
+            return vector::BroadcastOp::create(
+                b, lanes, arith::IndexCastOp::create(b, b.getI32Type(), index));
+          };
+          Value targetLanes = asI32(target);
+          Value lseV = vector::BroadcastOp::create(b, vt, lse2);
+          Value scaleV = vector::BroadcastOp::create(b, vt, scale);
+          Value oneV = splatFloat(b, vt, 1.0);
+          forLoop(b, idx(b, 0), idx(b, walk.count), idx(b, 1), {},
+                  [&](ImplicitLocOpBuilder &b, Value i, ValueRange) -> SmallVector<Value> {
+                    Value x = logitsLog2(b, walk, logits, rowBase, lane, i);
+                    Value p = math::Exp2Op::create(b, arith::SubFOp::create(b, x, lseV));
+                    Value cols =
+                        arith::AddIOp::create(b, asI32(walk.column(b, lane, i)), offsets);
+                    Value isTarget =
+                        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, cols, targetLanes);
+                    Value d = arith::SelectOp::create(b, isTarget,
+                                                      arith::SubFOp::create(b, p, oneV), p);
+                    walk.store(b, arith::MulFOp::create(b, d, scaleV), args[which.logitsGrad],
+                               rowBase, lane, i);
                     return {};
                   });
         });
@@ -132,7 +173,10 @@ FailureOr<OpKernels> mlir::tele::buildLossKernels(Operation *op,
   if (!isa<CrossEntropyOp, CrossEntropyGradOp, CrossEntropyFusedOp>(op))
     return failure();
   auto ty = cast<RankedTensorType>(op->getOperand(0).getType());
-  if (!ty.getElementType().isF32())
+  // f32 statistics; the fused op's logits may be a bf16 copy (its verifier
+  // then makes the compute type f32).
+  Type et = ty.getElementType();
+  if (!et.isF32() && !(et.isBF16() && isa<CrossEntropyFusedOp>(op)))
     return failure();
   int64_t vocab = ty.getShape().back(), rows = ty.getNumElements() / vocab;
   SmallVector<Type> argTypes;
@@ -143,7 +187,7 @@ FailureOr<OpKernels> mlir::tele::buildLossKernels(Operation *op,
     if (ce.getLossMask())
       return failure();
     // logits 0, targets 1 -> loss 2.
-    auto fn = buildLossKernel(kernels, "cross_entropy", loc, argTypes, rows, vocab,
+    auto fn = buildLossKernel(kernels, "cross_entropy", "", loc, argTypes, rows, vocab,
                               {/*grad=*/-1, /*loss=*/2, /*logitsGrad=*/-1});
     return OpKernels{{rowLaunch(fn, rows)}, {}, {/*loss=*/2}};
   }
@@ -151,12 +195,13 @@ FailureOr<OpKernels> mlir::tele::buildLossKernels(Operation *op,
     if (grad.getLossMask())
       return failure();
     // logits 0, targets 1, grad 2 -> logits_grad 3.
-    auto fn = buildLossKernel(kernels, "cross_entropy_grad", loc, argTypes, rows, vocab,
+    auto fn = buildLossKernel(kernels, "cross_entropy_grad", "", loc, argTypes, rows, vocab,
                               {/*grad=*/2, /*loss=*/-1, /*logitsGrad=*/3});
     return OpKernels{{rowLaunch(fn, rows)}, {}, {}};
   }
   // logits 0, targets 1, grad 2 -> loss 3, logits_grad 4.
-  auto fn = buildLossKernel(kernels, "cross_entropy_fused", loc, argTypes, rows, vocab,
+  auto fn = buildLossKernel(kernels, "cross_entropy_fused", bf16Signature(op), loc, argTypes,
+                            rows, vocab,
                             {/*grad=*/2, /*loss=*/3, /*logitsGrad=*/4});
   return OpKernels{{rowLaunch(fn, rows)}, {}, {/*loss=*/3}};
 }

@@ -146,21 +146,24 @@ func.func @embedding(%t: tensor<10x16xf32>, %ids: tensor<2x4xi32>, %dy: tensor<2
 
 // -----
 
-// Cross-entropy: a warp per row with an online max/sum; the forward adds
-// row losses / rows atomically into the zeroed scalar and never writes
+// Cross-entropy: a warp per row with an online max/sum in the log2 domain
+// (50 logits a row: single guarded logits, -inf past the end); the forward
+// adds row losses / rows atomically into the zeroed scalar and never writes
 // probabilities; the backward recomputes the statistics.
 // CHECK-LABEL: func.func @loss
 // CHECK: tele.cross_entropy {{.*}}kernel = @tele_kernels::@cross_entropy_8x50xf32}], tele.zeroed = array<i64: 2>
 // CHECK: tele.cross_entropy_grad {{.*}}kernel = @tele_kernels::@cross_entropy_grad_8x50xf32
 // CHECK: gpu.func @cross_entropy_8x50xf32
-// CHECK: arith.maximumf
-// CHECK: math.exp
+// CHECK: scf.for
+// CHECK: arith.constant dense<0xFF800000> : vector<1xf32>
+// CHECK: vector.reduction <maximumf>
+// CHECK: math.exp2
 // CHECK-COUNT-5: gpu.shuffle  xor
-// CHECK: math.log
+// CHECK: math.log2
 // CHECK: memref.atomic_rmw addf
 // CHECK: gpu.func @cross_entropy_grad_8x50xf32
 // CHECK-NOT: memref.atomic_rmw
-// CHECK: memref.store
+// CHECK: vector.store
 func.func @loss(%l: tensor<2x4x50xf32>, %t: tensor<2x4xi32>, %g: tensor<f32>) -> (tensor<f32>, tensor<2x4x50xf32>) {
   %c = tele.cross_entropy %l, %t : tensor<2x4x50xf32>, tensor<2x4xi32> -> tensor<f32>
   %d = tele.cross_entropy_grad %l, %t, %g : tensor<2x4x50xf32>, tensor<2x4xi32>, tensor<f32>
@@ -223,18 +226,27 @@ func.func @scalars(%a: tensor<64xf32>, %b: tensor<2x15xf32>, %t: tensor<i64>, %c
 // -----
 
 // The fused loss (tele-fuse) is one kernel: statistics, atomic loss and
-// the gradient from one pass over each row.
+// the gradient from one pass over each row. On bf16 logits (a multiple of
+// 128 wide) it reads four at a time, widened, and stores a bf16 gradient.
 // CHECK-LABEL: func.func @fused_loss
 // CHECK: tele.cross_entropy_fused {{.*}}kernel = @tele_kernels::@cross_entropy_fused_8x50xf32}], tele.zeroed = array<i64: 3>
+// CHECK: tele.cross_entropy_fused {{.*}}kernel = @tele_kernels::@cross_entropy_fused_8x256xf32_bff_fb}]
 // CHECK: gpu.func @cross_entropy_fused_8x50xf32
-// CHECK: math.log
+// CHECK: math.log2
 // CHECK: memref.atomic_rmw addf
 // CHECK: scf.for
-// CHECK: math.exp
-// CHECK: memref.store
-func.func @fused_loss(%l: tensor<2x4x50xf32>, %t: tensor<2x4xi32>, %g: tensor<f32>) -> (tensor<f32>, tensor<2x4x50xf32>) {
+// CHECK: math.exp2
+// CHECK: vector.store
+// CHECK: gpu.func @cross_entropy_fused_8x256xf32_bff_fb
+// CHECK: vector.load {{.*}} : memref<2048xbf16>, vector<4xbf16>
+// CHECK: arith.extf {{.*}} : vector<4xbf16> to vector<4xf32>
+// CHECK: arith.cmpi eq, {{.*}} : vector<4xi32>
+// CHECK: arith.truncf {{.*}} : vector<4xf32> to vector<4xbf16>
+// CHECK: vector.store {{.*}} : memref<2048xbf16>, vector<4xbf16>
+func.func @fused_loss(%l: tensor<2x4x50xf32>, %t: tensor<2x4xi32>, %g: tensor<f32>, %lb: tensor<2x4x256xbf16>) -> (tensor<f32>, tensor<2x4x50xf32>, tensor<f32>, tensor<2x4x256xbf16>) {
   %c, %d = tele.cross_entropy_fused %l, %t, %g : tensor<2x4x50xf32>, tensor<2x4xi32>, tensor<f32>
-  return %c, %d : tensor<f32>, tensor<2x4x50xf32>
+  %cb, %db = tele.cross_entropy_fused %lb, %t, %g : tensor<2x4x256xbf16>, tensor<2x4xi32>, tensor<f32>
+  return %c, %d, %cb, %db : tensor<f32>, tensor<2x4x50xf32>, tensor<f32>, tensor<2x4x256xbf16>
 }
 
 // -----

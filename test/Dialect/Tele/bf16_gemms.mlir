@@ -145,3 +145,22 @@ func.func @tied_group(%x: tensor<2x4x8xf32>, %w: tensor<8x8xf32>) -> (tensor<2x4
   %r = tele.add %u, %u : tensor<2x4x8xf32>
   return %y, %r : tensor<2x4x8xf32>, tensor<2x4x8xf32>
 }
+
+// -----
+
+// The LM head: its GEMM (no addend) writes bf16 logits, which the fused
+// cross-entropy reads widened; the logit gradient, read only by the two
+// gradient GEMMs, is stored as bf16 too. Loss and seed stay f32.
+// CHECK-LABEL: func.func @lm_head
+// CHECK: %[[L:.+]] = tele.linear %{{.+}} : tensor<2x4x8xbf16>, tensor<16x8xbf16> -> tensor<2x4x16xbf16>
+// CHECK: %[[LOSS:.+]], %[[DL:.+]] = tele.cross_entropy_fused %[[L]], %arg2, %arg3 : tensor<2x4x16xbf16>, tensor<2x4xi32>, tensor<f32>{{$}}
+// CHECK-NOT: tele.convert %[[DL]]
+// CHECK: tele.linear_grad_input %[[DL]], %{{.+}} : tensor<2x4x16xbf16>, tensor<16x8xbf16> -> tensor<2x4x8xf32>
+// CHECK: tele.linear_grad_weight %[[DL]], %{{.+}} : tensor<2x4x16xbf16>, tensor<2x4x8xbf16> -> tensor<16x8xf32>
+func.func @lm_head(%x: tensor<2x4x8xf32>, %w: tensor<16x8xf32>, %t: tensor<2x4xi32>, %one: tensor<f32>) -> (tensor<f32>, tensor<2x4x8xf32>, tensor<16x8xf32>) {
+  %l = tele.linear %x, %w : tensor<2x4x8xf32>, tensor<16x8xf32> -> tensor<2x4x16xf32>
+  %loss, %dl = tele.cross_entropy_fused %l, %t, %one : tensor<2x4x16xf32>, tensor<2x4xi32>, tensor<f32>
+  %dx = tele.linear_grad_input %dl, %w : tensor<2x4x16xf32>, tensor<16x8xf32> -> tensor<2x4x8xf32>
+  %dw = tele.linear_grad_weight %dl, %x : tensor<2x4x16xf32>, tensor<2x4x8xf32> -> tensor<16x8xf32>
+  return %loss, %dx, %dw : tensor<f32>, tensor<2x4x8xf32>, tensor<16x8xf32>
+}

@@ -118,3 +118,30 @@ func.func @dynamic_targets(%logits: tensor<2x4x16xf32>, %targets: tensor<?x4xi32
   %l = tele.cross_entropy %logits, %targets : tensor<2x4x16xf32>, tensor<?x4xi32> -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// The fused op computes in grad's type: bf16 logits need an f32 grad.
+func.func @fused_bf16_with_f64(%logits: tensor<2x4x16xbf16>, %targets: tensor<2x4xi32>, %g: tensor<f64>) {
+  // expected-error @+1 {{'tele.cross_entropy_fused' op logits element type 'bf16' must be grad's ('f64'), or bf16 when that is f32}}
+  %l, %d = tele.cross_entropy_fused %logits, %targets, %g : tensor<2x4x16xbf16>, tensor<2x4xi32>, tensor<f64> -> tensor<2x4x16xf64>
+  return
+}
+
+// -----
+
+// Its logit gradient is grad's type or a bf16 copy, not f16.
+func.func @fused_f16_grad(%logits: tensor<2x4x16xf32>, %targets: tensor<2x4xi32>, %g: tensor<f32>) {
+  // expected-error @+1 {{'tele.cross_entropy_fused' op logits_grad element type 'f16' must be grad's ('f32'), or bf16 when that is f32}}
+  %l, %d = tele.cross_entropy_fused %logits, %targets, %g : tensor<2x4x16xf32>, tensor<2x4xi32>, tensor<f32> -> tensor<2x4x16xf16>
+  return
+}
+
+// -----
+
+// The logit gradient has the logits' shape.
+func.func @fused_grad_shape(%logits: tensor<2x4x16xf32>, %targets: tensor<2x4xi32>, %g: tensor<f32>) {
+  // expected-error @+1 {{'tele.cross_entropy_fused' op failed to verify that all of {logits, logits_grad} have same shape}}
+  %l, %d = tele.cross_entropy_fused %logits, %targets, %g : tensor<2x4x16xf32>, tensor<2x4xi32>, tensor<f32> -> tensor<2x4x8xf32>
+  return
+}

@@ -602,10 +602,19 @@ LogicalResult CrossEntropyGradOp::verify() {
 }
 
 LogicalResult CrossEntropyFusedOp::verify() {
-  if (failed(verifyLossOperands(*this, getLogits(), getTargets(), Value())) ||
-      failed(expectScalarOf(*this, getGrad(), getLogits(), "grad")))
+  if (failed(verifyLossOperands(*this, getLogits(), getTargets(), Value())))
     return failure();
-  return expectScalarOf(*this, getLoss(), getLogits(), "loss");
+  // The compute type is grad's (and loss's); with f32 the logits and their
+  // gradient may be bf16 copies.
+  Type compute = getElementTypeOrSelf(getGrad().getType());
+  for (auto [what, v] : {std::pair<StringRef, Value>{"logits", getLogits()},
+                         std::pair<StringRef, Value>{"logits_grad", getLogitsGrad()}}) {
+    Type e = getElementTypeOrSelf(v.getType());
+    if (e != compute && !(compute.isF32() && e.isBF16()))
+      return emitOpError() << what << " element type " << e << " must be grad's (" << compute
+                           << "), or bf16 when that is f32";
+  }
+  return success();
 }
 
 LogicalResult EmbedGradOp::verify() {

@@ -21,14 +21,16 @@
 // Where every reader of a value is such a conversion (or an op that may
 // read a bf16 copy: SwiGLU and its gradient, RoPE) and its producer can
 // store bf16 itself (RMSNorm, RoPE, SwiGLU and its gradient, flash
-// attention's output and GEMMs without an addend compute in f32 and may
-// round at the store), the producer's result becomes bf16 and the
-// conversions go: the normalized inputs of the projections, the rotated
-// queries and keys and the projections they come from, the values, the
-// attention output and its gradient, the SwiGLU product, its inputs and
-// their gradients, and the q/k gradients then live in bf16, which
-// halves their memory (most are saved for the backward) and saves the
-// conversions' traffic.
+// attention's output, the fused cross-entropy's logit gradient and GEMMs
+// without an addend compute in f32 and may round at the store), the
+// producer's result becomes bf16 and the conversions go: the normalized
+// inputs of the projections, the rotated queries and keys and the
+// projections they come from, the values, the attention output and its
+// gradient, the SwiGLU product, its inputs and their gradients, the q/k
+// gradients, and the logits and their gradient then live in bf16, which
+// halves their memory (most are saved for the backward; the logits are
+// the largest tensors of a small model) and saves the conversions'
+// traffic.
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,7 +74,8 @@ SmallVector<OpOperand *> matmulOperands(Operation *op) {
 }
 
 /// Ops whose kernels compute in f32 and may store `result` as bf16: the
-/// row-wise and elementwise producers, flash attention's output, and GEMMs
+/// row-wise and elementwise producers, flash attention's output, the fused
+/// cross-entropy's logit gradient (only GEMMs read it), and GEMMs
 /// on bf16 operands without an addend (cuBLASLt rounds D; an addend C would
 /// have to be bf16 too).
 bool canNarrow(OpResult result) {
@@ -81,6 +84,8 @@ bool canNarrow(OpResult result) {
     return true;
   if (auto fwd = dyn_cast<FlashAttentionOp>(op))
     return result == fwd.getResult();
+  if (auto ce = dyn_cast<CrossEntropyFusedOp>(op))
+    return result == ce.getLogitsGrad() && isF32(ce.getGrad());
   if (isa<LinearOp, LinearGradInputOp>(op))
     return getElementTypeOrSelf(op->getOperand(0).getType()).isBF16() &&
            op->getNumOperands() == 2;
@@ -89,8 +94,8 @@ bool canNarrow(OpResult result) {
 
 /// Operands that ops computing in f32 may read as bf16 copies (widened in
 /// their kernels), in groups that must change together (the ops tie their
-/// types): SwiGLU's gate and up (and, backward, the incoming gradient) and
-/// RoPE's input. Unlike a GEMM's, these are not converted for their own
+/// types): SwiGLU's gate and up (and, backward, the incoming gradient),
+/// RoPE's input and the fused cross-entropy's logits. Unlike a GEMM's, these are not converted for their own
 /// sake: they only let a producer store bf16.
 SmallVector<SmallVector<Value>> bf16ReaderGroups(Operation *op) {
   if (auto s = dyn_cast<SwiGLUOp>(op))
@@ -99,6 +104,8 @@ SmallVector<SmallVector<Value>> bf16ReaderGroups(Operation *op) {
     return {{s.getGate(), s.getUp(), s.getGrad()}};
   if (auto r = dyn_cast<RopeOp>(op))
     return {{r.getInput()}};
+  if (auto ce = dyn_cast<CrossEntropyFusedOp>(op); ce && isF32(ce.getGrad()))
+    return {{ce.getLogits()}};
   return {};
 }
 

@@ -432,7 +432,7 @@ def Tele_CrossEntropyGradOp : Tele_PureOp<"cross_entropy_grad", [AllTypesMatch<[
   let hasVerifier = 1;
 }
 
-def Tele_CrossEntropyFusedOp : Tele_PureOp<"cross_entropy_fused", [AllTypesMatch<["logits", "logits_grad"]>, AllTypesMatch<["grad", "loss"]>]> {
+def Tele_CrossEntropyFusedOp : Tele_PureOp<"cross_entropy_fused", [AllShapesMatch<["logits", "logits_grad"]>, AllTypesMatch<["grad", "loss"]>]> {
   let summary = "Cross-entropy and its logit gradient in one pass";
   let description = [{
     The fusion of `tele.cross_entropy` and `tele.cross_entropy_grad` on the
@@ -442,15 +442,22 @@ def Tele_CrossEntropyFusedOp : Tele_PureOp<"cross_entropy_fused", [AllTypesMatch
     depend on `loss` (in a training step it is the constant seed 1), so both
     come from one read of the logits; the probabilities are never stored.
 
+    It computes in the element type of `grad` and `loss`. With f32, the
+    logits may be a bf16 copy and `logits_grad` may be stored as bf16
+    (`tele-bf16-gemms`: the LM head's GEMM writes bf16 logits, its gradient
+    GEMMs read bf16 anyway); the result type is then written after `->`
+    where it differs from the logits'.
+
     ```mlir
     %loss, %dl = tele.cross_entropy_fused %logits, %targets, %one : tensor<2x8x260xf32>, tensor<2x8xi32>, tensor<f32>
+    %loss2, %dl2 = tele.cross_entropy_fused %logits_bf16, %targets, %one : tensor<2x8x260xbf16>, tensor<2x8xi32>, tensor<f32>
     ```
   }];
   let arguments = (ins Tele_FloatTensor:$logits, Tele_TokenTensor:$targets,
                        Tele_Scalar:$grad);
   let results = (outs Tele_Scalar:$loss, Tele_FloatTensor:$logits_grad);
   let assemblyFormat = [{
-    $logits `,` $targets `,` $grad attr-dict `:` type($logits) `,` type($targets) `,` type($grad)
+    $logits `,` $targets `,` $grad attr-dict `:` type($logits) `,` type($targets) `,` type($grad)``custom<NarrowedResult>(ref(type($logits)), type($logits_grad))
   }];
   let hasVerifier = 1;
 }
