@@ -66,6 +66,10 @@ int64_t queryWarps(int64_t headDim, bool asyncStaging) {
 /// all take 39-41 ms per step; 4 x 32 needs the fewest registers (no spills).
 constexpr int64_t kKeyWarps = 4;
 constexpr int64_t kKeyStageQueries = 32;
+/// The widest head whose K and V fragments the key-side kernel keeps in
+/// registers (16 per 64 features each): at 128 its accumulators leave no
+/// room.
+constexpr int64_t kKeyFragmentsInRegisters = 64;
 constexpr int64_t kStageKeys = 64;                ///< keys staged per tile
 constexpr int64_t kMaxShared = 227 * 1024;        ///< shared memory per block (sm_90)
 constexpr int64_t kPadElems = 8;                  ///< 16 bytes of bf16
@@ -706,6 +710,18 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
   Value warpRow = w.mul(w.warp, w.c(kWarpRows)); // the warp's keys in the tile
   Value warpKey0 = w.add(keyTile0, warpRow);
   std::array<Value, 2> keys = w.rowsOf(warpKey0);
+  // Up to head_dim 64 the warp's K and V fragments fit in registers next
+  // to its accumulators: read once (after a barrier: the block staged the
+  // tiles) instead of for every 16 queries.
+  bool kvInRegisters = s.headDim <= kKeyFragmentsInRegisters;
+  SmallVector<FragA> kFrags, vFrags;
+  if (kvInRegisters) {
+    gpu::BarrierOp::create(b);
+    for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
+      kFrags.push_back(w.loadA(sharedK, warpRow, k0));
+      vFrags.push_back(w.loadA(sharedV, warpRow, k0));
+    }
+  }
   Value scaleLog2 = f32(b, scale * kLog2e);
   int64_t outChunks = s.headDim / 8;
 
@@ -725,8 +741,8 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
               // S^T = K Q^T and dP^T = V dO^T for 16 keys x 16 queries.
               SmallVector<Acc> st(2, w.zero()), dpt(2, w.zero());
               for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
-                FragA ka = w.loadA(sharedK, warpRow, k0);
-                FragA va = w.loadA(sharedV, warpRow, k0);
+                FragA ka = kvInRegisters ? kFrags[k0 / 16] : w.loadA(sharedK, warpRow, k0);
+                FragA va = kvInRegisters ? vFrags[k0 / 16] : w.loadA(sharedV, warpRow, k0);
                 auto qb = w.loadBTransposed(sharedQ, i0, k0);
                 auto ob = w.loadBTransposed(sharedDO, i0, k0);
                 for (int64_t n = 0; n < 2; ++n) {
