@@ -172,13 +172,6 @@ struct TileBuilder {
   }
 };
 
-Value addWorkgroupBuffer(ImplicitLocOpBuilder &b, int64_t floats) {
-  auto fn = b.getInsertionBlock()->getParent()->getParentOfType<gpu::GPUFuncOp>();
-  auto space = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  auto ty = MemRefType::get({floats}, b.getF32Type(), MemRefLayoutAttrInterface{}, space);
-  return fn.addWorkgroupAttribution(ty, b.getLoc());
-}
-
 /// The online-softmax pass of query row r over keys 0..min(T, tile end):
 /// returns (m, l, o) for the scaled query slice `q`.
 SmallVector<Value> onlineSoftmax(TileBuilder &k, const ThreadRow &r, Value q, Value key,

@@ -145,6 +145,31 @@ void mlir::tele::ifThen(ImplicitLocOpBuilder &b, Value cond,
   body(b);
 }
 
+Value mlir::tele::addWorkgroupBuffer(ImplicitLocOpBuilder &b, int64_t floats) {
+  auto fn = b.getInsertionBlock()->getParent()->getParentOfType<gpu::GPUFuncOp>();
+  auto space = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  auto ty = MemRefType::get({floats}, b.getF32Type(), MemRefLayoutAttrInterface{}, space);
+  return fn.addWorkgroupAttribution(ty, b.getLoc());
+}
+
+Value mlir::tele::blockSum(ImplicitLocOpBuilder &b, Value v, int64_t threads) {
+  int64_t warps = threads / kWarp;
+  Value sums = addWorkgroupBuffer(b, warps);
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value lane = arith::RemUIOp::create(b, tid, idx(b, kWarp));
+  Value warp = arith::DivUIOp::create(b, tid, idx(b, kWarp));
+  Value warpTotal = warpSum(b, v);
+  ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, idx(b, 0)),
+         [&](ImplicitLocOpBuilder &b) { store(b, warpTotal, sums, warp); });
+  gpu::BarrierOp::create(b);
+  // Every warp adds the warps' sums (in the same order): thread 0 has it.
+  Value mine = ifElse(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, lane, idx(b, warps)),
+      [&](ImplicitLocOpBuilder &b) -> SmallVector<Value> { return {load(b, sums, lane)}; },
+      [&](ImplicitLocOpBuilder &b) -> SmallVector<Value> { return {f32(b, 0.0)}; })[0];
+  return warpSum(b, mine);
+}
+
 SmallVector<Value> mlir::tele::ifElse(
     ImplicitLocOpBuilder &b, Value cond,
     function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> thenBody,

@@ -109,6 +109,13 @@ Value warpMax(ImplicitLocOpBuilder &b, Value v, int32_t lanes = kWarp);
 /// Runs `body` under `scf.if (cond)`.
 void ifThen(ImplicitLocOpBuilder &b, Value cond,
             function_ref<void(ImplicitLocOpBuilder &)> body);
+/// A static f32 shared-memory buffer of the kernel being built (a workgroup
+/// attribution of its gpu.func).
+Value addWorkgroupBuffer(ImplicitLocOpBuilder &b, int64_t floats);
+/// The sum of `v` over the block's `threads` threads (a multiple of 32, at
+/// most 1024): warp shuffles, then the warps' sums through shared memory.
+/// Every thread must reach it (it has a barrier); thread 0 holds the sum.
+Value blockSum(ImplicitLocOpBuilder &b, Value v, int64_t threads);
 /// An `scf.if (cond)` with results: `thenBody`'s values where `cond` holds,
 /// else `elseBody`'s (both the same types).
 SmallVector<Value> ifElse(ImplicitLocOpBuilder &b, Value cond,

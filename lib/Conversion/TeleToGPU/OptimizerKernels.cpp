@@ -1,9 +1,11 @@
 //===- OptimizerKernels.cpp - global norm, clip, LR schedule, masks -------===//
 //
 // The small kernels around the AdamW update:
-// * tele.global_norm: one grid-stride sum-of-squares launch per gradient
-//   (128-bit loads, warp shuffles, one atomic per warp into a workspace the
-//   runtime zeroes), then a one-thread launch that takes the square root;
+// * tele.global_norm: one launch for up to 256 gradients (each block sums
+//   the squares of a 64K-float piece of one of them, 128-bit loads, and
+//   writes its partial), then one block that adds the partials in a fixed
+//   order and takes the square root: two launches where there were one per
+//   gradient, and no atomics, so the norm is reproducible;
 // * tele.clip_scale, tele.lr_schedule: one thread each, so that the step's
 //   scalars stay on the device and the step can be replayed as a graph;
 // * tele.mask_vector: the MSG mask of a grown dimension.
@@ -13,6 +15,7 @@
 #include "KernelBuilders.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/xxhash.h"
 
 #include <cmath>
 
@@ -20,10 +23,6 @@ using namespace mlir;
 using namespace mlir::tele;
 
 namespace {
-/// Upper bound on the blocks of a grid-stride reduction: enough to fill an
-/// H100 several times over, few enough that atomics stay rare.
-constexpr int64_t kMaxReductionBlocks = 1024;
-
 KernelLaunch singleThread(gpu::GPUFuncOp fn, SmallVector<int64_t> args = {}) {
   return KernelLaunch{fn, {1, 1, 1}, {1, 1, 1}, std::move(args)};
 }
@@ -31,43 +30,94 @@ KernelLaunch singleThread(gpu::GPUFuncOp fn, SmallVector<int64_t> args = {}) {
 /// The exact bits of a constant baked into a kernel, for its name.
 std::string bitsOf(double v) { return llvm::utohexstr(llvm::bit_cast<uint64_t>(v)); }
 
-/// Stores `value` from thread 0 only.
-void storeFromThreadZero(ImplicitLocOpBuilder &b, Value value, Value memref) {
+/// Stores `value` at memref[at] (element 0 by default) from thread 0 only.
+void storeFromThreadZero(ImplicitLocOpBuilder &b, Value value, Value memref, Value at = {}) {
   Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, idx(b, 0)),
-         [&](ImplicitLocOpBuilder &b) { store(b, value, memref, idx(b, 0)); });
+         [&](ImplicitLocOpBuilder &b) { store(b, value, memref, at ? at : idx(b, 0)); });
 }
 
-KernelLaunch sumSquares(Value input, gpu::GPUModuleOp kernels, Location loc) {
-  int64_t n = cast<RankedTensorType>(input.getType()).getNumElements();
-  int64_t vec = n % 4 == 0 ? 4 : 1;
-  int64_t blocks = std::clamp<int64_t>((n / vec + kChunkBlock - 1) / kChunkBlock, 1,
-                                       kMaxReductionBlocks);
-  int64_t stride = blocks * kChunkBlock * vec;
+/// The global norm's first pass covers every gradient in pieces of this
+/// many floats, one block each (a gradient's last piece may be shorter)...
+constexpr int64_t kNormPieceFloats = 64 * 1024;
+/// ...with up to this many gradients a launch: their pointers are the
+/// kernel's parameters (8 bytes each, within the 4 KiB parameter space).
+constexpr int64_t kMaxNormInputsPerLaunch = 256;
+
+/// One gradient's share of the first pass: its blocks are
+/// [firstBlock, firstBlock + blocks) of its launch.
+struct NormPieces {
+  int64_t n, vec, blocks, firstBlock;
+};
+
+/// The launch that writes, for each block, the sum of squares of its piece
+/// of one of `inputs` into partials[firstPartial + block]. Each block finds
+/// its gradient by counting the gradients that start at or before it (a
+/// scan over constants; under 1% of the kernel's time at 64K floats a
+/// block), then strides over its piece with 128-bit loads.
+KernelLaunch sumSquaresPieces(ArrayRef<Value> inputs, int64_t firstPartial,
+                              MemRefType partialsType, gpu::GPUModuleOp kernels,
+                              Location loc) {
+  SmallVector<NormPieces> pieces;
+  SmallVector<Type> argTypes;
+  std::string key;
+  int64_t blocks = 0;
+  for (Value input : inputs) {
+    int64_t n = cast<RankedTensorType>(input.getType()).getNumElements();
+    int64_t vec = n % 4 == 0 ? 4 : 1;
+    int64_t count = (n + kNormPieceFloats - 1) / kNormPieceFloats;
+    pieces.push_back({n, vec, count, blocks});
+    blocks += count;
+    argTypes.push_back(flatMemRef(input));
+    key += std::to_string(n) + ",";
+  }
+  argTypes.push_back(partialsType);
+  key += "@" + std::to_string(firstPartial) + "/" + std::to_string(partialsType.getNumElements());
+  // The sizes specialize the kernel: a digest of them keeps the name short.
+  std::string name = ("sum_squares_" + Twine(inputs.size()) + "x_" +
+                      llvm::utohexstr(llvm::xxh3_64bits(key)))
+                         .str();
   auto fn = getOrCreateKernel(
-      kernels, ("sum_squares_" + Twine(n) + "xf32").str(),
-      {flatMemRef(input), flatMemRef(Float32Type::get(loc.getContext()), 1)}, loc,
-      [&](ImplicitLocOpBuilder &b, ValueRange args) {
-        auto vt = VectorType::get({vec}, b.getF32Type());
+      kernels, name, argTypes, loc, [&](ImplicitLocOpBuilder &b, ValueRange args) {
+        Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
         Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-        Value gid = arith::AddIOp::create(
-            b,
-            arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
-                                  idx(b, kChunkBlock)),
-            tid);
-        auto acc = forLoop(
-            b, arith::MulIOp::create(b, gid, idx(b, vec)), idx(b, n), idx(b, stride),
-            {splatFloat(b, vt, 0.0)},
-            [&](ImplicitLocOpBuilder &b, Value i, ValueRange acc) -> SmallVector<Value> {
-              Value x = vector::LoadOp::create(b, vt, args[0], ValueRange{i}, false,
-                                               llvm::MaybeAlign(vec * 4));
-              return {vector::FMAOp::create(b, x, x, acc[0])};
-            });
-        Value total = warpSum(b, vector::ReductionOp::create(
-                                     b, vector::CombiningKind::ADD, acc[0]));
-        Value lane = arith::RemUIOp::create(b, tid, idx(b, kWarp));
-        ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, idx(b, 0)),
-               [&](ImplicitLocOpBuilder &b) { atomicAdd(b, total, args[1], idx(b, 0)); });
+        Value which = idx(b, 0);
+        for (size_t i = 1; i < pieces.size(); ++i) {
+          Value past = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, block,
+                                             idx(b, pieces[i].firstBlock));
+          which = arith::AddIOp::create(b, which,
+                                        arith::SelectOp::create(b, past, idx(b, 1), idx(b, 0)));
+        }
+        SmallVector<int64_t> cases;
+        for (size_t i = 0; i < pieces.size(); ++i)
+          cases.push_back(int64_t(i));
+        auto sw = scf::IndexSwitchOp::create(b, TypeRange{b.getF32Type()}, which, cases,
+                                             cases.size());
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(&sw.getDefaultRegion().emplaceBlock());
+          scf::YieldOp::create(b, ValueRange{f32(b, 0.0)});
+          for (auto [i, p] : llvm::enumerate(pieces)) {
+            b.setInsertionPointToStart(&sw.getCaseRegions()[i].emplaceBlock());
+            auto vt = VectorType::get({p.vec}, b.getF32Type());
+            Value local = arith::SubIOp::create(b, block, idx(b, p.firstBlock));
+            Value start = arith::MulIOp::create(
+                b, arith::AddIOp::create(b, arith::MulIOp::create(b, local, idx(b, kChunkBlock)),
+                                         tid),
+                idx(b, p.vec));
+            auto acc = forLoop(
+                b, start, idx(b, p.n), idx(b, p.blocks * kChunkBlock * p.vec),
+                {splatFloat(b, vt, 0.0)},
+                [&](ImplicitLocOpBuilder &b, Value j, ValueRange acc) -> SmallVector<Value> {
+                  Value x = loadChunk(b, vt, args[i], j);
+                  return {vector::FMAOp::create(b, x, x, acc[0])};
+                });
+            scf::YieldOp::create(b, ValueRange{RowWalk::sum(b, acc[0])});
+          }
+        }
+        Value total = blockSum(b, sw.getResult(0), kChunkBlock);
+        storeFromThreadZero(b, total, args.back(),
+                            arith::AddIOp::create(b, block, idx(b, firstPartial)));
       });
   return KernelLaunch{fn, {blocks, 1, 1}, {kChunkBlock, 1, 1}, {}};
 }
@@ -118,23 +168,45 @@ FailureOr<OpKernels> mlir::tele::buildOptimizerKernels(Operation *op,
   if (auto norm = dyn_cast<GlobalNormOp>(op)) {
     if (!isF32(norm.getResult()))
       return failure();
-    int64_t n = norm.getInputs().size();
-    int64_t result = n, workspace = n + 1;
+    // Launches of up to kMaxNormInputsPerLaunch gradients write one partial
+    // sum per block into the workspace; one block adds them in a fixed
+    // order and takes the square root. No atomics: the norm is the same on
+    // every run.
+    SmallVector<Value> inputs(norm.getInputs());
+    int64_t n = inputs.size(), result = n, workspace = n + 1;
+    int64_t partials = 0;
+    for (Value input : inputs)
+      partials += (cast<RankedTensorType>(input.getType()).getNumElements() +
+                   kNormPieceFloats - 1) /
+                  kNormPieceFloats;
+    MemRefType partialsType = flatMemRef(Float32Type::get(op->getContext()), partials);
     OpKernels out;
-    for (auto [i, input] : llvm::enumerate(norm.getInputs())) {
-      KernelLaunch l = sumSquares(input, kernels, loc);
-      l.args = {int64_t(i), workspace};
+    int64_t firstPartial = 0;
+    for (int64_t first = 0; first < n; first += kMaxNormInputsPerLaunch) {
+      int64_t count = std::min(kMaxNormInputsPerLaunch, n - first);
+      KernelLaunch l = sumSquaresPieces(ArrayRef<Value>(inputs).slice(first, count), firstPartial,
+                                        partialsType, kernels, loc);
+      for (int64_t i = first; i < first + count; ++i)
+        l.args.push_back(i);
+      l.args.push_back(workspace);
+      firstPartial += l.grid[0];
       out.launches.push_back(l);
     }
     MemRefType scalar = flatMemRef(Float32Type::get(op->getContext()), 1);
-    auto root = getOrCreateKernel(kernels, "sqrt_f32", {scalar, scalar}, loc,
-                                  [&](ImplicitLocOpBuilder &b, ValueRange args) {
-                                    Value s = math::SqrtOp::create(b, load(b, args[0], idx(b, 0)));
-                                    storeFromThreadZero(b, s, args[1]);
-                                  });
-    out.launches.push_back(singleThread(root, {workspace, result}));
-    out.workspaceBytes = {4};
-    out.zeroed = {workspace};
+    auto root = getOrCreateKernel(
+        kernels, ("sqrt_sum_" + Twine(partials) + "xf32").str(), {partialsType, scalar}, loc,
+        [&](ImplicitLocOpBuilder &b, ValueRange args) {
+          Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+          auto acc = forLoop(b, tid, idx(b, partials), idx(b, kChunkBlock), {f32(b, 0.0)},
+                             [&](ImplicitLocOpBuilder &b, Value j,
+                                 ValueRange acc) -> SmallVector<Value> {
+                               return {arith::AddFOp::create(b, acc[0], load(b, args[0], j))};
+                             });
+          Value total = blockSum(b, acc[0], kChunkBlock);
+          storeFromThreadZero(b, math::SqrtOp::create(b, total), args[1]);
+        });
+    out.launches.push_back(KernelLaunch{root, {1, 1, 1}, {kChunkBlock, 1, 1}, {workspace, result}});
+    out.workspaceBytes = {std::max<int64_t>(partials, 1) * 4};
     return out;
   }
   if (auto clip = dyn_cast<ClipScaleOp>(op)) {

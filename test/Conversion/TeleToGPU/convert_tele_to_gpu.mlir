@@ -197,20 +197,30 @@ func.func @attention(%q: tensor<2x4x16xf32>, %k: tensor<2x4x16xf32>, %v: tensor<
 
 // -----
 
-// Optimizer scalars stay on the device: the global norm is one sum-of-
-// squares launch per gradient into a zeroed workspace, then a square root;
-// clip scale and learning rate are one-thread kernels.
+// Optimizer scalars stay on the device: the global norm is one launch
+// over all gradients (each block finds its gradient with a scan over the
+// pieces' first blocks, an index_switch picks its pointer, 128-bit loads
+// where the size allows) writing one partial sum per block, then one block
+// adds the partials and takes the square root; no atomics, nothing zeroed.
+// Clip scale and learning rate are one-thread kernels.
 // CHECK-LABEL: func.func @scalars
-// CHECK: tele.global_norm {{.*}}tele.launches = [{args = array<i64: 0, 3>, {{.*}}kernel = @tele_kernels::@sum_squares_64xf32}, {args = array<i64: 1, 3>, {{.*}}kernel = @tele_kernels::@sum_squares_30xf32}, {args = array<i64: 3, 2>, block = array<i64: 1, 1, 1>, grid = array<i64: 1, 1, 1>, kernel = @tele_kernels::@sqrt_f32}], tele.workspace = array<i64: 4>, tele.zeroed = array<i64: 3>
+// CHECK: tele.global_norm {{.*}}tele.launches = [{args = array<i64: 0, 1, 3>, block = array<i64: 256, 1, 1>, grid = array<i64: 2, 1, 1>, kernel = @tele_kernels::@sum_squares_2x_{{[0-9A-F]+}}}, {args = array<i64: 3, 2>, block = array<i64: 256, 1, 1>, grid = array<i64: 1, 1, 1>, kernel = @tele_kernels::@sqrt_sum_2xf32}], tele.workspace = array<i64: 8>}
 // CHECK: tele.clip_scale {{.*}}kernel = @tele_kernels::@clip_scale_
 // CHECK: tele.lr_schedule {{.*}}kernel = @tele_kernels::@lr_schedule_cosine_10_100_
 // CHECK: tele.mask_vector {{.*}}kernel = @tele_kernels::@mask_vector_16_kept12_f32
-// CHECK: gpu.func @sum_squares_64xf32
+// CHECK: gpu.func @sum_squares_2x_{{[0-9A-F]+}}(%{{.*}}: memref<64xf32>, %{{.*}}: memref<30xf32>, %[[P:.*]]: memref<2xf32>) workgroup
+// CHECK: arith.cmpi uge, %{{.*}}, %c1
+// CHECK: scf.index_switch
+// CHECK: case 0 {
+// CHECK: vector.load {{.*}} : memref<64xf32>, vector<4xf32>
 // CHECK: vector.fma
-// CHECK: memref.atomic_rmw addf
-// CHECK: gpu.func @sum_squares_30xf32
-// CHECK: vector<1xf32>
-// CHECK: gpu.func @sqrt_f32
+// CHECK: case 1 {
+// CHECK: vector.load {{.*}} : memref<30xf32>, vector<1xf32>
+// CHECK: gpu.barrier
+// CHECK-NOT: memref.atomic_rmw
+// CHECK: memref.store {{.*}}, %[[P]]
+// CHECK: gpu.func @sqrt_sum_2xf32
+// CHECK: gpu.barrier
 // CHECK: math.sqrt
 // CHECK: gpu.func @lr_schedule_cosine_10_100_
 // CHECK: math.cos
