@@ -30,17 +30,23 @@ def ConvertTeleToGPU : Pass<"convert-tele-to-gpu", "::mlir::ModuleOp"> {
     * elementwise (`add`, `scale`, `swiglu`, `swiglu_grad`, `mask_mul`,
       `lerp`, `lerp_grad`, `adamw`): four elements per thread with 128-bit
       loads and stores when the size allows;
-    * `rope` (forward and inverse);
-    * `rms_norm` (a warp per row) and `rms_norm_grad` (dx a warp per row,
-      then dgain by column over row slices with atomics);
+    * `rope` (forward and inverse; angles reduced to [-pi, pi], then the
+      hardware's sine and cosine);
+    * `rms_norm` (a warp per row, 16-byte chunks kept in registers between
+      the statistics and the output) and `rms_norm_grad` (dx likewise, then
+      dgain by column over row slices with atomics);
     * `embed` (gather) and `embed_grad` (atomic scatter-add);
-    * `cross_entropy` and `cross_entropy_grad` without a loss mask: a warp
-      per row with an online max/sum, probabilities never written;
+    * `cross_entropy`, `cross_entropy_grad` and `cross_entropy_fused`
+      without a loss mask: a warp per row, chunks of logits (bf16 copies
+      widened for the fused op), an online max/sum in the log2 domain,
+      probabilities never written;
     * `attention` and `attention_grad`: causal, online softmax, key/query
       tiles staged in shared memory, no T x T matrix; the backward stores
       the log-sum-exp and dO.O per row in workspaces;
-    * `global_norm`, `clip_scale`, `lr_schedule`, `mask_vector`: the
-      optimizer's scalars stay on the device.
+    * `global_norm` (one launch for up to 256 gradients, a partial sum per
+      64K-float piece, then one block adds the partials in order: no
+      atomics), `clip_scale`, `lr_schedule`, `mask_vector`: the optimizer's
+      scalars stay on the device.
 
     GEMMs (`tele.linear*`) are library calls (cuBLASLt) and get no kernel.
     The upstream `gpu-lower-to-nvvm-pipeline` then produces PTX (run it on

@@ -241,11 +241,13 @@ def TeleBf16Gemms : Pass<"tele-bf16-gemms", "::mlir::func::FuncOp"> {
 
     Where every reader of a value is such a conversion, or an op that may
     read a bf16 copy (SwiGLU's gate and up and its gradient's incoming
-    gradient, together; RoPE's input), and its producer can round its own
-    result (RMSNorm, RoPE, SwiGLU and its gradient, flash attention's
-    output, a GEMM on bf16 operands without an addend), the producer writes
-    bf16 and the conversions go: those activations then live, and are saved
-    for the backward, in half the memory.
+    gradient, together; RoPE's input; the fused cross-entropy's logits), and
+    its producer can round its own result (RMSNorm, RoPE, SwiGLU and its
+    gradient, flash attention's output, the fused cross-entropy's logit
+    gradient, a GEMM on bf16 operands without an addend), the producer
+    writes bf16 and the conversions go: those activations then live, and
+    are saved for the backward, in half the memory (the logits and their
+    gradient included: the largest tensors of a small model).
     `tele compile --target cuda` runs it after `tele-fuse`.
 
     ```mlir
