@@ -18,11 +18,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <dlfcn.h>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <vector>
@@ -407,32 +409,35 @@ tele_rt_status tele_rt_program::tuneGemms() {
                                reinterpret_cast<void *>(gemmWorkspace), kGemmWorkspaceBytes,
                                stream);
     };
+    // A candidate counts only if it ran and was timed; if none was, the
+    // heuristic's first stays.
     constexpr int kRepeats = 5;
-    float best = 0, first = 0;
+    float best = std::numeric_limits<float>::infinity(), first = NAN;
     size_t bestIndex = 0;
     for (size_t i = 0; i < step.gemm.candidates.size(); ++i) {
       const cublasLtMatmulAlgo_t &algo = step.gemm.candidates[i];
       if (run(algo) != CUBLAS_STATUS_SUCCESS)
         continue;
-      d.cuEventRecord(start, stream);
+      bool ran = d.cuEventRecord(start, stream) == CUDA_SUCCESS;
       for (int r = 0; r < kRepeats; ++r)
-        run(algo);
-      d.cuEventRecord(stop, stream);
-      float ms = 0;
+        ran &= run(algo) == CUBLAS_STATUS_SUCCESS;
+      ran &= d.cuEventRecord(stop, stream) == CUDA_SUCCESS;
       if ((status = check(d.cuEventSynchronize(stop), "cuEventSynchronize (GEMM tuning of " +
                                                           step.op + ")")) != TELE_RT_OK)
         break;
-      d.cuEventElapsedTime(&ms, start, stop);
+      float ms = 0;
+      if (!ran || d.cuEventElapsedTime(&ms, start, stop) != CUDA_SUCCESS)
+        continue;
       if (i == 0)
         first = ms;
-      if (i == 0 || ms < best)
+      if (ms < best)
         best = ms, bestIndex = i;
     }
     if (status != TELE_RT_OK)
       break;
     step.gemm.algo = step.gemm.candidates[bestIndex];
     chosen[step.gemm.shape] = step.gemm.algo;
-    debug("GEMM %s: heuristic's first %.3f ms, candidate %zu of %zu %.3f ms", 
+    debug("GEMM %s: heuristic's first %.3f ms, candidate %zu of %zu %.3f ms",
           step.gemm.shape.c_str(), first / kRepeats, bestIndex,
           step.gemm.candidates.size(), best / kRepeats);
   }
@@ -604,7 +609,7 @@ tele_rt_status tele_rt_program::resolve(const BufferRef &ref, const tele_rt_stat
 }
 
 namespace {
-/// The profile row of a step: GEMMs by op; launches by op and kernel, the
+/// The profile row of a step: GEMMs by op and shape; launches by op and kernel, the
 /// kernel without its shape suffix (flash_attention_grad_key_8x2048x16x128
 /// -> flash_attention_grad_key), so an op's kernels are told apart.
 std::string profileKey(const Step &step) {

@@ -77,7 +77,8 @@ const Driver &driver() {
     load(d.cuEventDestroy, "cuEventDestroy_v2");
     load(d.cuEventRecord, "cuEventRecord");
     load(d.cuEventSynchronize, "cuEventSynchronize");
-    load(d.cuEventElapsedTime, "cuEventElapsedTime_v2");
+    // The first version (drivers before 12.8 lack _v2); same signature.
+    load(d.cuEventElapsedTime, "cuEventElapsedTime");
     load(d.cuMemcpyDtoH, "cuMemcpyDtoH_v2");
     load(d.cuModuleLoadDataEx, "cuModuleLoadDataEx");
     load(d.cuModuleUnload, "cuModuleUnload");
