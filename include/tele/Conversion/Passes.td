@@ -32,9 +32,10 @@ def ConvertTeleToGPU : Pass<"convert-tele-to-gpu", "::mlir::ModuleOp"> {
       loads and stores when the size allows;
     * `rope` (forward and inverse; angles reduced to [-pi, pi], then the
       hardware's sine and cosine);
-    * `rms_norm` (a warp per row, 16-byte chunks kept in registers between
-      the statistics and the output) and `rms_norm_grad` (dx likewise, then
-      dgain by column over row slices with atomics);
+    * `rms_norm` (a warp per row in chunks of up to 16 bytes, kept in
+      registers between the statistics and the output up to 2048 features)
+      and `rms_norm_grad` (dx likewise, then dgain by column over row slices
+      with atomics);
     * `embed` (gather) and `embed_grad` (atomic scatter-add);
     * `cross_entropy`, `cross_entropy_grad` and `cross_entropy_fused`
       without a loss mask: a warp per row, chunks of logits (bf16 copies
@@ -43,8 +44,8 @@ def ConvertTeleToGPU : Pass<"convert-tele-to-gpu", "::mlir::ModuleOp"> {
     * `attention` and `attention_grad`: causal, online softmax, key/query
       tiles staged in shared memory, no T x T matrix; the backward stores
       the log-sum-exp and dO.O per row in workspaces;
-    * `global_norm` (one launch for up to 256 gradients, a partial sum per
-      64K-float piece, then one block adds the partials in order: no
+    * `global_norm` (one launch per 256 gradients, a partial sum per block
+      of up to 64K floats, then one block adds the partials in order: no
       atomics), `clip_scale`, `lr_schedule`, `mask_vector`: the optimizer's
       scalars stay on the device.
 

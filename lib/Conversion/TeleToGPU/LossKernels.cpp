@@ -173,10 +173,12 @@ FailureOr<OpKernels> mlir::tele::buildLossKernels(Operation *op,
   if (!isa<CrossEntropyOp, CrossEntropyGradOp, CrossEntropyFusedOp>(op))
     return failure();
   auto ty = cast<RankedTensorType>(op->getOperand(0).getType());
-  // f32 statistics; the fused op's logits may be a bf16 copy (its verifier
-  // then makes the compute type f32).
+  // f32 statistics; the fused op's logits may be a bf16 copy when it
+  // computes in f32 (its grad's type).
   Type et = ty.getElementType();
-  if (!et.isF32() && !(et.isBF16() && isa<CrossEntropyFusedOp>(op)))
+  auto fused = dyn_cast<CrossEntropyFusedOp>(op);
+  if (!et.isF32() && !(et.isBF16() && fused &&
+                       getElementTypeOrSelf(fused.getGrad().getType()).isF32()))
     return failure();
   int64_t vocab = ty.getShape().back(), rows = ty.getNumElements() / vocab;
   SmallVector<Type> argTypes;

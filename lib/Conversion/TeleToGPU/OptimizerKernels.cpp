@@ -1,11 +1,12 @@
 //===- OptimizerKernels.cpp - global norm, clip, LR schedule, masks -------===//
 //
 // The small kernels around the AdamW update:
-// * tele.global_norm: one launch for up to 256 gradients (each block sums
-//   the squares of a 64K-float piece of one of them, 128-bit loads, and
-//   writes its partial), then one block that adds the partials in a fixed
-//   order and takes the square root: two launches where there were one per
-//   gradient, and no atomics, so the norm is reproducible;
+// * tele.global_norm: one launch per 256 gradients (a gradient of n floats
+//   gets ceil(n / 64K) blocks, which stride through it together with
+//   128-bit loads; each block writes its partial sum), then one block that
+//   adds the partials in a fixed order and takes the square root: two
+//   launches for our models where there were one per gradient, and no
+//   atomics, so the norm is reproducible;
 // * tele.clip_scale, tele.lr_schedule: one thread each, so that the step's
 //   scalars stay on the device and the step can be replayed as a graph;
 // * tele.mask_vector: the MSG mask of a grown dimension.
@@ -37,8 +38,8 @@ void storeFromThreadZero(ImplicitLocOpBuilder &b, Value value, Value memref, Val
          [&](ImplicitLocOpBuilder &b) { store(b, value, memref, at ? at : idx(b, 0)); });
 }
 
-/// The global norm's first pass covers every gradient in pieces of this
-/// many floats, one block each (a gradient's last piece may be shorter)...
+/// The global norm's first pass gives a gradient one block per this many
+/// floats (the blocks stride through it together)...
 constexpr int64_t kNormPieceFloats = 64 * 1024;
 /// ...with up to this many gradients a launch: their pointers are the
 /// kernel's parameters (8 bytes each, within the 4 KiB parameter space).
@@ -172,8 +173,15 @@ FailureOr<OpKernels> mlir::tele::buildOptimizerKernels(Operation *op,
     // sum per block into the workspace; one block adds them in a fixed
     // order and takes the square root. No atomics: the norm is the same on
     // every run.
-    SmallVector<Value> inputs(norm.getInputs());
-    int64_t n = inputs.size(), result = n, workspace = n + 1;
+    // Empty gradients add nothing (and would make empty grids).
+    SmallVector<Value> inputs;
+    SmallVector<int64_t> operandOf;
+    for (auto [i, input] : llvm::enumerate(norm.getInputs()))
+      if (cast<RankedTensorType>(input.getType()).getNumElements() > 0) {
+        inputs.push_back(input);
+        operandOf.push_back(int64_t(i));
+      }
+    int64_t n = inputs.size(), result = norm.getInputs().size(), workspace = result + 1;
     int64_t partials = 0;
     for (Value input : inputs)
       partials += (cast<RankedTensorType>(input.getType()).getNumElements() +
@@ -187,7 +195,7 @@ FailureOr<OpKernels> mlir::tele::buildOptimizerKernels(Operation *op,
       KernelLaunch l = sumSquaresPieces(ArrayRef<Value>(inputs).slice(first, count), firstPartial,
                                         partialsType, kernels, loc);
       for (int64_t i = first; i < first + count; ++i)
-        l.args.push_back(i);
+        l.args.push_back(operandOf[i]);
       l.args.push_back(workspace);
       firstPartial += l.grid[0];
       out.launches.push_back(l);

@@ -79,13 +79,13 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
       arith::UIToFPOp::create(b, et, arith::IndexCastOp::create(b, b.getI64Type(), t)));
   Value angle = arith::MulFOp::create(b, tf, invFreq);
   // Angles reach seq_len radians: reduce them to [-pi, pi] first (k = the
-  // nearest multiple of 2 pi, subtracted in two parts, the first exact in
-  // k * hi for k < 2^17), then the hardware's approximate sine and cosine
+  // nearest multiple of 2 pi, subtracted in two FMAs, the first exact in
+  // k * hi for k < 2^16), then the hardware's approximate sine and cosine
   // (sin.approx / cos.approx, ~1e-6 absolute on [-pi, pi]): the error stays
   // that of the f32 angle itself, and the kernel stays memory-bound where
   // libdevice's sincos made it compute-bound.
   constexpr double kTwoPi = 6.283185307179586;
-  constexpr double kTwoPiHi = 6.28125; // 7 significant bits
+  constexpr double kTwoPiHi = 6.28125; // 201/32: 8 significant bits
   auto afn = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::afn);
   SmallVector<Value> sines, cosines;
   for (int64_t l = 0; l < vec; ++l) {

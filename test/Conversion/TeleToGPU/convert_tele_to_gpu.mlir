@@ -317,3 +317,19 @@ func.func @convert(%x: tensor<4x256xf32>) -> tensor<4x256xbf16> {
   %y = tele.convert %x : tensor<4x256xf32> -> tensor<4x256xbf16>
   return %y : tensor<4x256xbf16>
 }
+
+// -----
+
+// The global norm skips empty gradients (they add nothing); a fused loss
+// that computes in bf16 (grad and loss bf16) gets no kernel: the kernels'
+// statistics are f32.
+// CHECK-LABEL: func.func @edge_cases
+// CHECK: tele.global_norm {{.*}}tele.launches = [{args = array<i64: 1, 3>, {{.*}}kernel = @tele_kernels::@sum_squares_1x_{{[0-9A-F]+}}}, {args = array<i64: 3, 2>, {{.*}}kernel = @tele_kernels::@sqrt_sum_1xf32}]
+// CHECK: tele.cross_entropy_fused
+// CHECK-NOT: tele.launches
+// CHECK: return
+func.func @edge_cases(%e: tensor<0xf32>, %a: tensor<64xf32>, %l: tensor<2x4x256xbf16>, %t: tensor<2x4xi32>, %g: tensor<bf16>) -> (tensor<f32>, tensor<bf16>, tensor<2x4x256xbf16>) {
+  %n = tele.global_norm %e, %a : tensor<0xf32>, tensor<64xf32> -> tensor<f32>
+  %c, %d = tele.cross_entropy_fused %l, %t, %g : tensor<2x4x256xbf16>, tensor<2x4xi32>, tensor<bf16>
+  return %n, %c, %d : tensor<f32>, tensor<bf16>, tensor<2x4x256xbf16>
+}

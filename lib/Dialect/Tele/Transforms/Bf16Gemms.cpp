@@ -19,7 +19,8 @@
 // backward: that would add half of the saved activations to the peak.
 //
 // Where every reader of a value is such a conversion (or an op that may
-// read a bf16 copy: SwiGLU and its gradient, RoPE) and its producer can
+// read a bf16 copy: SwiGLU and its gradient, RoPE, the fused loss's
+// logits) and its producer can
 // store bf16 itself (RMSNorm, RoPE, SwiGLU and its gradient, flash
 // attention's output, the fused cross-entropy's logit gradient and GEMMs
 // without an addend compute in f32 and may round at the store), the
