@@ -205,6 +205,29 @@ SmallVector<Value> mlir::tele::forLoop(
   return SmallVector<Value>(loop.getResults());
 }
 
+void mlir::tele::forEachWarpRow(
+    ImplicitLocOpBuilder &b, int64_t rows, int64_t width,
+    function_ref<void(ImplicitLocOpBuilder &, Value, Value, Value)> body) {
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value lane = arith::RemUIOp::create(b, tid, idx(b, kWarp));
+  Value row = arith::AddIOp::create(
+      b,
+      arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
+                            idx(b, kWarpRowsPerBlock)),
+      arith::DivUIOp::create(b, tid, idx(b, kWarp)));
+  ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, idx(b, rows)),
+         [&](ImplicitLocOpBuilder &b) {
+           body(b, row, lane, arith::MulIOp::create(b, row, idx(b, width)));
+         });
+}
+
+KernelLaunch mlir::tele::warpRowLaunch(gpu::GPUFuncOp kernel, int64_t rows) {
+  return KernelLaunch{kernel,
+                      {(rows + kWarpRowsPerBlock - 1) / kWarpRowsPerBlock, 1, 1},
+                      {kWarpRowsPerBlock * kWarp, 1, 1},
+                      {}};
+}
+
 RowWalk RowWalk::of(int64_t width) {
   int64_t vec = width % (4 * kWarp) == 0 ? 4 : width % (2 * kWarp) == 0 ? 2 : 1;
   int64_t count = (width + vec * kWarp - 1) / (vec * kWarp);

@@ -129,6 +129,18 @@ forLoop(ImplicitLocOpBuilder &b, Value lb, Value ub, Value step,
         function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value,
                                         ValueRange)> body);
 
+/// Rows a block of the row-wise kernels (RMSNorm, cross-entropy) handles:
+/// one per warp.
+inline constexpr int64_t kWarpRowsPerBlock = 4;
+/// Emits this warp's row (kWarpRowsPerBlock a block) and the `row < rows`
+/// guard; `body` gets the row, its lane and the row's first element (row
+/// times `width`).
+void forEachWarpRow(ImplicitLocOpBuilder &b, int64_t rows, int64_t width,
+                    function_ref<void(ImplicitLocOpBuilder &, Value row, Value lane,
+                                      Value rowBase)> body);
+/// The launch of a kernel built with forEachWarpRow over `rows` rows.
+KernelLaunch warpRowLaunch(gpu::GPUFuncOp kernel, int64_t rows);
+
 /// How a warp walks a row of `width` elements: lane l's chunks are columns
 /// [(i * 32 + l) * vec, ... + vec) for i < count, read as f32 vectors
 /// (widened from bf16 copies). Rows a multiple of 128 wide take chunks of

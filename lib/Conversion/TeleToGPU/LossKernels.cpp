@@ -4,8 +4,9 @@
 // logits (four rows a block). Each lane reads chunks of up to four logits
 // (f32, or a bf16 copy widened) and keeps an online (max, sum of 2^x) pair
 // in the log2 domain, rescaled once per chunk, so a row is read once for
-// its statistics; the pairs are merged across the warp. The forward pass adds row_loss / rows to the result atomically (the
-// runtime zeroes it first) and never writes probabilities; the backward pass
+// its statistics; the pairs are merged across the warp. The forward pass
+// adds row_loss / rows to the result atomically (the runtime zeroes it
+// first) and never writes probabilities; the backward pass
 // recomputes the statistics and writes softmax - onehot scaled by the
 // incoming gradient / rows. tele.cross_entropy_fused (from tele-fuse) does
 // both from one read of the logits. Loss masks (SFT) are not generated yet.
@@ -20,7 +21,6 @@ using namespace mlir;
 using namespace mlir::tele;
 
 namespace {
-constexpr int64_t kRowsPerBlock = 4;
 constexpr double kLog2e = 1.4426950408889634;
 
 /// A row's softmax statistics in the log2 domain (logits times log2 e):
@@ -61,30 +61,6 @@ SoftmaxStats softmaxStats(ImplicitLocOpBuilder &b, const RowWalk &walk, Value lo
   return {max, warpSum(b, share)};
 }
 
-/// Emits the row index of this warp and the `if row < rows` guard; `body`
-/// gets the row, its lane and the row's first element.
-void forEachRow(ImplicitLocOpBuilder &b, int64_t rows, int64_t width,
-                function_ref<void(ImplicitLocOpBuilder &, Value, Value, Value)> body) {
-  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value lane = arith::RemUIOp::create(b, tid, idx(b, kWarp));
-  Value row = arith::AddIOp::create(
-      b,
-      arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
-                            idx(b, kRowsPerBlock)),
-      arith::DivUIOp::create(b, tid, idx(b, kWarp)));
-  ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, idx(b, rows)),
-         [&](ImplicitLocOpBuilder &b) {
-           body(b, row, lane, arith::MulIOp::create(b, row, idx(b, width)));
-         });
-}
-
-KernelLaunch rowLaunch(gpu::GPUFuncOp fn, int64_t rows) {
-  return KernelLaunch{fn,
-                      {(rows + kRowsPerBlock - 1) / kRowsPerBlock, 1, 1},
-                      {kRowsPerBlock * kWarp, 1, 1},
-                      {}};
-}
-
 Value targetColumn(ImplicitLocOpBuilder &b, Value targets, Value row) {
   return arith::IndexCastOp::create(b, b.getIndexType(), load(b, targets, row));
 }
@@ -112,7 +88,7 @@ gpu::GPUFuncOp buildLossKernel(gpu::GPUModuleOp kernels, StringRef stem, StringR
         if (which.logitsGrad >= 0)
           scale = arith::MulFOp::create(b, load(b, args[which.grad], idx(b, 0)),
                                         f32(b, 1.0 / double(rows)));
-        forEachRow(b, rows, vocab, [&](ImplicitLocOpBuilder &b, Value row, Value lane,
+        forEachWarpRow(b, rows, vocab, [&](ImplicitLocOpBuilder &b, Value row, Value lane,
                                        Value rowBase) {
           SoftmaxStats s = softmaxStats(b, walk, logits, rowBase, lane);
           Value target = targetColumn(b, args[1], row);
@@ -191,7 +167,7 @@ FailureOr<OpKernels> mlir::tele::buildLossKernels(Operation *op,
     // logits 0, targets 1 -> loss 2.
     auto fn = buildLossKernel(kernels, "cross_entropy", "", loc, argTypes, rows, vocab,
                               {/*grad=*/-1, /*loss=*/2, /*logitsGrad=*/-1});
-    return OpKernels{{rowLaunch(fn, rows)}, {}, {/*loss=*/2}};
+    return OpKernels{{warpRowLaunch(fn, rows)}, {}, {/*loss=*/2}};
   }
   if (auto grad = dyn_cast<CrossEntropyGradOp>(op)) {
     if (grad.getLossMask())
@@ -199,11 +175,11 @@ FailureOr<OpKernels> mlir::tele::buildLossKernels(Operation *op,
     // logits 0, targets 1, grad 2 -> logits_grad 3.
     auto fn = buildLossKernel(kernels, "cross_entropy_grad", "", loc, argTypes, rows, vocab,
                               {/*grad=*/2, /*loss=*/-1, /*logitsGrad=*/3});
-    return OpKernels{{rowLaunch(fn, rows)}, {}, {}};
+    return OpKernels{{warpRowLaunch(fn, rows)}, {}, {}};
   }
   // logits 0, targets 1, grad 2 -> loss 3, logits_grad 4.
   auto fn = buildLossKernel(kernels, "cross_entropy_fused", bf16Signature(op), loc, argTypes,
                             rows, vocab,
                             {/*grad=*/2, /*loss=*/3, /*logitsGrad=*/4});
-  return OpKernels{{rowLaunch(fn, rows)}, {}, {/*loss=*/3}};
+  return OpKernels{{warpRowLaunch(fn, rows)}, {}, {/*loss=*/3}};
 }

@@ -18,8 +18,6 @@ using namespace mlir;
 using namespace mlir::tele;
 
 namespace {
-/// Rows a block of the row kernels handles: one per warp.
-constexpr int64_t kRowsPerBlock = 4;
 /// Rows of the gain-gradient reduction one thread sums before its atomic.
 /// Each column's address sees one atomic per slice: with 32-row slices and
 /// four columns a thread the flm-1b step spent 5.0 ms in this kernel, with
@@ -51,22 +49,6 @@ struct RowValues {
   }
 };
 
-/// The row this warp handles (kRowsPerBlock per block), its lane, and the
-/// guard that the row exists; `body` runs under it.
-void forEachWarpRow(ImplicitLocOpBuilder &b, int64_t rows,
-                    function_ref<void(ImplicitLocOpBuilder &, Value row, Value lane)> body) {
-  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value warp = arith::DivUIOp::create(b, tid, idx(b, kWarp));
-  Value lane = arith::RemUIOp::create(b, tid, idx(b, kWarp));
-  Value row = arith::AddIOp::create(
-      b,
-      arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
-                            idx(b, kRowsPerBlock)),
-      warp);
-  ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, idx(b, rows)),
-         [&](ImplicitLocOpBuilder &b) { body(b, row, lane); });
-}
-
 /// rstd = (sum_i m_i x_i^2 / sum_i m_i + eps)^-1/2 over the whole row, and
 /// W = sum_i m_i (the row's width without a mask).
 std::pair<Value, Value> rowRstd(ImplicitLocOpBuilder &b, const RowWalk &walk,
@@ -91,13 +73,6 @@ std::string shapeName(int64_t rows, int64_t d) {
   return (Twine(rows) + "x" + Twine(d) + "xf32").str();
 }
 
-KernelLaunch rowLaunch(gpu::GPUFuncOp fn, int64_t rows) {
-  return KernelLaunch{fn,
-                      {(rows + kRowsPerBlock - 1) / kRowsPerBlock, 1, 1},
-                      {kRowsPerBlock * kWarp, 1, 1},
-                      {}};
-}
-
 OpKernels buildNormForward(RMSNormOp norm, gpu::GPUModuleOp kernels) {
   auto ty = norm.getInput().getType();
   int64_t d = ty.getShape().back(), rows = ty.getNumElements() / d;
@@ -116,8 +91,8 @@ OpKernels buildNormForward(RMSNormOp norm, gpu::GPUModuleOp kernels) {
         Value x = args[0], gain = args[1];
         Value mask = masked ? args[2] : Value();
         Value y = args.back();
-        forEachWarpRow(b, rows, [&](ImplicitLocOpBuilder &b, Value row, Value lane) {
-          Value rowBase = arith::MulIOp::create(b, row, idx(b, d));
+        forEachWarpRow(b, rows, d, [&](ImplicitLocOpBuilder &b, Value row, Value lane,
+                                       Value rowBase) {
           RowValues xs = RowValues::load(b, walk, x, rowBase, lane);
           Value rstd = rowRstd(b, walk, xs, mask, lane, eps).first;
           // y = gain * x * rstd.
@@ -129,7 +104,7 @@ OpKernels buildNormForward(RMSNormOp norm, gpu::GPUModuleOp kernels) {
           }
         });
       });
-  return OpKernels{{rowLaunch(fn, rows)}, {}, {}};
+  return OpKernels{{warpRowLaunch(fn, rows)}, {}, {}};
 }
 
 // With S = sum_j m_j x_j^2, W = sum_j m_j, r = (S/W + eps)^-1/2, y = g x r:
@@ -163,8 +138,8 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
         Value mask = masked ? args[3] : Value();
         Value addend = plus ? args[nOperands - 1] : Value();
         Value dx = args[nOperands], rstdOut = args[nOperands + 1];
-        forEachWarpRow(b, rows, [&](ImplicitLocOpBuilder &b, Value row, Value lane) {
-          Value rowBase = arith::MulIOp::create(b, row, idx(b, d));
+        forEachWarpRow(b, rows, d, [&](ImplicitLocOpBuilder &b, Value row, Value lane,
+                                       Value rowBase) {
           RowValues xs = RowValues::load(b, walk, x, rowBase, lane);
           RowValues dys = RowValues::load(b, walk, dy, rowBase, lane);
           auto [rstd, w] = rowRstd(b, walk, xs, mask, lane, eps);
@@ -226,7 +201,7 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
                });
       });
 
-  KernelLaunch rowPass = rowLaunch(rowKernel, rows);
+  KernelLaunch rowPass = warpRowLaunch(rowKernel, rows);
   for (int64_t i = 0; i < nOperands; ++i)
     rowPass.args.push_back(i);
   rowPass.args.append({dxArg, rstdArg});
