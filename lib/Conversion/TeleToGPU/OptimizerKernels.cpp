@@ -51,11 +51,11 @@ struct NormPieces {
   int64_t n, vec, blocks, firstBlock;
 };
 
-/// The launch that writes, for each block, the sum of squares of its piece
+/// The launch that writes, for each block, the sum of squares of its share
 /// of one of `inputs` into partials[firstPartial + block]. Each block finds
-/// its gradient by counting the gradients that start at or before it (a
-/// scan over constants; under 1% of the kernel's time at 64K floats a
-/// block), then strides over its piece with 128-bit loads.
+/// its gradient by counting the gradients whose first block is at or before
+/// it (a scan over constants), then strides through the gradient together
+/// with its other blocks, 128-bit loads where the size allows.
 KernelLaunch sumSquaresPieces(ArrayRef<Value> inputs, int64_t firstPartial,
                               MemRefType partialsType, gpu::GPUModuleOp kernels,
                               Location loc) {

@@ -20,11 +20,11 @@
 //
 // Where every reader of a value is such a conversion (or an op that may
 // read a bf16 copy: SwiGLU and its gradient, RoPE, the fused loss's
-// logits) and its producer can
-// store bf16 itself (RMSNorm, RoPE, SwiGLU and its gradient, flash
-// attention's output, the fused cross-entropy's logit gradient and GEMMs
-// without an addend compute in f32 and may round at the store), the
-// producer's result becomes bf16 and the conversions go: the normalized
+// logits) and its producer can store bf16 itself (RMSNorm, RoPE, SwiGLU
+// and its gradient, flash attention's output, the fused cross-entropy's
+// logit gradient and GEMMs without an addend compute in f32 and may round
+// at the store), the producer's result becomes bf16 and the conversions
+// go: the normalized
 // inputs of the projections, the rotated queries and keys and the
 // projections they come from, the values, the attention output and its
 // gradient, the SwiGLU product, its inputs and their gradients, the q/k
