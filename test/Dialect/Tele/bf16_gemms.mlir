@@ -1,5 +1,6 @@
 // RUN: tele-opt %s --split-input-file --tele-bf16-gemms | FileCheck %s
-// RUN: tele-opt %s --split-input-file --tele-bf16-gemms=reuse-window=0 | FileCheck %s --check-prefix=NOREUSE
+// RUN: tele-opt %s --split-input-file "--tele-bf16-gemms=reuse-window=0 keep-weight-copies=false" | FileCheck %s --check-prefix=NOREUSE
+// RUN: tele-opt %s --split-input-file --tele-bf16-gemms=keep-weight-copies=false | FileCheck %s --check-prefix=FRESH
 
 // Three projections of one input share its bf16 copy; each weight gets
 // its own; the GEMMs still write f32 and everything else is untouched.
@@ -25,24 +26,37 @@ func.func @projections(%x: tensor<2x4x8xf32>, %wq: tensor<8x8xf32>, %wk: tensor<
 
 // -----
 
-// Both gradient GEMMs of one incoming gradient share its copy; a value
-// read again far away (the saved input, the weight) is converted again
-// instead of keeping a bf16 copy alive in between.
+// Both gradient GEMMs of one incoming gradient share its copy; an
+// activation read again far away (the saved input) is converted again
+// instead of keeping a bf16 copy alive in between. The weight (an argument)
+// keeps its copy from the forward to the backward, unless
+// keep-weight-copies is off.
 // CHECK-LABEL: func.func @backward
-// CHECK-NEXT: %[[XB:.+]] = tele.convert %arg0
+// CHECK-NEXT: %[[X:.+]] = tele.scale %arg0
+// CHECK-NEXT: %[[XB:.+]] = tele.convert %[[X]]
 // CHECK-NEXT: %[[WB:.+]] = tele.convert %arg1
 // CHECK-NEXT: tele.linear %[[XB]], %[[WB]]
 // CHECK-COUNT-9: tele.scale
 // CHECK-NEXT: %[[DB:.+]] = tele.convert %arg2
-// CHECK-NEXT: %[[WB2:.+]] = tele.convert %arg1
-// CHECK-NEXT: tele.linear_grad_input %[[DB]], %[[WB2]] : tensor<2x4x8xbf16>, tensor<8x8xbf16> -> tensor<2x4x8xf32>
-// CHECK-NEXT: %[[XB2:.+]] = tele.convert %arg0
+// CHECK-NEXT: tele.linear_grad_input %[[DB]], %[[WB]] : tensor<2x4x8xbf16>, tensor<8x8xbf16> -> tensor<2x4x8xf32>
+// CHECK-NEXT: %[[XB2:.+]] = tele.convert %[[X]]
 // CHECK-NEXT: tele.linear_grad_weight %[[DB]], %[[XB2]] : tensor<2x4x8xbf16>, tensor<2x4x8xbf16> -> tensor<8x8xf32>
-// With no reuse window every GEMM operand is converted where it is read.
+// FRESH-LABEL: func.func @backward
+// FRESH-NEXT: %[[X:.+]] = tele.scale %arg0
+// FRESH-NEXT: %[[XB:.+]] = tele.convert %[[X]]
+// FRESH-NEXT: %[[WB:.+]] = tele.convert %arg1
+// FRESH-NEXT: tele.linear %[[XB]], %[[WB]]
+// FRESH-COUNT-9: tele.scale
+// FRESH-NEXT: %[[DB:.+]] = tele.convert %arg2
+// FRESH-NEXT: %[[WB2:.+]] = tele.convert %arg1
+// FRESH-NEXT: tele.linear_grad_input %[[DB]], %[[WB2]]
+// With no reuse window and no kept weight copies every GEMM operand is
+// converted where it is read.
 // NOREUSE-LABEL: func.func @backward
 // NOREUSE-COUNT-6: tele.convert
 // NOREUSE-NOT: tele.convert
-func.func @backward(%x: tensor<2x4x8xf32>, %w: tensor<8x8xf32>, %dy: tensor<2x4x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<8x8xf32>) {
+func.func @backward(%x0: tensor<2x4x8xf32>, %w: tensor<8x8xf32>, %dy: tensor<2x4x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<8x8xf32>) {
+  %x = tele.scale %x0 {factor = 0.5 : f64} : tensor<2x4x8xf32>
   %y = tele.linear %x, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
   %s1 = tele.scale %y {factor = 2.0 : f64} : tensor<2x4x8xf32>
   %s2 = tele.scale %s1 {factor = 2.0 : f64} : tensor<2x4x8xf32>
@@ -56,6 +70,38 @@ func.func @backward(%x: tensor<2x4x8xf32>, %w: tensor<8x8xf32>, %dy: tensor<2x4x
   %dx = tele.linear_grad_input %dy, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
   %dw = tele.linear_grad_weight %dy, %x : tensor<2x4x8xf32>, tensor<2x4x8xf32> -> tensor<8x8xf32>
   return %s9, %dx, %dw : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<8x8xf32>
+}
+
+// -----
+
+// A weight read by tele.param keeps its copy too.
+// CHECK-LABEL: func.func @param_weight
+// CHECK: %[[W:.+]] = tele.param "w"
+// CHECK: %[[WB:.+]] = tele.convert %[[W]]
+// CHECK: tele.linear %{{.+}}, %[[WB]]
+// CHECK-NOT: tele.convert %[[W]]
+// CHECK: tele.linear_grad_input %{{.+}}, %[[WB]]
+// FRESH-LABEL: func.func @param_weight
+// NOREUSE-LABEL: func.func @param_weight
+// FRESH: %[[W:.+]] = tele.param "w"
+// FRESH: tele.convert %[[W]]
+// FRESH: tele.linear
+// FRESH: tele.convert %[[W]]
+// FRESH: tele.linear_grad_input
+func.func @param_weight(%x: tensor<2x4x8xf32>, %dy: tensor<2x4x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>) {
+  %w = tele.param "w" : tensor<8x8xf32>
+  %y = tele.linear %x, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %s1 = tele.scale %y {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s2 = tele.scale %s1 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s3 = tele.scale %s2 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s4 = tele.scale %s3 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s5 = tele.scale %s4 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s6 = tele.scale %s5 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s7 = tele.scale %s6 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s8 = tele.scale %s7 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %s9 = tele.scale %s8 {factor = 2.0 : f64} : tensor<2x4x8xf32>
+  %dx = tele.linear_grad_input %dy, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  return %s9, %dx : tensor<2x4x8xf32>, tensor<2x4x8xf32>
 }
 
 // -----

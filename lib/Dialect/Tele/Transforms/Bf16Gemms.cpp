@@ -15,8 +15,12 @@
 // normalized input, or the input- and weight-gradient GEMMs of one incoming
 // gradient. Further apart (a weight in the forward and again in the
 // backward, an activation saved for its weight gradient) the value is
-// converted again, so that no bf16 copy stays live from the forward to the
-// backward: that would add half of the saved activations to the peak.
+// converted again, so that no bf16 copy of an activation stays live from the
+// forward to the backward: that would add half of the saved activations to
+// the peak. Weights (tele.param results, or function arguments) are
+// converted once per step with keep-weight-copies: their copies cost two
+// bytes a parameter, far less than the activations, and save a conversion
+// launch per weight.
 //
 // Where every reader of a value is such a conversion (or an op that may
 // read a bf16 copy: SwiGLU and its gradient, RoPE, the fused loss's
@@ -110,6 +114,10 @@ SmallVector<SmallVector<Value>> bf16ReaderGroups(Operation *op) {
   return {};
 }
 
+/// A weight: a training-state tensor read by tele.param, or (in a function
+/// that takes its weights as arguments) an argument.
+bool isWeight(Value v) { return isa<BlockArgument>(v) || v.getDefiningOp<ParamOp>(); }
+
 bool convertsToBf16(Operation *user) {
   return isa<ConvertOp>(user) &&
          getElementTypeOrSelf(user->getResult(0).getType()).isBF16();
@@ -176,7 +184,8 @@ struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
         ++position;
         for (OpOperand *operand : matmulOperands(&op)) {
           Copy &copy = copies[operand->get()];
-          if (!copy.bf16 || position - copy.lastUse > reuseWindow) {
+          bool keep = keepWeightCopies && isWeight(operand->get());
+          if (!copy.bf16 || (!keep && position - copy.lastUse > reuseWindow)) {
             OpBuilder b(&op);
             auto ty = cast<RankedTensorType>(operand->get().getType());
             copy.bf16 = ConvertOp::create(b, op.getLoc(), ty.clone(b.getBF16Type()),

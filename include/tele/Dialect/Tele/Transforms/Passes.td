@@ -237,7 +237,12 @@ def TeleBf16Gemms : Pass<"tele-bf16-gemms", "::mlir::func::FuncOp"> {
     read the same value within `reuse-window` ops of its previous use (the
     q/k/v projections of one input; both gradient GEMMs of one incoming
     gradient); further apart the value is converted again, so no bf16 copy
-    lives from the forward to the backward.
+    of an activation lives from the forward to the backward. The weights
+    (`tele.param` results, or the function's arguments) are the exception with `keep-weight-copies`
+    (the default): each is converted once, before its first GEMM, and the
+    backward's GEMMs read the same copy. That keeps a bf16 copy of every
+    weight live through the step (two bytes a parameter) and saves a
+    conversion kernel per weight per step.
 
     Where every reader of a value is such a conversion, or an op that may
     read a bf16 copy (SwiGLU's gate and up and its gradient's incoming
@@ -262,6 +267,9 @@ def TeleBf16Gemms : Pass<"tele-bf16-gemms", "::mlir::func::FuncOp"> {
     Option<"reuseWindow", "reuse-window", "int64_t", /*default=*/"8",
            "Ops after a value's previous use by a GEMM or flash attention "
            "within which its bf16 copy is reused">,
+    Option<"keepWeightCopies", "keep-weight-copies", "bool", /*default=*/"true",
+           "Convert each weight (tele.param result or argument) once per step and reuse "
+           "its bf16 copy in the backward, whatever the distance">,
   ];
 }
 
