@@ -60,6 +60,11 @@ constexpr int64_t kWarpRows = 16; ///< rows an m16n8k16 tile covers
 int64_t queryWarps(int64_t headDim, bool asyncStaging) {
   return headDim >= 128 && !asyncStaging ? 8 : 4;
 }
+/// 16-row tiles per warp in the query-side kernels. Two tiles multiply
+/// each K and V fragment a warp reads from shared memory twice, halving the
+/// ldmatrix traffic per product; up to head_dim 64 their accumulators fit
+/// in registers (at 128 they would spill).
+int64_t queryRowTiles(int64_t headDim) { return headDim <= 64 ? 2 : 1; }
 /// Warps of the key-side kernel (16 keys each, their K and V in shared
 /// memory) and the queries it stages at a time next to them. Measured on an
 /// H200 (flm-1b, head_dim 128): 4 or 8 warps and 16, 32 or 64 staged queries
@@ -109,7 +114,8 @@ struct Shape {
 struct WarpTile {
   ImplicitLocOpBuilder &b;
   const Shape &s;
-  int64_t warps; ///< per block
+  int64_t warps;        ///< per block
+  int64_t rowTiles = 1; ///< 16-row tiles per warp
   Value tid, warp, g, t;
   /// Per-lane row and column offsets of an ldmatrix.x4: lane l addresses row
   /// l % 8 of matrix l / 8. `Rows*` suit A fragments and transposed B
@@ -133,10 +139,11 @@ struct WarpTile {
   Value exp2(Value x) { return math::Exp2Op::create(b, x); }
   Value select(Value cond, Value x, Value y) { return arith::SelectOp::create(b, cond, x, y); }
 
-  int64_t blockRows() const { return warps * kWarpRows; }
+  int64_t blockRows() const { return warps * rowTiles * kWarpRows; }
 
-  static WarpTile create(ImplicitLocOpBuilder &b, const Shape &s, int64_t warps) {
-    WarpTile w{b, s, warps, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  static WarpTile create(ImplicitLocOpBuilder &b, const Shape &s, int64_t warps,
+                         int64_t rowTiles = 1) {
+    WarpTile w{b, s, warps, rowTiles, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
     w.tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
     Value lane = w.rem(w.tid, kWarp);
     w.warp = w.div(w.tid, kWarp);
@@ -456,37 +463,48 @@ Value queryTile(WarpTile &w) {
   return arith::SubIOp::create(w.b, w.c(w.s.tiles(w.blockRows()) - 1), x);
 }
 
-/// What the query-side kernels (forward, dQ) share: the warp's two rows
-/// (g, g + 8 of its 16; as positions and clamped to the sequence), its
-/// first row (clamped), the end of the keys the block's queries attend to
-/// and their shared memory.
+/// One of a warp's 16-row tiles in the query-side kernels: its two rows
+/// (g, g + 8; as positions and clamped to the sequence) and its first row
+/// (clamped).
+struct QueryRows {
+  std::array<Value, 2> rows, clamped;
+  Value firstRow;
+};
+
+/// What the query-side kernels (forward, dQ) share: the warp's row tiles
+/// (tile r of warp w starts at row (r * warps + w) * 16 of the block), the
+/// end of the keys the block's queries attend to and their shared memory.
 struct QueryBlock {
   SharedTiles shared;
   WarpTile w;
-  std::array<Value, 2> rows, clamped;
-  Value firstRow, keyEnd;
+  SmallVector<QueryRows, 2> tiles;
+  Value keyEnd;
 
   static QueryBlock create(ImplicitLocOpBuilder &b, const Shape &s) {
     QueryBlock q{SharedTiles::create(b),
-                 WarpTile::create(b, s, queryWarps(s.headDim, s.asyncKeys)),
-                 {},
-                 {},
+                 WarpTile::create(b, s, queryWarps(s.headDim, s.asyncKeys),
+                                  queryRowTiles(s.headDim)),
                  {},
                  {}};
     WarpTile &w = q.w;
     Value tile = queryTile(w);
-    Value row0 = w.add(w.mul(tile, w.c(w.blockRows())), w.mul(w.warp, w.c(kWarpRows)));
-    q.rows = w.rowsOf(row0);
-    q.clamped = {w.minIdx(q.rows[0], s.seq - 1), w.minIdx(q.rows[1], s.seq - 1)};
-    q.firstRow = w.minIdx(row0, s.seq - 1);
+    Value blockRow0 = w.mul(tile, w.c(w.blockRows()));
+    for (int64_t r = 0; r < w.rowTiles; ++r) {
+      Value row0 = w.add(blockRow0, w.mul(w.add(w.warp, w.c(r * w.warps)), w.c(kWarpRows)));
+      QueryRows rows;
+      rows.rows = w.rowsOf(row0);
+      rows.clamped = {w.minIdx(rows.rows[0], s.seq - 1), w.minIdx(rows.rows[1], s.seq - 1)};
+      rows.firstRow = w.minIdx(row0, s.seq - 1);
+      q.tiles.push_back(rows);
+    }
     q.keyEnd = w.minIdx(w.mul(w.add(tile, w.c(1)), w.c(w.blockRows())), s.seq);
     return q;
   }
-  /// Whether keys [key0, key0 + keys) include one after one of the warp's
-  /// rows: only then does the causal mask change anything (warp-uniform;
-  /// most tiles lie wholly below the diagonal).
-  Value crossesDiagonal(Value key0, int64_t keys) {
-    return w.lt(firstRow, w.add(key0, w.c(keys - 1)));
+  /// Whether keys [key0, key0 + keys) include one after one of row tile
+  /// r's rows: only then does the causal mask change anything
+  /// (warp-uniform; most tiles lie wholly below the diagonal).
+  Value crossesDiagonal(int64_t r, Value key0, int64_t keys) {
+    return w.lt(tiles[r].firstRow, w.add(key0, w.c(keys - 1)));
   }
   /// The stager of the key and value tiles the block's loop walks through
   /// from key 0 (call once the block is in place: it keeps a reference).
@@ -502,104 +520,130 @@ struct QueryBlock {
 void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, double scale) {
   QueryBlock blk = QueryBlock::create(b, s);
   WarpTile &w = blk.w;
-  Value keyEnd = blk.keyEnd;
-  std::array<Value, 2> rows = blk.rows, clamped = blk.clamped;
-  SmallVector<FragA> q = w.loadRowFragments(args[0], clamped);
+  int64_t tiles = w.rowTiles;
+  SmallVector<SmallVector<FragA>> q;
+  for (const QueryRows &rows : blk.tiles)
+    q.push_back(w.loadRowFragments(args[0], rows.clamped));
   PairStager keys = blk.keys(args[1], args[2]);
   Value sharedK = keys.tileA, sharedV = keys.tileC;
   Value scaleLog2 = f32(b, scale * kLog2e);
   Value negInf = f32(b, -std::numeric_limits<double>::infinity());
   int64_t outChunks = s.headDim / 8;
+  int64_t carriedPerTile = 4 * outChunks + 4;
 
-  // Carried: O (outChunks accumulators), then m and l for rows g, g + 8.
-  SmallVector<Value> init = flatten(SmallVector<Acc>(outChunks, w.zero()));
-  init.append({f32(b, -1e30), f32(b, -1e30), f32(b, 0.0), f32(b, 0.0)});
+  // Carried per row tile: O (outChunks accumulators), then m and l for rows
+  // g, g + 8.
+  SmallVector<Value> init;
+  for (int64_t r = 0; r < tiles; ++r) {
+    init.append(flatten(SmallVector<Acc>(outChunks, w.zero())));
+    init.append({f32(b, -1e30), f32(b, -1e30), f32(b, 0.0), f32(b, 0.0)});
+  }
   SmallVector<Value> result = forLoop(
-      b, w.c(0), keyEnd, w.c(kStageKeys), init,
+      b, w.c(0), blk.keyEnd, w.c(kStageKeys), init,
       [&](ImplicitLocOpBuilder &, Value kt, ValueRange carried) -> SmallVector<Value> {
         Value base = keys.acquire(kt);
-        SmallVector<Acc> o = unflatten(carried.take_front(4 * outChunks));
-        Value m[2] = {carried[4 * outChunks], carried[4 * outChunks + 1]};
-        Value l[2] = {carried[4 * outChunks + 2], carried[4 * outChunks + 3]};
-
-        // S = Q K^T for the 64 staged keys, as 8 chunks of 8 keys.
-        SmallVector<Acc> sc(kStageKeys / 8, w.zero());
+        // S = Q K^T for the 64 staged keys, as 8 chunks of 8 keys per row
+        // tile; each K fragment serves every row tile.
+        SmallVector<SmallVector<Acc>> sc(tiles, SmallVector<Acc>(kStageKeys / 8, w.zero()));
         for (int64_t n0 = 0; n0 < kStageKeys; n0 += 16)
           for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
             auto kb = w.loadBTransposed(sharedK, w.add(base, w.c(n0)), k0);
-            sc[n0 / 8] = w.mma(q[k0 / 16], kb[0], kb[1], sc[n0 / 8]);
-            sc[n0 / 8 + 1] = w.mma(q[k0 / 16], kb[2], kb[3], sc[n0 / 8 + 1]);
+            for (int64_t r = 0; r < tiles; ++r) {
+              sc[r][n0 / 8] = w.mma(q[r][k0 / 16], kb[0], kb[1], sc[r][n0 / 8]);
+              sc[r][n0 / 8 + 1] = w.mma(q[r][k0 / 16], kb[2], kb[3], sc[r][n0 / 8 + 1]);
+            }
           }
-        // Scale into the log2 domain, the causal mask (on tiles that cross
-        // the diagonal), the tile's row maxima.
-        SmallVector<Value> scaled;
-        for (Acc &chunk : sc)
-          for (Value &v : chunk)
-            scaled.push_back(w.fmul(v, scaleLog2));
-        SmallVector<Value> masked = ifElse(
-            b, blk.crossesDiagonal(kt, kStageKeys),
-            [&](ImplicitLocOpBuilder &) {
-              SmallVector<Value> out;
-              Value key0 = w.add(kt, w.mul(w.t, w.c(2)));
-              for (int64_t n = 0; n < kStageKeys / 8; ++n)
-                for (int64_t i = 0; i < 4; ++i) {
-                  Value key = w.add(key0, w.c(8 * n + (i & 1)));
-                  out.push_back(w.select(w.le(key, clamped[i / 2]), scaled[4 * n + i], negInf));
-                }
-              return out;
-            },
-            [&](ImplicitLocOpBuilder &) { return scaled; });
-        Value tileMax[2] = {negInf, negInf};
-        for (int64_t n = 0; n < kStageKeys / 8; ++n)
-          for (int64_t i = 0; i < 4; ++i) {
-            sc[n][i] = masked[4 * n + i];
-            tileMax[i / 2] = w.fmax(tileMax[i / 2], sc[n][i]);
+        SmallVector<SmallVector<Acc>> o;
+        SmallVector<std::array<Value, 4>> stats; // m, l per row tile
+        for (int64_t r = 0; r < tiles; ++r) {
+          ValueRange mine = carried.slice(r * carriedPerTile, carriedPerTile);
+          o.push_back(unflatten(mine.take_front(4 * outChunks)));
+          Value m[2] = {mine[4 * outChunks], mine[4 * outChunks + 1]};
+          Value l[2] = {mine[4 * outChunks + 2], mine[4 * outChunks + 3]};
+          // Scale into the log2 domain, the causal mask (on tiles that
+          // cross the diagonal), the tile's row maxima.
+          SmallVector<Value> scaled;
+          for (Acc &chunk : sc[r])
+            for (Value &v : chunk)
+              scaled.push_back(w.fmul(v, scaleLog2));
+          const std::array<Value, 2> &clamped = blk.tiles[r].clamped;
+          SmallVector<Value> masked = ifElse(
+              b, blk.crossesDiagonal(r, kt, kStageKeys),
+              [&](ImplicitLocOpBuilder &) {
+                SmallVector<Value> out;
+                Value key0 = w.add(kt, w.mul(w.t, w.c(2)));
+                for (int64_t n = 0; n < kStageKeys / 8; ++n)
+                  for (int64_t i = 0; i < 4; ++i) {
+                    Value key = w.add(key0, w.c(8 * n + (i & 1)));
+                    out.push_back(
+                        w.select(w.le(key, clamped[i / 2]), scaled[4 * n + i], negInf));
+                  }
+                return out;
+              },
+              [&](ImplicitLocOpBuilder &) { return scaled; });
+          Value tileMax[2] = {negInf, negInf};
+          for (int64_t n = 0; n < kStageKeys / 8; ++n)
+            for (int64_t i = 0; i < 4; ++i) {
+              sc[r][n][i] = masked[4 * n + i];
+              tileMax[i / 2] = w.fmax(tileMax[i / 2], sc[r][n][i]);
+            }
+          Value corr[2];
+          for (int64_t h = 0; h < 2; ++h) {
+            Value mNew = w.fmax(m[h], w.rowReduce(tileMax[h], /*isMax=*/true));
+            corr[h] = w.exp2(w.fsub(m[h], mNew));
+            m[h] = mNew;
+            l[h] = w.fmul(l[h], corr[h]);
           }
-        Value corr[2];
-        for (int64_t h = 0; h < 2; ++h) {
-          Value mNew = w.fmax(m[h], w.rowReduce(tileMax[h], /*isMax=*/true));
-          corr[h] = w.exp2(w.fsub(m[h], mNew));
-          m[h] = mNew;
-          l[h] = w.fmul(l[h], corr[h]);
+          for (int64_t n = 0; n < kStageKeys / 8; ++n)
+            for (int64_t i = 0; i < 4; ++i) {
+              sc[r][n][i] = w.exp2(w.fsub(sc[r][n][i], m[i / 2]));
+              l[i / 2] = w.fadd(l[i / 2], sc[r][n][i]); // this lane's share of the row
+            }
+          for (Acc &acc : o[r])
+            for (int64_t i = 0; i < 4; ++i)
+              acc[i] = w.fmul(acc[i], corr[i / 2]);
+          stats.push_back({m[0], m[1], l[0], l[1]});
         }
-        for (int64_t n = 0; n < kStageKeys / 8; ++n)
-          for (int64_t i = 0; i < 4; ++i) {
-            sc[n][i] = w.exp2(w.fsub(sc[n][i], m[i / 2]));
-            l[i / 2] = w.fadd(l[i / 2], sc[n][i]); // this lane's share of the row
-          }
-        for (Acc &acc : o)
-          for (int64_t i = 0; i < 4; ++i)
-            acc[i] = w.fmul(acc[i], corr[i / 2]);
-        // O += P V, 16 keys at a time.
+        // O += P V, 16 keys at a time; each V fragment serves every row tile.
         for (int64_t k0 = 0; k0 < kStageKeys; k0 += 16) {
-          FragA p = w.toA(sc[k0 / 8], sc[k0 / 8 + 1]);
+          SmallVector<FragA> p;
+          for (int64_t r = 0; r < tiles; ++r)
+            p.push_back(w.toA(sc[r][k0 / 8], sc[r][k0 / 8 + 1]));
           for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
             auto vb = w.loadB(sharedV, w.add(base, w.c(k0)), n0);
-            o[n0 / 8] = w.mma(p, vb[0], vb[1], o[n0 / 8]);
-            o[n0 / 8 + 1] = w.mma(p, vb[2], vb[3], o[n0 / 8 + 1]);
+            for (int64_t r = 0; r < tiles; ++r) {
+              o[r][n0 / 8] = w.mma(p[r], vb[0], vb[1], o[r][n0 / 8]);
+              o[r][n0 / 8 + 1] = w.mma(p[r], vb[2], vb[3], o[r][n0 / 8 + 1]);
+            }
           }
         }
         keys.release();
-        SmallVector<Value> next = flatten(o);
-        next.append({m[0], m[1], l[0], l[1]});
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < tiles; ++r) {
+          next.append(flatten(o[r]));
+          next.append(stats[r].begin(), stats[r].end());
+        }
         return next;
       });
   keys.finish();
-  SmallVector<Acc> o = unflatten(ValueRange(result).take_front(4 * outChunks));
-  std::array<Value, 2> inv;
-  Value lse[2];
-  for (int64_t h = 0; h < 2; ++h) {
-    Value l = w.rowReduce(result[4 * outChunks + 2 + h], /*isMax=*/false);
-    inv[h] = arith::DivFOp::create(b, f32(b, 1.0), l);
-    // Natural log-sum-exp of the scaled scores: (m + log2 l) ln 2.
-    lse[h] = w.fmul(w.fadd(result[4 * outChunks + h], math::Log2Op::create(b, l)),
-                    f32(b, 1.0 / kLog2e));
-  }
-  w.storeRows(o, args[3], rows, inv);
   Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, w.t, w.c(0));
-  for (int64_t h = 0; h < 2; ++h)
-    ifThen(b, arith::AndIOp::create(b, first, w.lt(rows[h], w.c(s.seq))),
-           [&](ImplicitLocOpBuilder &) { store(b, lse[h], args[4], w.statIndex(rows[h])); });
+  for (int64_t r = 0; r < tiles; ++r) {
+    ValueRange mine = ValueRange(result).slice(r * carriedPerTile, carriedPerTile);
+    const std::array<Value, 2> &rows = blk.tiles[r].rows;
+    std::array<Value, 2> inv;
+    Value lse[2];
+    for (int64_t h = 0; h < 2; ++h) {
+      Value l = w.rowReduce(mine[4 * outChunks + 2 + h], /*isMax=*/false);
+      inv[h] = arith::DivFOp::create(b, f32(b, 1.0), l);
+      // Natural log-sum-exp of the scaled scores: (m + log2 l) ln 2.
+      lse[h] = w.fmul(w.fadd(mine[4 * outChunks + h], math::Log2Op::create(b, l)),
+                      f32(b, 1.0 / kLog2e));
+    }
+    w.storeRows(unflatten(mine.take_front(4 * outChunks)), args[3], rows, inv);
+    for (int64_t h = 0; h < 2; ++h)
+      ifThen(b, arith::AndIOp::create(b, first, w.lt(rows[h], w.c(s.seq))),
+             [&](ImplicitLocOpBuilder &) { store(b, lse[h], args[4], w.statIndex(rows[h])); });
+  }
 }
 
 /// The query-side backward kernel: q 0, k 1, v 2, out 3, lse 4, dO 5 ->
@@ -607,87 +651,108 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
 void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, double scale) {
   QueryBlock blk = QueryBlock::create(b, s);
   WarpTile &w = blk.w;
-  Value keyEnd = blk.keyEnd;
-  std::array<Value, 2> rows = blk.rows, clamped = blk.clamped;
-  SmallVector<FragA> q = w.loadRowFragments(args[0], clamped);
-  SmallVector<FragA> dO = w.loadRowFragments(args[5], clamped);
+  int64_t tiles = w.rowTiles;
+  SmallVector<SmallVector<FragA>> q, dO;
+  for (const QueryRows &rows : blk.tiles) {
+    q.push_back(w.loadRowFragments(args[0], rows.clamped));
+    dO.push_back(w.loadRowFragments(args[5], rows.clamped));
+  }
   PairStager keys = blk.keys(args[1], args[2]);
   Value sharedK = keys.tileA, sharedV = keys.tileC;
   Value scaleLog2 = f32(b, scale * kLog2e);
 
   // D = rowsum(dO * O) in fp32 (from the tensors as stored: f32, or their
   // bf16 copies), and the row's log-sum-exp in the log2 domain.
-  Value dsum[2], lse2[2];
+  SmallVector<std::array<Value, 2>> dsum(tiles), lse2(tiles);
   auto v2 = VectorType::get({2}, b.getF32Type());
   Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, w.t, w.c(0));
-  for (int64_t h = 0; h < 2; ++h) {
-    Value base = w.add(w.offset(clamped[h]), w.mul(w.t, w.c(2)));
-    Value acc = splatFloat(b, v2, 0.0);
-    for (int64_t n = 0; n < s.headDim / 8; ++n) {
-      Value at = w.add(base, w.c(8 * n));
-      acc = vector::FMAOp::create(b, loadChunk(b, v2, args[5], at), loadChunk(b, v2, args[3], at),
-                                  acc);
+  for (int64_t r = 0; r < tiles; ++r) {
+    const QueryRows &rows = blk.tiles[r];
+    for (int64_t h = 0; h < 2; ++h) {
+      Value base = w.add(w.offset(rows.clamped[h]), w.mul(w.t, w.c(2)));
+      Value acc = splatFloat(b, v2, 0.0);
+      for (int64_t n = 0; n < s.headDim / 8; ++n) {
+        Value at = w.add(base, w.c(8 * n));
+        acc = vector::FMAOp::create(b, loadChunk(b, v2, args[5], at),
+                                    loadChunk(b, v2, args[3], at), acc);
+      }
+      dsum[r][h] = w.rowReduce(vector::ReductionOp::create(b, vector::CombiningKind::ADD, acc),
+                               /*isMax=*/false);
+      Value row = rows.rows[h];
+      ifThen(b, arith::AndIOp::create(b, first, w.lt(row, w.c(s.seq))),
+             [&](ImplicitLocOpBuilder &) { store(b, dsum[r][h], args[7], w.statIndex(row)); });
+      lse2[r][h] = w.fmul(load(b, args[4], w.statIndex(rows.clamped[h])), f32(b, kLog2e));
     }
-    dsum[h] = w.rowReduce(vector::ReductionOp::create(b, vector::CombiningKind::ADD, acc),
-                          /*isMax=*/false);
-    ifThen(b, arith::AndIOp::create(b, first, w.lt(rows[h], w.c(s.seq))),
-           [&](ImplicitLocOpBuilder &) { store(b, dsum[h], args[7], w.statIndex(rows[h])); });
-    lse2[h] = w.fmul(load(b, args[4], w.statIndex(clamped[h])), f32(b, kLog2e));
   }
 
   int64_t outChunks = s.headDim / 8;
   SmallVector<Value> result = forLoop(
-      b, w.c(0), keyEnd, w.c(kStageKeys), flatten(SmallVector<Acc>(outChunks, w.zero())),
+      b, w.c(0), blk.keyEnd, w.c(kStageKeys),
+      flatten(SmallVector<Acc>(tiles * outChunks, w.zero())),
       [&](ImplicitLocOpBuilder &, Value kt, ValueRange carried) -> SmallVector<Value> {
         Value base = keys.acquire(kt);
-        SmallVector<Acc> dq = unflatten(carried);
-        // 16 keys at a time keeps the scores' registers few.
+        SmallVector<Acc> all = unflatten(carried);
+        auto dq = [&](int64_t r) { return MutableArrayRef<Acc>(all).slice(r * outChunks, outChunks); };
+        // 16 keys at a time keeps the scores' registers few; each K and V
+        // fragment serves every row tile.
         for (int64_t j0 = 0; j0 < kStageKeys; j0 += 16) {
-          SmallVector<Acc> sc(2, w.zero()), dp(2, w.zero());
+          SmallVector<SmallVector<Acc>> sc(tiles, SmallVector<Acc>(2, w.zero())),
+              dp(tiles, SmallVector<Acc>(2, w.zero()));
           for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
             Value row = w.add(base, w.c(j0));
             auto kb = w.loadBTransposed(sharedK, row, k0);
             auto vb = w.loadBTransposed(sharedV, row, k0);
-            for (int64_t n = 0; n < 2; ++n) {
-              sc[n] = w.mma(q[k0 / 16], kb[2 * n], kb[2 * n + 1], sc[n]);
-              dp[n] = w.mma(dO[k0 / 16], vb[2 * n], vb[2 * n + 1], dp[n]);
-            }
+            for (int64_t r = 0; r < tiles; ++r)
+              for (int64_t n = 0; n < 2; ++n) {
+                sc[r][n] = w.mma(q[r][k0 / 16], kb[2 * n], kb[2 * n + 1], sc[r][n]);
+                dp[r][n] = w.mma(dO[r][k0 / 16], vb[2 * n], vb[2 * n + 1], dp[r][n]);
+              }
           }
-          // P, causally masked on chunks that cross the diagonal.
-          SmallVector<Value> p;
-          for (int64_t n = 0; n < 2; ++n)
-            for (int64_t i = 0; i < 4; ++i)
-              p.push_back(w.exp2(w.fsub(w.fmul(sc[n][i], scaleLog2), lse2[i / 2])));
           Value chunk0 = w.add(kt, w.c(j0));
-          p = ifElse(
-              b, blk.crossesDiagonal(chunk0, 16),
-              [&](ImplicitLocOpBuilder &) {
-                SmallVector<Value> out;
-                Value key0 = w.add(chunk0, w.mul(w.t, w.c(2)));
-                for (int64_t n = 0; n < 2; ++n)
-                  for (int64_t i = 0; i < 4; ++i) {
-                    Value key = w.add(key0, w.c(8 * n + (i & 1)));
-                    out.push_back(w.select(w.le(key, clamped[i / 2]), p[4 * n + i], f32(b, 0.0)));
-                  }
-                return out;
-              },
-              [&](ImplicitLocOpBuilder &) { return p; });
-          for (int64_t n = 0; n < 2; ++n)
-            for (int64_t i = 0; i < 4; ++i)
-              sc[n][i] = w.fmul(p[4 * n + i], w.fsub(dp[n][i], dsum[i / 2])); // dS
-          FragA ds = w.toA(sc[0], sc[1]);
+          SmallVector<FragA> ds;
+          for (int64_t r = 0; r < tiles; ++r) {
+            // P, causally masked on chunks that cross the diagonal.
+            SmallVector<Value> p;
+            for (int64_t n = 0; n < 2; ++n)
+              for (int64_t i = 0; i < 4; ++i)
+                p.push_back(w.exp2(w.fsub(w.fmul(sc[r][n][i], scaleLog2), lse2[r][i / 2])));
+            const std::array<Value, 2> &clamped = blk.tiles[r].clamped;
+            p = ifElse(
+                b, blk.crossesDiagonal(r, chunk0, 16),
+                [&](ImplicitLocOpBuilder &) {
+                  SmallVector<Value> out;
+                  Value key0 = w.add(chunk0, w.mul(w.t, w.c(2)));
+                  for (int64_t n = 0; n < 2; ++n)
+                    for (int64_t i = 0; i < 4; ++i) {
+                      Value key = w.add(key0, w.c(8 * n + (i & 1)));
+                      out.push_back(
+                          w.select(w.le(key, clamped[i / 2]), p[4 * n + i], f32(b, 0.0)));
+                    }
+                  return out;
+                },
+                [&](ImplicitLocOpBuilder &) { return p; });
+            for (int64_t n = 0; n < 2; ++n)
+              for (int64_t i = 0; i < 4; ++i)
+                sc[r][n][i] = w.fmul(p[4 * n + i], w.fsub(dp[r][n][i], dsum[r][i / 2])); // dS
+            ds.push_back(w.toA(sc[r][0], sc[r][1]));
+          }
           for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
             auto kb = w.loadB(sharedK, w.add(base, w.c(j0)), n0);
-            dq[n0 / 8] = w.mma(ds, kb[0], kb[1], dq[n0 / 8]);
-            dq[n0 / 8 + 1] = w.mma(ds, kb[2], kb[3], dq[n0 / 8 + 1]);
+            for (int64_t r = 0; r < tiles; ++r) {
+              dq(r)[n0 / 8] = w.mma(ds[r], kb[0], kb[1], dq(r)[n0 / 8]);
+              dq(r)[n0 / 8 + 1] = w.mma(ds[r], kb[2], kb[3], dq(r)[n0 / 8 + 1]);
+            }
           }
         }
         keys.release();
-        return flatten(dq);
+        return flatten(all);
       });
   keys.finish();
   Value sc = f32(b, scale);
-  w.storeRows(unflatten(result), args[6], rows, {sc, sc});
+  SmallVector<Acc> all = unflatten(result);
+  for (int64_t r = 0; r < tiles; ++r)
+    w.storeRows(ArrayRef<Acc>(all).slice(r * outChunks, outChunks), args[6], blk.tiles[r].rows,
+                {sc, sc});
 }
 
 /// The key-side backward kernel: q 0, k 1, v 2, dO 3, lse 4, D 5 -> dk 6,
@@ -842,11 +907,12 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
   auto mem = [](Value v) -> Type { return flatMemRef(v); };
   MemRefType stat = flatMemRef(Float32Type::get(op->getContext()), s.batch * s.heads * s.seq);
   Location loc = op->getLoc();
-  auto launch = [&](gpu::GPUFuncOp fn, int64_t warps, int64_t sharedBytes,
+  auto launch = [&](gpu::GPUFuncOp fn, int64_t warps, int64_t rowTiles, int64_t sharedBytes,
                     SmallVector<int64_t> args) {
-    return KernelLaunch{fn, {s.tiles(warps * kWarpRows), s.batch * s.heads, 1},
+    return KernelLaunch{fn, {s.tiles(warps * rowTiles * kWarpRows), s.batch * s.heads, 1},
                         {warps * kWarp, 1, 1}, std::move(args), sharedBytes};
   };
+  int64_t warps = queryWarps(s.headDim, s.asyncKeys), rowTiles = queryRowTiles(s.headDim);
   if (isa<FlashAttentionOp>(op)) {
     auto fn = getOrCreateKernel(kernels, s.name("flash_attention"),
                                 {mem(op->getOperand(0)), mem(op->getOperand(1)),
@@ -855,7 +921,7 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
                                   buildForward(b, s, args, scale);
                                 });
     return OpKernels{
-        {launch(fn, queryWarps(s.headDim, s.asyncKeys), s.querySharedBytes(), {})}, {}, {}};
+        {launch(fn, warps, rowTiles, s.querySharedBytes(), {})}, {}, {}};
   }
   // flash_attention_grad: operands q 0, k 1, v 2, out 3, lse 4, dO 5;
   // results dq 6, dk 7, dv 8; workspace D 9.
@@ -869,9 +935,9 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
       kernels, s.name("flash_attention_grad_key"),
       {in(0), in(1), in(2), in(5), stat, stat, out(1), out(2)}, loc,
       [&](ImplicitLocOpBuilder &b, ValueRange args) { buildKeyGrad(b, s, args, scale); });
-  return OpKernels{{launch(queryKernel, queryWarps(s.headDim, s.asyncKeys), s.querySharedBytes(),
+  return OpKernels{{launch(queryKernel, warps, rowTiles, s.querySharedBytes(),
                            {0, 1, 2, 3, 4, 5, 6, 9}),
-                    launch(keyKernel, kKeyWarps, s.keySharedBytes(), {0, 1, 2, 5, 4, 9, 7, 8})},
+                    launch(keyKernel, kKeyWarps, 1, s.keySharedBytes(), {0, 1, 2, 5, 4, 9, 7, 8})},
                    {s.batch * s.heads * s.seq * 4},
                    {}};
 }
