@@ -223,6 +223,10 @@ struct BufferRef {
   size_t bytes = 0;
 };
 
+bool sameBuffer(const BufferRef &x, const BufferRef &y) {
+  return x.kind == y.kind && x.index == y.index && x.name == y.name;
+}
+
 struct Gemm {
   cublasLtMatmulDesc_t desc = nullptr;
   cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
@@ -373,7 +377,10 @@ tele_rt_status tele_rt_program::prepareGemm(Step &step, const json &g) {
   step.gemm.shape = "m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" +
                     std::to_string(k) + (ta ? " A^T" : "") + (tb ? " B^T" : "") + " " +
                     g.value("a_dtype", "f32") + "->" + g.value("c_dtype", "f32") +
-                    (step.args.size() > 3 ? " +C" : "") + " ld=" + std::to_string(lda) + "," +
+                    (step.args.size() < 4                      ? ""
+                     : sameBuffer(step.args[2], step.args[3]) ? " +C in place"
+                                                              : " +C") +
+                    " ld=" + std::to_string(lda) + "," +
                     std::to_string(ldb) + "," + std::to_string(ldc);
   return TELE_RT_OK;
 }
@@ -390,7 +397,9 @@ tele_rt_status tele_rt_program::tuneGemms() {
   }
   // Each candidate runs on scratch operands laid out in the arena (its
   // contents are recomputed by every run, so nothing is lost): A, then B,
-  // then D, which is also the addend C.
+  // then D, then the addend C where the step reads it from another buffer
+  // than it writes (an in-place addend is D itself): cuBLASLt's algorithms
+  // rank differently when C and D differ.
   auto alignUp = [](size_t x) { return (x + 255) & ~size_t(255); };
   std::map<std::string, cublasLtMatmulAlgo_t> chosen;
   tele_rt_status status = TELE_RT_OK;
@@ -401,15 +410,18 @@ tele_rt_status tele_rt_program::tuneGemms() {
       step.gemm.algo = it->second;
       continue;
     }
+    bool addend = step.args.size() > 3;
+    bool separateAddend = addend && !sameBuffer(step.args[2], step.args[3]);
     size_t aAt = 0, bAt = alignUp(step.args[0].bytes), dAt = bAt + alignUp(step.args[1].bytes);
-    if (dAt + step.args[2].bytes > arenaBytes)
+    size_t cAt = separateAddend ? dAt + alignUp(step.args[2].bytes) : dAt;
+    if (cAt + step.args[2].bytes > arenaBytes)
       continue;
     void *a = reinterpret_cast<void *>(arena + aAt), *b = reinterpret_cast<void *>(arena + bAt),
-         *dst = reinterpret_cast<void *>(arena + dAt);
-    const float alpha = 1.0f, beta = step.args.size() > 3 ? 1.0f : 0.0f;
+         *dst = reinterpret_cast<void *>(arena + dAt), *c = reinterpret_cast<void *>(arena + cAt);
+    const float alpha = 1.0f, beta = addend ? 1.0f : 0.0f;
     auto run = [&](const cublasLtMatmulAlgo_t &algo) {
       return lt.cublasLtMatmul(blas, step.gemm.desc, &alpha, a, step.gemm.a, b, step.gemm.b,
-                               &beta, dst, step.gemm.c, dst, step.gemm.c, &algo,
+                               &beta, c, step.gemm.c, dst, step.gemm.c, &algo,
                                reinterpret_cast<void *>(gemmWorkspace), kGemmWorkspaceBytes,
                                stream);
     };
