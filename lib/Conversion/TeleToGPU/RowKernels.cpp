@@ -6,9 +6,10 @@
 // contiguous bytes), keeps them in registers between the statistics and
 // the output pass when the row is narrow enough, and partial sums are
 // combined with a butterfly of warp shuffles. The gain gradient sums over
-// all rows: a second kernel gives each thread one column and a slice of the
-// rows and adds its partial sum atomically, so no thread walks every row
-// and no address sees more than one atomic per slice.
+// all rows: each warp of the backward walks a run of rows, adds its rows'
+// terms to per-lane partial sums in registers while it has their x and dy
+// at hand, and stores them; a second kernel adds the warps' partials per
+// column in a fixed order (no atomics: the sum is reproducible).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,11 +19,14 @@ using namespace mlir;
 using namespace mlir::tele;
 
 namespace {
-/// Rows of the gain-gradient reduction one thread sums before its atomic.
-/// Each column's address sees one atomic per slice: with 32-row slices and
-/// four columns a thread the flm-1b step spent 5.0 ms in this kernel, with
-/// 128-row slices and one column a thread 4.0.
-constexpr int64_t kRowsPerSlice = 128;
+/// Rows one warp of the RMSNorm backward walks, summing their gain-gradient
+/// terms. Fewer warps would leave too few loads in flight; more would make
+/// more partial sums to add.
+constexpr int64_t kGainRowsPerWarp = 8;
+/// The partial sums' reduction: a block adds 32 columns, each over 32
+/// slices of the warps' rows, 8 rows at a time (independent loads in
+/// flight), then the slices' sums through shared memory.
+constexpr int64_t kGainSlices = 32, kGainUnroll = 8;
 /// Floats per lane a row kernel keeps in registers per row-sized tensor
 /// between its two passes; wider rows are read again (from L1/L2).
 constexpr int64_t kKeptFloats = 64;
@@ -117,17 +121,20 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
   bool plus = static_cast<bool>(norm.getAddend());
   double eps = norm.getEps().convertToDouble();
   Type f32Type = ty.getElementType();
+  // Warp w walks rows [w R, (w + 1) R) and leaves its gain-gradient partial
+  // sums in row w of the workspace.
+  int64_t warps = (rows + kGainRowsPerWarp - 1) / kGainRowsPerWarp;
   // Operands: input 0, gain 1, grad 2, [mask], [addend]; results dx, dgain;
-  // then the workspace of per-row rstd.
+  // then the workspace of partial sums.
   int64_t nOperands = norm->getNumOperands();
-  int64_t dxArg = nOperands, dgArg = nOperands + 1, rstdArg = nOperands + 2;
+  int64_t dxArg = nOperands, dgArg = nOperands + 1, partialArg = nOperands + 2;
   RowWalk walk = RowWalk::of(d);
 
   SmallVector<Type> rowArgs;
   for (Value v : norm->getOperands())
     rowArgs.push_back(flatMemRef(v));
   rowArgs.push_back(flatMemRef(norm.getInputGrad()));
-  rowArgs.push_back(flatMemRef(f32Type, rows));
+  rowArgs.push_back(flatMemRef(f32Type, warps * d));
   std::string suffix = shapeName(rows, d);
   std::string stem = std::string("rms_norm_grad_") + (masked ? "masked_" : "") +
                      (plus ? "plus_" : "");
@@ -137,80 +144,128 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
         Value x = args[0], gain = args[1], dy = args[2];
         Value mask = masked ? args[3] : Value();
         Value addend = plus ? args[nOperands - 1] : Value();
-        Value dx = args[nOperands], rstdOut = args[nOperands + 1];
-        forEachWarpRow(b, rows, d, [&](ImplicitLocOpBuilder &b, Value row, Value lane,
-                                       Value rowBase) {
-          RowValues xs = RowValues::load(b, walk, x, rowBase, lane);
-          RowValues dys = RowValues::load(b, walk, dy, rowBase, lane);
-          auto [rstd, w] = rowRstd(b, walk, xs, mask, lane, eps);
-          Value dot = splatFloat(b, walk.type(b), 0.0);
-          for (int64_t i = 0; i < walk.count; ++i) {
-            Value g = walk.load(b, gain, Value(), lane, i);
-            dot = vector::FMAOp::create(b, arith::MulFOp::create(b, dys(b, i), g), xs(b, i), dot);
-          }
-          Value r3 = arith::MulFOp::create(b, arith::MulFOp::create(b, rstd, rstd), rstd);
-          Value c = arith::DivFOp::create(
-              b, arith::MulFOp::create(b, r3, warpSum(b, RowWalk::sum(b, dot))), w);
-          Value rv = vector::BroadcastOp::create(b, walk.type(b), rstd);
-          Value cv = vector::BroadcastOp::create(b, walk.type(b), c);
-          for (int64_t i = 0; i < walk.count; ++i) {
-            Value g = walk.load(b, gain, Value(), lane, i);
-            Value first = arith::MulFOp::create(b, rv, arith::MulFOp::create(b, g, dys(b, i)));
-            Value mx = xs(b, i);
-            if (mask)
-              mx = arith::MulFOp::create(b, walk.load(b, mask, Value(), lane, i), mx);
-            Value out = arith::SubFOp::create(b, first, arith::MulFOp::create(b, cv, mx));
-            if (addend) // the residual stream's gradient
-              out = arith::AddFOp::create(b, out, walk.load(b, addend, rowBase, lane, i));
-            walk.store(b, out, dx, rowBase, lane, i);
-          }
-          ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, idx(b, 0)),
-                 [&](ImplicitLocOpBuilder &b) { store(b, rstd, rstdOut, row); });
+        Value dx = args[nOperands], partials = args[nOperands + 1];
+        Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+        Value lane = arith::RemUIOp::create(b, tid, idx(b, kWarp));
+        Value warp = arith::AddIOp::create(
+            b,
+            arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
+                                  idx(b, kWarpRowsPerBlock)),
+            arith::DivUIOp::create(b, tid, idx(b, kWarp)));
+        ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, warp, idx(b, warps)),
+               [&](ImplicitLocOpBuilder &b) {
+          Value first = arith::MulIOp::create(b, warp, idx(b, kGainRowsPerWarp));
+          Value last = arith::MinUIOp::create(
+              b, arith::AddIOp::create(b, first, idx(b, kGainRowsPerWarp)), idx(b, rows));
+          SmallVector<Value> zeros(walk.count, splatFloat(b, walk.type(b), 0.0));
+          SmallVector<Value> sums = forLoop(
+              b, first, last, idx(b, 1), zeros,
+              [&](ImplicitLocOpBuilder &b, Value row, ValueRange acc) -> SmallVector<Value> {
+                Value rowBase = arith::MulIOp::create(b, row, idx(b, d));
+                RowValues xs = RowValues::load(b, walk, x, rowBase, lane);
+                RowValues dys = RowValues::load(b, walk, dy, rowBase, lane);
+                auto [rstd, w] = rowRstd(b, walk, xs, mask, lane, eps);
+                Value dot = splatFloat(b, walk.type(b), 0.0);
+                for (int64_t i = 0; i < walk.count; ++i) {
+                  Value g = walk.load(b, gain, Value(), lane, i);
+                  dot = vector::FMAOp::create(b, arith::MulFOp::create(b, dys(b, i), g),
+                                              xs(b, i), dot);
+                }
+                Value r3 = arith::MulFOp::create(b, arith::MulFOp::create(b, rstd, rstd), rstd);
+                Value c = arith::DivFOp::create(
+                    b, arith::MulFOp::create(b, r3, warpSum(b, RowWalk::sum(b, dot))), w);
+                Value rv = vector::BroadcastOp::create(b, walk.type(b), rstd);
+                Value cv = vector::BroadcastOp::create(b, walk.type(b), c);
+                SmallVector<Value> next;
+                for (int64_t i = 0; i < walk.count; ++i) {
+                  Value g = walk.load(b, gain, Value(), lane, i);
+                  Value rdy = arith::MulFOp::create(b, rv, dys(b, i));
+                  Value mx = xs(b, i);
+                  // dg's term dy x r (unmasked: the mask only enters rstd).
+                  next.push_back(vector::FMAOp::create(b, rdy, mx, acc[i]));
+                  if (mask)
+                    mx = arith::MulFOp::create(b, walk.load(b, mask, Value(), lane, i), mx);
+                  Value out = arith::SubFOp::create(b, arith::MulFOp::create(b, g, rdy),
+                                                    arith::MulFOp::create(b, cv, mx));
+                  if (addend) // the residual stream's gradient
+                    out = arith::AddFOp::create(b, out, walk.load(b, addend, rowBase, lane, i));
+                  walk.store(b, out, dx, rowBase, lane, i);
+                }
+                return next;
+              });
+          Value partialBase = arith::MulIOp::create(b, warp, idx(b, d));
+          for (int64_t i = 0; i < walk.count; ++i)
+            walk.store(b, sums[i], partials, partialBase, lane, i);
         });
       });
 
-  // dgain: thread (column j, slice s) sums rows [s*R, (s+1)*R).
-  SmallVector<Type> colArgs{flatMemRef(norm.getInput()), flatMemRef(norm.getGrad()),
-                            flatMemRef(f32Type, rows), flatMemRef(norm.getGainGrad())};
+  // dgain: thread (slice s, column j of the block's 32) adds rows s, s + 32,
+  // ... of the warps' partial sums; then the 32 slices' sums are added in
+  // order (the same order every run).
+  SmallVector<Type> colArgs{flatMemRef(f32Type, warps * d), flatMemRef(norm.getGainGrad())};
+  int64_t stride = kGainSlices * kGainUnroll, whole = warps / stride * stride;
   auto colKernel = getOrCreateKernel(
-      kernels, "rms_norm_gain_grad_" + suffix, colArgs, norm.getLoc(),
-      [&](ImplicitLocOpBuilder &b, ValueRange args) {
-        Value x = args[0], dy = args[1], rstd = args[2], dg = args[3];
+      kernels, "rms_norm_gain_grad_" + Twine(warps).str() + "x" + Twine(d).str() + "xf32",
+      colArgs, norm.getLoc(), [&](ImplicitLocOpBuilder &b, ValueRange args) {
+        Value partials = args[0], dg = args[1];
+        Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+        Value slice = arith::DivUIOp::create(b, tid, idx(b, kWarp));
         Value col = arith::AddIOp::create(
             b,
             arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
-                                  idx(b, kChunkBlock)),
-            gpu::ThreadIdOp::create(b, gpu::Dimension::x));
-        Value slice = gpu::BlockIdOp::create(b, gpu::Dimension::y);
-        ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, col, idx(b, d)),
-               [&](ImplicitLocOpBuilder &b) {
-                 Value lo = arith::MulIOp::create(b, slice, idx(b, kRowsPerSlice));
-                 Value hi = arith::MinUIOp::create(
-                     b, arith::AddIOp::create(b, lo, idx(b, kRowsPerSlice)), idx(b, rows));
-                 auto acc = forLoop(
-                     b, lo, hi, idx(b, 1), {f32(b, 0.0)},
-                     [&](ImplicitLocOpBuilder &b, Value r, ValueRange acc) -> SmallVector<Value> {
-                       Value at = arith::AddIOp::create(
-                           b, arith::MulIOp::create(b, r, idx(b, d)), col);
-                       Value term = arith::MulFOp::create(
-                           b, arith::MulFOp::create(b, load(b, dy, at), load(b, x, at)),
-                           load(b, rstd, r));
-                       return {arith::AddFOp::create(b, acc[0], term)};
-                     });
-                 atomicAdd(b, acc[0], dg, col);
-               });
+                                  idx(b, kWarp)),
+            arith::RemUIOp::create(b, tid, idx(b, kWarp)));
+        Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, col, idx(b, d));
+        Value safeCol = arith::MinUIOp::create(b, col, idx(b, d - 1));
+        auto at = [&](ImplicitLocOpBuilder &b, Value w) {
+          return load(b, partials,
+                      arith::AddIOp::create(b, arith::MulIOp::create(b, w, idx(b, d)), safeCol));
+        };
+        SmallVector<Value> zeros(kGainUnroll, f32(b, 0.0));
+        SmallVector<Value> accs = forLoop(
+            b, slice, idx(b, whole), idx(b, stride), zeros,
+            [&](ImplicitLocOpBuilder &b, Value w, ValueRange acc) -> SmallVector<Value> {
+              SmallVector<Value> next;
+              for (int64_t u = 0; u < kGainUnroll; ++u)
+                next.push_back(arith::AddFOp::create(
+                    b, acc[u], at(b, arith::AddIOp::create(b, w, idx(b, u * kGainSlices)))));
+              return next;
+            });
+        Value sum = accs[0];
+        for (int64_t u = 1; u < kGainUnroll; ++u)
+          sum = arith::AddFOp::create(b, sum, accs[u]);
+        sum = forLoop(b, arith::AddIOp::create(b, slice, idx(b, whole)), idx(b, warps),
+                      idx(b, kGainSlices), {sum},
+                      [&](ImplicitLocOpBuilder &b, Value w, ValueRange acc) -> SmallVector<Value> {
+                        return {arith::AddFOp::create(b, acc[0], at(b, w))};
+                      })[0];
+        Value shared = addWorkgroupBuffer(b, kGainSlices * kWarp);
+        memref::StoreOp::create(b, sum, shared, ValueRange{tid});
+        gpu::BarrierOp::create(b);
+        Value firstSlice = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, slice, idx(b, 0));
+        ifThen(b, arith::AndIOp::create(b, firstSlice, inside), [&](ImplicitLocOpBuilder &b) {
+          Value total = f32(b, 0.0);
+          for (int64_t s = 0; s < kGainSlices; ++s)
+            total = arith::AddFOp::create(
+                b, total,
+                memref::LoadOp::create(b, shared,
+                                       ValueRange{arith::AddIOp::create(b, tid, idx(b, s * kWarp))}));
+          store(b, total, dg, col);
+        });
       });
 
-  KernelLaunch rowPass = warpRowLaunch(rowKernel, rows);
+  KernelLaunch rowPass{rowKernel,
+                       {(warps + kWarpRowsPerBlock - 1) / kWarpRowsPerBlock, 1, 1},
+                       {kWarpRowsPerBlock * kWarp, 1, 1},
+                       {}};
   for (int64_t i = 0; i < nOperands; ++i)
     rowPass.args.push_back(i);
-  rowPass.args.append({dxArg, rstdArg});
+  rowPass.args.append({dxArg, partialArg});
   KernelLaunch colLaunch{colKernel,
-                         {(d + kChunkBlock - 1) / kChunkBlock,
-                          (rows + kRowsPerSlice - 1) / kRowsPerSlice, 1},
-                         {kChunkBlock, 1, 1},
-                         {0, 2, rstdArg, dgArg}};
-  return OpKernels{{rowPass, colLaunch}, {rows * 4}, {dgArg}};
+                         {(d + kWarp - 1) / kWarp, 1, 1},
+                         {kGainSlices * kWarp, 1, 1},
+                         {partialArg, dgArg}};
+  return OpKernels{{rowPass, colLaunch}, {warps * d * 4}, {}};
 }
 } // namespace
 

@@ -19,7 +19,7 @@
 // CHECK-SAME: .entry rms_norm_64x64xf32
 // CHECK-SAME: shfl.sync.bfly.b32
 // CHECK-SAME: .entry rms_norm_grad_64x64xf32
-// CHECK-SAME: .entry rms_norm_gain_grad_64x64xf32
+// CHECK-SAME: .entry rms_norm_gain_grad_8x64xf32
 // CHECK-SAME: .entry cross_entropy_64x64xf32
 // CHECK-SAME: shfl.sync.bfly.b32
 // CHECK-SAME: atom.global.add.f32
