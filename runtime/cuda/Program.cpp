@@ -411,11 +411,14 @@ tele_rt_status tele_rt_program::tuneGemms() {
       continue;
     }
     bool addend = step.args.size() > 3;
-    bool separateAddend = addend && !sameBuffer(step.args[2], step.args[3]);
     size_t aAt = 0, bAt = alignUp(step.args[0].bytes), dAt = bAt + alignUp(step.args[1].bytes);
-    size_t cAt = separateAddend ? dAt + alignUp(step.args[2].bytes) : dAt;
-    if (cAt + step.args[2].bytes > arenaBytes)
+    if (dAt + step.args[2].bytes > arenaBytes)
       continue;
+    // (Where the arena cannot hold a separate addend too, C = D stands in.)
+    size_t cAt = dAt + alignUp(step.args[2].bytes);
+    if (!addend || sameBuffer(step.args[2], step.args[3]) ||
+        cAt + step.args[3].bytes > arenaBytes)
+      cAt = dAt;
     void *a = reinterpret_cast<void *>(arena + aAt), *b = reinterpret_cast<void *>(arena + bAt),
          *dst = reinterpret_cast<void *>(arena + dAt), *c = reinterpret_cast<void *>(arena + cAt);
     const float alpha = 1.0f, beta = addend ? 1.0f : 0.0f;
@@ -649,6 +652,7 @@ tele_rt_status tele_rt_program::enqueue(const tele_rt_state *state) {
   bool eagerChecks = debugEnabled() && runs == 0;
   std::vector<uint64_t> pointers;
   std::vector<void *> params;
+  size_t stepsDone = 0;
   if (profiling()) {
     while (events.size() < steps.size() + 1) {
       CUevent e = nullptr;
@@ -702,9 +706,9 @@ tele_rt_status tele_rt_program::enqueue(const tele_rt_state *state) {
     }
     if (s != TELE_RT_OK)
       return s;
+    ++stepsDone;
     if (profiling())
-      if (auto s = check(d.cuEventRecord(events[&step - steps.data() + 1], stream),
-                         "cuEventRecord (profile)");
+      if (auto s = check(d.cuEventRecord(events[stepsDone], stream), "cuEventRecord (profile)");
           s != TELE_RT_OK)
         return s;
     if (eagerChecks)

@@ -34,8 +34,9 @@ def ConvertTeleToGPU : Pass<"convert-tele-to-gpu", "::mlir::ModuleOp"> {
       hardware's sine and cosine);
     * `rms_norm` (a warp per row in chunks of up to 16 bytes, kept in
       registers between the statistics and the output up to 2048 features)
-      and `rms_norm_grad` (dx likewise, then dgain by column over row slices
-      with atomics);
+      and `rms_norm_grad` (dx likewise, each warp walking 8 rows and summing
+      their gain-gradient terms in registers; a second kernel adds the
+      warps' sums in a fixed order, without atomics);
     * `embed` (gather) and `embed_grad` (atomic scatter-add);
     * `cross_entropy`, `cross_entropy_grad` and `cross_entropy_fused`
       without a loss mask: a warp per row, chunks of logits (bf16 copies

@@ -145,15 +145,9 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
         Value mask = masked ? args[3] : Value();
         Value addend = plus ? args[nOperands - 1] : Value();
         Value dx = args[nOperands], partials = args[nOperands + 1];
-        Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-        Value lane = arith::RemUIOp::create(b, tid, idx(b, kWarp));
-        Value warp = arith::AddIOp::create(
-            b,
-            arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
-                                  idx(b, kWarpRowsPerBlock)),
-            arith::DivUIOp::create(b, tid, idx(b, kWarp)));
-        ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, warp, idx(b, warps)),
-               [&](ImplicitLocOpBuilder &b) {
+        // One "row" per warp: the warp's row of partial sums.
+        forEachWarpRow(b, warps, d, [&](ImplicitLocOpBuilder &b, Value warp, Value lane,
+                                        Value partialBase) {
           Value first = arith::MulIOp::create(b, warp, idx(b, kGainRowsPerWarp));
           Value last = arith::MinUIOp::create(
               b, arith::AddIOp::create(b, first, idx(b, kGainRowsPerWarp)), idx(b, rows));
@@ -193,7 +187,6 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
                 }
                 return next;
               });
-          Value partialBase = arith::MulIOp::create(b, warp, idx(b, d));
           for (int64_t i = 0; i < walk.count; ++i)
             walk.store(b, sums[i], partials, partialBase, lane, i);
         });
@@ -205,8 +198,8 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
   SmallVector<Type> colArgs{flatMemRef(f32Type, warps * d), flatMemRef(norm.getGainGrad())};
   int64_t stride = kGainSlices * kGainUnroll, whole = warps / stride * stride;
   auto colKernel = getOrCreateKernel(
-      kernels, "rms_norm_gain_grad_" + Twine(warps).str() + "x" + Twine(d).str() + "xf32",
-      colArgs, norm.getLoc(), [&](ImplicitLocOpBuilder &b, ValueRange args) {
+      kernels, "rms_norm_gain_grad_" + shapeName(warps, d), colArgs, norm.getLoc(),
+      [&](ImplicitLocOpBuilder &b, ValueRange args) {
         Value partials = args[0], dg = args[1];
         Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
         Value slice = arith::DivUIOp::create(b, tid, idx(b, kWarp));
@@ -240,24 +233,19 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
                         return {arith::AddFOp::create(b, acc[0], at(b, w))};
                       })[0];
         Value shared = addWorkgroupBuffer(b, kGainSlices * kWarp);
-        memref::StoreOp::create(b, sum, shared, ValueRange{tid});
+        store(b, sum, shared, tid);
         gpu::BarrierOp::create(b);
         Value firstSlice = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, slice, idx(b, 0));
         ifThen(b, arith::AndIOp::create(b, firstSlice, inside), [&](ImplicitLocOpBuilder &b) {
           Value total = f32(b, 0.0);
           for (int64_t s = 0; s < kGainSlices; ++s)
             total = arith::AddFOp::create(
-                b, total,
-                memref::LoadOp::create(b, shared,
-                                       ValueRange{arith::AddIOp::create(b, tid, idx(b, s * kWarp))}));
+                b, total, load(b, shared, arith::AddIOp::create(b, tid, idx(b, s * kWarp))));
           store(b, total, dg, col);
         });
       });
 
-  KernelLaunch rowPass{rowKernel,
-                       {(warps + kWarpRowsPerBlock - 1) / kWarpRowsPerBlock, 1, 1},
-                       {kWarpRowsPerBlock * kWarp, 1, 1},
-                       {}};
+  KernelLaunch rowPass = warpRowLaunch(rowKernel, warps);
   for (int64_t i = 0; i < nOperands; ++i)
     rowPass.args.push_back(i);
   rowPass.args.append({dxArg, partialArg});

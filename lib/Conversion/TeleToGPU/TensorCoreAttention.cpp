@@ -10,11 +10,12 @@
 // with the next tile's copy in flight (PairStager), or f32, rounded to bf16
 // as a tile is staged.
 //
-// A block is 4 or 8 warps (see queryWarps); each warp owns 16 rows
-// (queries, or keys for the key-side kernel) and keeps its accumulators in
-// registers in the m16n8 "C" layout: lane (g = lane / 4, t = lane % 4)
-// holds rows g and g + 8, columns 2t and 2t + 1 of every 8-column chunk. Scores computed in that
-// layout are exactly the A operand of the next product once rounded to bf16
+// A block is 4 or 8 warps (see queryWarps); each warp owns one or two
+// 16-row tiles (queries, see queryRowTiles, or keys for the key-side
+// kernel) and keeps their accumulators in registers in the m16n8 "C"
+// layout: lane (g = lane / 4, t = lane % 4) holds rows g and g + 8, columns
+// 2t and 2t + 1 of every 8-column chunk. Scores computed in that layout are
+// exactly the A operand of the next product once rounded to bf16
 // (two 8-key chunks make one 16-wide A fragment), so P and dS never leave
 // registers.
 //
@@ -50,8 +51,8 @@ using namespace mlir::tele;
 
 namespace {
 constexpr int64_t kWarpRows = 16; ///< rows an m16n8k16 tile covers
-/// Warps per block of the query-side kernels (forward, dQ), 16 query rows
-/// each. Staging f32 inputs synchronously at head_dim 128, 128 rows (one
+/// Warps per block of the query-side kernels (forward, dQ), one or two
+/// 16-row tiles each (queryRowTiles). Measured with one tile a warp: staging f32 inputs synchronously at head_dim 128, 128 rows (one
 /// block per SM, by registers) share each staged key tile: measured on an
 /// H200, 17 ms faster per flm-1b step than 64 rows (flm-tiny's head_dim 64:
 /// 3.7 ms slower). With asynchronous staging (bf16 inputs) two 64-row blocks
@@ -317,7 +318,7 @@ struct WarpTile {
     return tokens;
   }
 
-  /// Rows g and g + 8 of the warp's 16 as (position, clamped position).
+  /// Rows g and g + 8 of a 16-row tile starting at `warpRow0`.
   std::array<Value, 2> rowsOf(Value warpRow0) {
     return {add(warpRow0, g), add(warpRow0, add(g, c(8)))};
   }
@@ -337,7 +338,7 @@ struct WarpTile {
     return out;
   }
 
-  /// Stores the warp's [16 x dh] accumulator (chunks of 8 columns), times
+  /// Stores a 16-row tile's [16 x dh] accumulator (chunks of 8 columns), times
   /// `scale[half]` per row half, to rows `rows` that are inside the sequence.
   void storeRows(ArrayRef<Acc> acc, Value global, std::array<Value, 2> rows,
                  std::array<Value, 2> scale) {
@@ -692,7 +693,9 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
       [&](ImplicitLocOpBuilder &, Value kt, ValueRange carried) -> SmallVector<Value> {
         Value base = keys.acquire(kt);
         SmallVector<Acc> all = unflatten(carried);
-        auto dq = [&](int64_t r) { return MutableArrayRef<Acc>(all).slice(r * outChunks, outChunks); };
+        auto dq = [&](int64_t r) {
+          return MutableArrayRef<Acc>(all).slice(r * outChunks, outChunks);
+        };
         // 16 keys at a time keeps the scores' registers few; each K and V
         // fragment serves every row tile.
         for (int64_t j0 = 0; j0 < kStageKeys; j0 += 16) {

@@ -286,7 +286,8 @@ func.func @flash(%q: tensor<2x4x16xf32>, %k: tensor<2x4x16xf32>, %v: tensor<2x4x
 
 // head_dim a multiple of 16: tensor-core kernels (bf16 nvvm.mma.sync on
 // operands read by nvgpu.ldmatrix from 16-byte aligned shared tiles), 128
-// threads for 64 rows at head_dim 32. The tiles are views of dynamic shared
+// threads for 128 query rows at head_dim 32 (two 16-row tiles a warp). The
+// tiles are views of dynamic shared
 // memory; each launch says how many bytes: two 64-row tiles of 40 bf16
 // (32 + 16 bytes of padding) for the query side, plus two 32-row query
 // tiles for the key side.
@@ -304,6 +305,31 @@ func.func @flash_mma(%q: tensor<1x32x64xf32>, %k: tensor<1x32x64xf32>, %v: tenso
   %o, %lse = tele.flash_attention %q, %k, %v {head_dim = 32 : i64} : tensor<1x32x64xf32> -> tensor<1x32x64xf32>, tensor<1x2x32xf32>
   %dq, %dk, %dv = tele.flash_attention_grad %q, %k, %v, %o, %lse, %do {head_dim = 32 : i64} : tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x2x32xf32>, tensor<1x32x64xf32> -> tensor<1x32x64xf32>
   return %o, %dq, %dk, %dv : tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>, tensor<1x32x64xf32>
+}
+
+// -----
+
+// Up to head_dim 64 a query-side block covers 128 rows (4 warps, two
+// 16-row tiles each): 300 positions take 3 blocks per head, and each
+// staged key fragment feeds both of a warp's tiles.
+// CHECK-LABEL: func.func @flash_mma_rows
+// CHECK: tele.flash_attention {{.*}}block = array<i64: 128, 1, 1>, grid = array<i64: 3, 2, 1>, kernel = @tele_kernels::@flash_attention_1x300x2x32_mma
+// CHECK: gpu.func @flash_attention_1x300x2x32_mma
+// CHECK: scf.for
+// CHECK: nvgpu.ldmatrix
+// CHECK-NOT: nvgpu.ldmatrix
+// CHECK: nvvm.mma.sync
+// CHECK-NOT: nvgpu.ldmatrix
+// CHECK: nvvm.mma.sync
+// CHECK-NOT: nvgpu.ldmatrix
+// CHECK: nvvm.mma.sync
+// CHECK-NOT: nvgpu.ldmatrix
+// CHECK: nvvm.mma.sync
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: nvgpu.ldmatrix
+func.func @flash_mma_rows(%q: tensor<1x300x64xf32>) -> tensor<1x300x64xf32> {
+  %o, %lse = tele.flash_attention %q, %q, %q {head_dim = 32 : i64} : tensor<1x300x64xf32> -> tensor<1x300x64xf32>, tensor<1x2x300xf32>
+  return %o : tensor<1x300x64xf32>
 }
 
 // -----

@@ -115,8 +115,12 @@ SmallVector<SmallVector<Value>> bf16ReaderGroups(Operation *op) {
 }
 
 /// A weight: a training-state tensor read by tele.param, or (in a function
-/// that takes its weights as arguments) an argument.
-bool isWeight(Value v) { return isa<BlockArgument>(v) || v.getDefiningOp<ParamOp>(); }
+/// that takes its weights as arguments) a function argument.
+bool isWeight(Value v) {
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    return arg.getOwner()->isEntryBlock();
+  return static_cast<bool>(v.getDefiningOp<ParamOp>());
+}
 
 bool convertsToBf16(Operation *user) {
   return isa<ConvertOp>(user) &&
