@@ -185,6 +185,33 @@ SmallVector<Value> mlir::tele::ifElse(
   return SmallVector<Value>(ifOp.getResults());
 }
 
+SmallVector<Value> mlir::tele::switchOnBlockTensor(
+    ImplicitLocOpBuilder &b, ArrayRef<int64_t> firstBlocks, TypeRange resultTypes,
+    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, int64_t, Value)> body,
+    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> fallback) {
+  Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value which = idx(b, 0);
+  for (size_t i = 1; i < firstBlocks.size(); ++i) {
+    Value past = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, block,
+                                       idx(b, firstBlocks[i]));
+    which = arith::AddIOp::create(b, which,
+                                  arith::SelectOp::create(b, past, idx(b, 1), idx(b, 0)));
+  }
+  SmallVector<int64_t> cases;
+  for (size_t i = 0; i < firstBlocks.size(); ++i)
+    cases.push_back(int64_t(i));
+  auto sw = scf::IndexSwitchOp::create(b, resultTypes, which, cases, cases.size());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&sw.getDefaultRegion().emplaceBlock());
+  scf::YieldOp::create(b, fallback(b));
+  for (size_t i = 0; i < firstBlocks.size(); ++i) {
+    b.setInsertionPointToStart(&sw.getCaseRegions()[i].emplaceBlock());
+    Value local = arith::SubIOp::create(b, block, idx(b, firstBlocks[i]));
+    scf::YieldOp::create(b, body(b, int64_t(i), local));
+  }
+  return SmallVector<Value>(sw.getResults());
+}
+
 SmallVector<Value> mlir::tele::forLoop(
     ImplicitLocOpBuilder &b, Value lb, Value ub, Value step, ValueRange init,
     function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value, ValueRange)>

@@ -129,6 +129,18 @@ forLoop(ImplicitLocOpBuilder &b, Value lb, Value ub, Value step,
         function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value,
                                         ValueRange)> body);
 
+/// Multi-tensor launches (the global norm, conversion groups): tensor i
+/// owns blocks [firstBlocks[i], firstBlocks[i + 1]) of the launch. Emits the
+/// scan that finds this block's tensor (a comparison per tensor, over
+/// constants) and an `scf.index_switch` on it; `body` builds tensor i's
+/// case, given the block's index among that tensor's blocks, and returns
+/// the case's results (of `resultTypes`; the default case yields
+/// `fallback`'s).
+SmallVector<Value> switchOnBlockTensor(
+    ImplicitLocOpBuilder &b, ArrayRef<int64_t> firstBlocks, TypeRange resultTypes,
+    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, int64_t, Value)> body,
+    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> fallback);
+
 /// Rows a block of the row-wise kernels (RMSNorm, cross-entropy) handles:
 /// one per warp.
 inline constexpr int64_t kWarpRowsPerBlock = 4;
@@ -207,6 +219,11 @@ FailureOr<OpKernels> buildAttentionKernels(Operation *op,
 FailureOr<OpKernels> buildTensorCoreAttentionKernels(Operation *op,
                                                      gpu::GPUModuleOp kernels);
 /// tele.global_norm, tele.clip_scale, tele.lr_schedule, tele.mask_vector.
+/// tele.convert_group: one launch per kMaxTensorsPerLaunch tensors.
+FailureOr<OpKernels> buildConvertGroupKernels(Operation *op, gpu::GPUModuleOp kernels);
+/// Tensors a multi-tensor launch takes: their pointers are the kernel's
+/// parameters (8 bytes each, within the 4 KiB parameter space).
+inline constexpr int64_t kMaxTensorsPerLaunch = 256;
 FailureOr<OpKernels> buildOptimizerKernels(Operation *op,
                                            gpu::GPUModuleOp kernels);
 

@@ -41,9 +41,7 @@ void storeFromThreadZero(ImplicitLocOpBuilder &b, Value value, Value memref, Val
 /// The global norm's first pass gives a gradient one block per this many
 /// floats (the blocks stride through it together)...
 constexpr int64_t kNormPieceFloats = 64 * 1024;
-/// ...with up to this many gradients a launch: their pointers are the
-/// kernel's parameters (8 bytes each, within the 4 KiB parameter space).
-constexpr int64_t kMaxNormInputsPerLaunch = 256;
+/// ...with up to kMaxTensorsPerLaunch gradients a launch.
 
 /// One gradient's share of the first pass: its blocks are
 /// [firstBlock, firstBlock + blocks) of its launch.
@@ -82,41 +80,30 @@ KernelLaunch sumSquaresPieces(ArrayRef<Value> inputs, int64_t firstPartial,
       kernels, name, argTypes, loc, [&](ImplicitLocOpBuilder &b, ValueRange args) {
         Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
         Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-        Value which = idx(b, 0);
-        for (size_t i = 1; i < pieces.size(); ++i) {
-          Value past = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, block,
-                                             idx(b, pieces[i].firstBlock));
-          which = arith::AddIOp::create(b, which,
-                                        arith::SelectOp::create(b, past, idx(b, 1), idx(b, 0)));
-        }
-        SmallVector<int64_t> cases;
-        for (size_t i = 0; i < pieces.size(); ++i)
-          cases.push_back(int64_t(i));
-        auto sw = scf::IndexSwitchOp::create(b, TypeRange{b.getF32Type()}, which, cases,
-                                             cases.size());
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(&sw.getDefaultRegion().emplaceBlock());
-          scf::YieldOp::create(b, ValueRange{f32(b, 0.0)});
-          for (auto [i, p] : llvm::enumerate(pieces)) {
-            b.setInsertionPointToStart(&sw.getCaseRegions()[i].emplaceBlock());
-            auto vt = VectorType::get({p.vec}, b.getF32Type());
-            Value local = arith::SubIOp::create(b, block, idx(b, p.firstBlock));
-            Value start = arith::MulIOp::create(
-                b, arith::AddIOp::create(b, arith::MulIOp::create(b, local, idx(b, kChunkBlock)),
-                                         tid),
-                idx(b, p.vec));
-            auto acc = forLoop(
-                b, start, idx(b, p.n), idx(b, p.blocks * kChunkBlock * p.vec),
-                {splatFloat(b, vt, 0.0)},
-                [&](ImplicitLocOpBuilder &b, Value j, ValueRange acc) -> SmallVector<Value> {
-                  Value x = loadChunk(b, vt, args[i], j);
-                  return {vector::FMAOp::create(b, x, x, acc[0])};
-                });
-            scf::YieldOp::create(b, ValueRange{RowWalk::sum(b, acc[0])});
-          }
-        }
-        Value total = blockSum(b, sw.getResult(0), kChunkBlock);
+        SmallVector<int64_t> firstBlocks;
+        for (const NormPieces &p : pieces)
+          firstBlocks.push_back(p.firstBlock);
+        Value sum = switchOnBlockTensor(
+            b, firstBlocks, TypeRange{b.getF32Type()},
+            [&](ImplicitLocOpBuilder &b, int64_t i, Value local) -> SmallVector<Value> {
+              const NormPieces &p = pieces[i];
+              auto vt = VectorType::get({p.vec}, b.getF32Type());
+              Value start = arith::MulIOp::create(
+                  b,
+                  arith::AddIOp::create(b, arith::MulIOp::create(b, local, idx(b, kChunkBlock)),
+                                        tid),
+                  idx(b, p.vec));
+              auto acc = forLoop(
+                  b, start, idx(b, p.n), idx(b, p.blocks * kChunkBlock * p.vec),
+                  {splatFloat(b, vt, 0.0)},
+                  [&](ImplicitLocOpBuilder &b, Value j, ValueRange acc) -> SmallVector<Value> {
+                    Value x = loadChunk(b, vt, args[i], j);
+                    return {vector::FMAOp::create(b, x, x, acc[0])};
+                  });
+              return {RowWalk::sum(b, acc[0])};
+            },
+            [&](ImplicitLocOpBuilder &b) -> SmallVector<Value> { return {f32(b, 0.0)}; })[0];
+        Value total = blockSum(b, sum, kChunkBlock);
         storeFromThreadZero(b, total, args.back(),
                             arith::AddIOp::create(b, block, idx(b, firstPartial)));
       });
@@ -169,7 +156,7 @@ FailureOr<OpKernels> mlir::tele::buildOptimizerKernels(Operation *op,
   if (auto norm = dyn_cast<GlobalNormOp>(op)) {
     if (!isF32(norm.getResult()))
       return failure();
-    // Launches of up to kMaxNormInputsPerLaunch gradients write one partial
+    // Launches of up to kMaxTensorsPerLaunch gradients write one partial
     // sum per block into the workspace; one block adds them in a fixed
     // order and takes the square root. No atomics: the norm is the same on
     // every run.
@@ -190,8 +177,8 @@ FailureOr<OpKernels> mlir::tele::buildOptimizerKernels(Operation *op,
     MemRefType partialsType = flatMemRef(Float32Type::get(op->getContext()), partials);
     OpKernels out;
     int64_t firstPartial = 0;
-    for (int64_t first = 0; first < n; first += kMaxNormInputsPerLaunch) {
-      int64_t count = std::min(kMaxNormInputsPerLaunch, n - first);
+    for (int64_t first = 0; first < n; first += kMaxTensorsPerLaunch) {
+      int64_t count = std::min(kMaxTensorsPerLaunch, n - first);
       KernelLaunch l = sumSquaresPieces(ArrayRef<Value>(inputs).slice(first, count), firstPartial,
                                         partialsType, kernels, loc);
       for (int64_t i = first; i < first + count; ++i)

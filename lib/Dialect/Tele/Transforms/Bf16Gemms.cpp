@@ -170,6 +170,57 @@ void narrowProducers(ArrayRef<Value> values) {
   }
 }
 
+/// Whether `op` may write memory (training state): ops that say nothing
+/// about their effects are assumed to.
+bool mayWrite(Operation *op) {
+  if (auto mem = dyn_cast<MemoryEffectOpInterface>(op))
+    return mem.hasEffect<MemoryEffects::Write>();
+  return !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>();
+}
+
+/// Turns the weights' conversions into one tele.convert_group at the top of
+/// the block, so that a backend converts them all in one launch instead of
+/// one launch per weight. The tele.param reads of those weights move up
+/// with it; a weight read after an op that may write state keeps its own
+/// conversion (reading it earlier could see an older value).
+void groupCopies(Block &block, ArrayRef<ConvertOp> copies) {
+  Operation *firstWrite = nullptr;
+  for (Operation &op : block)
+    if (mayWrite(&op)) {
+      firstWrite = &op;
+      break;
+    }
+  SmallVector<ConvertOp> grouped;
+  SmallPtrSet<Operation *, 16> moved;
+  for (ConvertOp copy : copies) {
+    Operation *def = copy.getInput().getDefiningOp();
+    if (def && firstWrite && !def->isBeforeInBlock(firstWrite))
+      continue;
+    grouped.push_back(copy);
+    if (def)
+      moved.insert(def);
+  }
+  if (grouped.size() < 2)
+    return;
+  Operation *anchor = &block.front();
+  while (moved.contains(anchor))
+    anchor = anchor->getNextNode();
+  SmallVector<Value> inputs;
+  SmallVector<Type> types;
+  for (ConvertOp copy : grouped) {
+    if (Operation *def = copy.getInput().getDefiningOp(); def && def != anchor)
+      def->moveBefore(anchor);
+    inputs.push_back(copy.getInput());
+    types.push_back(copy.getType());
+  }
+  OpBuilder b(anchor);
+  auto group = ConvertGroupOp::create(b, grouped.front().getLoc(), types, inputs);
+  for (auto [copy, result] : llvm::zip(grouped, group.getResults())) {
+    copy.getResult().replaceAllUsesWith(result);
+    copy->erase();
+  }
+}
+
 struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
   using Base::Base;
   void runOnOperation() override {
@@ -183,6 +234,7 @@ struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
     };
     for (Block &block : getOperation().getBody()) {
       DenseMap<Value, Copy> copies;
+      SmallVector<ConvertOp> weightCopies;
       int64_t position = 0;
       for (Operation &op : block) {
         ++position;
@@ -192,8 +244,11 @@ struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
           if (!copy.bf16 || (!keep && position - copy.lastUse > reuseWindow)) {
             OpBuilder b(&op);
             auto ty = cast<RankedTensorType>(operand->get().getType());
-            copy.bf16 = ConvertOp::create(b, op.getLoc(), ty.clone(b.getBF16Type()),
-                                          operand->get());
+            auto convert = ConvertOp::create(b, op.getLoc(), ty.clone(b.getBF16Type()),
+                                             operand->get());
+            copy.bf16 = convert;
+            if (keep)
+              weightCopies.push_back(convert);
           }
           copy.lastUse = position;
           operand->set(copy.bf16);
@@ -208,6 +263,8 @@ struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
         for (ArrayRef<Value> g : bf16ReaderGroups(&op))
           values.insert(g.begin(), g.end());
       narrowProducers(values.getArrayRef());
+      if (groupWeightCopies)
+        groupCopies(block, weightCopies);
     }
   }
 };
