@@ -507,6 +507,26 @@ struct QueryBlock {
   Value crossesDiagonal(int64_t r, Value key0, int64_t keys) {
     return w.lt(tiles[r].firstRow, w.add(key0, w.c(keys - 1)));
   }
+  /// Row tile r's `vals` for keys [key0, ...) in the C layout (4 per
+  /// 8-key chunk), `fill` where a key comes after the row: the causal mask,
+  /// paid for only where the keys cross the diagonal.
+  SmallVector<Value> maskCausal(int64_t r, Value key0, ArrayRef<Value> vals, Value fill) {
+    int64_t chunks = vals.size() / 4;
+    const std::array<Value, 2> &clamped = tiles[r].clamped;
+    return ifElse(
+        w.b, crossesDiagonal(r, key0, 8 * chunks),
+        [&](ImplicitLocOpBuilder &) {
+          SmallVector<Value> out;
+          Value laneKey0 = w.add(key0, w.mul(w.t, w.c(2)));
+          for (int64_t n = 0; n < chunks; ++n)
+            for (int64_t i = 0; i < 4; ++i) {
+              Value key = w.add(laneKey0, w.c(8 * n + (i & 1)));
+              out.push_back(w.select(w.le(key, clamped[i / 2]), vals[4 * n + i], fill));
+            }
+          return out;
+        },
+        [&](ImplicitLocOpBuilder &) { return SmallVector<Value>(vals); });
+  }
   /// The stager of the key and value tiles the block's loop walks through
   /// from key 0 (call once the block is in place: it keeps a reference).
   PairStager keys(Value key, Value value) {
@@ -567,21 +587,7 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
           for (Acc &chunk : sc[r])
             for (Value &v : chunk)
               scaled.push_back(w.fmul(v, scaleLog2));
-          const std::array<Value, 2> &clamped = blk.tiles[r].clamped;
-          SmallVector<Value> masked = ifElse(
-              b, blk.crossesDiagonal(r, kt, kStageKeys),
-              [&](ImplicitLocOpBuilder &) {
-                SmallVector<Value> out;
-                Value key0 = w.add(kt, w.mul(w.t, w.c(2)));
-                for (int64_t n = 0; n < kStageKeys / 8; ++n)
-                  for (int64_t i = 0; i < 4; ++i) {
-                    Value key = w.add(key0, w.c(8 * n + (i & 1)));
-                    out.push_back(
-                        w.select(w.le(key, clamped[i / 2]), scaled[4 * n + i], negInf));
-                  }
-                return out;
-              },
-              [&](ImplicitLocOpBuilder &) { return scaled; });
+          SmallVector<Value> masked = blk.maskCausal(r, kt, scaled, negInf);
           Value tileMax[2] = {negInf, negInf};
           for (int64_t n = 0; n < kStageKeys / 8; ++n)
             for (int64_t i = 0; i < 4; ++i) {
@@ -719,21 +725,7 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
             for (int64_t n = 0; n < 2; ++n)
               for (int64_t i = 0; i < 4; ++i)
                 p.push_back(w.exp2(w.fsub(w.fmul(sc[r][n][i], scaleLog2), lse2[r][i / 2])));
-            const std::array<Value, 2> &clamped = blk.tiles[r].clamped;
-            p = ifElse(
-                b, blk.crossesDiagonal(r, chunk0, 16),
-                [&](ImplicitLocOpBuilder &) {
-                  SmallVector<Value> out;
-                  Value key0 = w.add(chunk0, w.mul(w.t, w.c(2)));
-                  for (int64_t n = 0; n < 2; ++n)
-                    for (int64_t i = 0; i < 4; ++i) {
-                      Value key = w.add(key0, w.c(8 * n + (i & 1)));
-                      out.push_back(
-                          w.select(w.le(key, clamped[i / 2]), p[4 * n + i], f32(b, 0.0)));
-                    }
-                  return out;
-                },
-                [&](ImplicitLocOpBuilder &) { return p; });
+            p = blk.maskCausal(r, chunk0, p, f32(b, 0.0));
             for (int64_t n = 0; n < 2; ++n)
               for (int64_t i = 0; i < 4; ++i)
                 sc[r][n][i] = w.fmul(p[4 * n + i], w.fsub(dp[r][n][i], dsum[r][i / 2])); // dS
