@@ -358,19 +358,25 @@ FailureOr<OpKernels> mlir::tele::buildConvertGroupKernels(Operation *op,
       !llvm::all_of(group.getResults().getTypes(), isBf16))
     return failure();
   // Launches of up to kMaxTensorsPerLaunch / 2 tensors (an input and a
-  // result pointer each).
+  // result pointer each); empty tensors have nothing to convert.
   OpKernels out;
   int64_t count = group.getInputs().size(), perLaunch = kMaxTensorsPerLaunch / 2;
-  for (int64_t first = 0; first < count; first += perLaunch) {
-    int64_t last = std::min(count, first + perLaunch);
-    SmallVector<Value> inputs(group.getInputs().begin() + first,
-                              group.getInputs().begin() + last);
-    SmallVector<Value> results(group.getResults().begin() + first,
-                               group.getResults().begin() + last);
+  SmallVector<int64_t> nonEmpty;
+  for (int64_t i = 0; i < count; ++i)
+    if (cast<RankedTensorType>(group.getInputs()[i].getType()).getNumElements() > 0)
+      nonEmpty.push_back(i);
+  for (size_t first = 0; first < nonEmpty.size(); first += perLaunch) {
+    ArrayRef<int64_t> chunk = ArrayRef<int64_t>(nonEmpty).slice(
+        first, std::min<size_t>(perLaunch, nonEmpty.size() - first));
+    SmallVector<Value> inputs, results;
+    for (int64_t i : chunk) {
+      inputs.push_back(group.getInputs()[i]);
+      results.push_back(group.getResults()[i]);
+    }
     KernelLaunch launch = convertPieces(inputs, results, kernels, op->getLoc());
-    for (int64_t i = first; i < last; ++i)
+    for (int64_t i : chunk)
       launch.args.push_back(i);
-    for (int64_t i = first; i < last; ++i)
+    for (int64_t i : chunk)
       launch.args.push_back(count + i);
     out.launches.push_back(std::move(launch));
   }

@@ -218,12 +218,13 @@ FailureOr<OpKernels> buildAttentionKernels(Operation *op,
 /// 16 up to 128; failure otherwise (buildAttentionKernels takes them).
 FailureOr<OpKernels> buildTensorCoreAttentionKernels(Operation *op,
                                                      gpu::GPUModuleOp kernels);
-/// tele.global_norm, tele.clip_scale, tele.lr_schedule, tele.mask_vector.
-/// tele.convert_group: one launch per kMaxTensorsPerLaunch tensors.
-FailureOr<OpKernels> buildConvertGroupKernels(Operation *op, gpu::GPUModuleOp kernels);
-/// Tensors a multi-tensor launch takes: their pointers are the kernel's
+/// Tensor pointers a multi-tensor launch takes: they are the kernel's
 /// parameters (8 bytes each, within the 4 KiB parameter space).
 inline constexpr int64_t kMaxTensorsPerLaunch = 256;
+/// tele.convert_group: one launch per kMaxTensorsPerLaunch / 2 tensors (an
+/// input and a result pointer each); empty tensors need none.
+FailureOr<OpKernels> buildConvertGroupKernels(Operation *op, gpu::GPUModuleOp kernels);
+/// tele.global_norm, tele.clip_scale, tele.lr_schedule, tele.mask_vector.
 FailureOr<OpKernels> buildOptimizerKernels(Operation *op,
                                            gpu::GPUModuleOp kernels);
 

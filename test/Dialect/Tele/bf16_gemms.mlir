@@ -238,3 +238,19 @@ func.func @grouped(%x: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
   %y3 = tele.linear %y2, %w3 : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
   return %y3 : tensor<2x4x8xf32>
 }
+
+// -----
+
+// A block that starts with a weight's read, and function arguments (taken
+// for weights): all join the group, which goes before the first other op.
+// GROUP-LABEL: func.func @grouped_leading
+// GROUP-NEXT: %[[W1:.+]] = tele.param "w1"
+// GROUP-NEXT: %[[G:.+]]:3 = tele.convert_group %arg0, %[[W1]], %arg1
+// GROUP-NEXT: tele.linear %[[G]]#0, %[[G]]#1
+// GROUP-NEXT: tele.linear %{{.+}}, %[[G]]#2
+func.func @grouped_leading(%x: tensor<2x4x8xf32>, %w2: tensor<8x8xf32>) -> tensor<2x4x8xf32> {
+  %w1 = tele.param "w1" : tensor<8x8xf32>
+  %y1 = tele.linear %x, %w1 : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %y2 = tele.linear %y1, %w2 : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  return %y2 : tensor<2x4x8xf32>
+}

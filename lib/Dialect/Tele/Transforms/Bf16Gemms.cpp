@@ -20,7 +20,8 @@
 // the peak. Weights (tele.param results, or function arguments) are
 // converted once per step with keep-weight-copies: their copies cost two
 // bytes a parameter, far less than the activations, and save a conversion
-// launch per weight.
+// launch per weight. With group-weight-copies one tele.convert_group at the
+// top of the function makes them all (one launch on the GPU).
 //
 // Where every reader of a value is such a conversion (or an op that may
 // read a bf16 copy: SwiGLU and its gradient, RoPE, the fused loss's
@@ -170,12 +171,17 @@ void narrowProducers(ArrayRef<Value> values) {
   }
 }
 
-/// Whether `op` may write memory (training state): ops that say nothing
-/// about their effects are assumed to.
+/// Whether `op` may write training state: tele.adamw (pure in the IR, but
+/// the backends update the parameter in place), ops with a write effect,
+/// and ops that say nothing about their effects.
 bool mayWrite(Operation *op) {
+  if (isa<AdamWOp>(op))
+    return true;
+  if (isMemoryEffectFree(op))
+    return false;
   if (auto mem = dyn_cast<MemoryEffectOpInterface>(op))
     return mem.hasEffect<MemoryEffects::Write>();
-  return !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>();
+  return true;
 }
 
 /// Turns the weights' conversions into one tele.convert_group at the top of
@@ -193,8 +199,10 @@ void groupCopies(Block &block, ArrayRef<ConvertOp> copies) {
   SmallVector<ConvertOp> grouped;
   SmallPtrSet<Operation *, 16> moved;
   for (ConvertOp copy : copies) {
+    // Only weights read in this block, before anything may write them.
     Operation *def = copy.getInput().getDefiningOp();
-    if (def && firstWrite && !def->isBeforeInBlock(firstWrite))
+    if (def ? def->getBlock() != &block || (firstWrite && !def->isBeforeInBlock(firstWrite))
+            : cast<BlockArgument>(copy.getInput()).getOwner() != &block)
       continue;
     grouped.push_back(copy);
     if (def)

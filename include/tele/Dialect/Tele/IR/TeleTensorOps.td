@@ -485,8 +485,9 @@ def Tele_ConvertGroupOp : Tele_PureOp<"convert_group"> {
     `tele.convert` of each input in turn, in one op so that a backend can
     convert them all in one kernel launch: result i is input i rounded to
     result i's element type (round to nearest even). Made by
-    `tele-bf16-gemms` (`keep-weight-copies`) for the bf16 copies of the
-    weights, which are many and small; one launch replaces one per weight.
+    `tele-bf16-gemms` (`group-weight-copies`) for the bf16 copies of the
+    weights, which are many and small; on the GPU one launch per 128
+    tensors replaces one per weight.
 
     ```mlir
     %qb, %kb = tele.convert_group %wq, %wk : tensor<64x64xf32>, tensor<64x64xf32> -> tensor<64x64xbf16>, tensor<64x64xbf16>
