@@ -186,10 +186,6 @@ bool reference(const json &op, std::vector<Buffer> &in,
   } else if (name == "tele.convert") {
     for (int64_t i = 0; i < n; ++i) // the device rounds the f32 it reads
       out[0][i] = roundToBf16(in[0].host[i]);
-  } else if (name == "tele.convert_group") {
-    for (size_t t = 0; t < in.size(); ++t)
-      for (size_t i = 0; i < out[t].size(); ++i)
-        out[t][i] = roundToBf16(in[t].host[i]);
   } else if (name == "tele.adamw") {
     for (double &x : in[3].host) // second moments are non-negative
       x = std::abs(x) * 1e-2;

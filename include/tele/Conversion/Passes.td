@@ -29,9 +29,7 @@ def ConvertTeleToGPU : Pass<"convert-tele-to-gpu", "::mlir::ModuleOp"> {
     Families (f32):
     * elementwise (`add`, `scale`, `swiglu`, `swiglu_grad`, `mask_mul`,
       `lerp`, `lerp_grad`, `adamw`): four elements per thread with 128-bit
-      loads and stores when the size allows; `convert` and `convert_group`
-      (one launch per 128 tensors, each block finding its tensor by a scan
-      over constants) eight;
+      loads and stores when the size allows (`convert`: eight);
     * `rope` (forward and inverse; angles reduced to [-pi, pi], then the
       hardware's sine and cosine);
     * `rms_norm` (a warp per row in chunks of up to 16 bytes, kept in

@@ -14,9 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "KernelBuilders.h"
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
-#include "llvm/Support/xxhash.h"
 
 using namespace mlir;
 using namespace mlir::tele;
@@ -289,96 +287,4 @@ FailureOr<KernelLaunch> mlir::tele::buildElementwiseKernel(Operation *op,
   for (auto [i, v] : llvm::enumerate(outputs))
     storeChunk(b, v, entry.getArgument(spec->operands.size() + i), base);
   return launch;
-}
-
-namespace {
-/// Elements of one block's piece of a tensor in a conversion group: 256
-/// threads, 8 elements (a 128-bit bf16 store) each, four times over.
-constexpr int64_t kConvertPiece = kChunkBlock * 8 * 4;
-
-/// The launch converting `inputs` (f32, each to bf16) into `results`: tensor
-/// i gets one block per kConvertPiece elements, found by
-/// switchOnBlockTensor; 8 elements a thread where the size allows, else 1.
-KernelLaunch convertPieces(ArrayRef<Value> inputs, ArrayRef<Value> results,
-                           gpu::GPUModuleOp kernels, Location loc) {
-  SmallVector<int64_t> sizes, firstBlocks;
-  SmallVector<Type> argTypes;
-  std::string key;
-  int64_t blocks = 0;
-  for (Value input : inputs) {
-    int64_t n = cast<RankedTensorType>(input.getType()).getNumElements();
-    sizes.push_back(n);
-    firstBlocks.push_back(blocks);
-    blocks += (n + kConvertPiece - 1) / kConvertPiece;
-    argTypes.push_back(flatMemRef(input));
-    key += std::to_string(n) + ",";
-  }
-  for (Value result : results)
-    argTypes.push_back(flatMemRef(result));
-  // The sizes specialize the kernel: a digest of them keeps the name short.
-  std::string name = ("convert_group_" + Twine(inputs.size()) + "x_" +
-                      llvm::utohexstr(llvm::xxh3_64bits(key)) + "_to_bf16")
-                         .str();
-  int64_t count = inputs.size();
-  auto fn = getOrCreateKernel(
-      kernels, name, argTypes, loc, [&](ImplicitLocOpBuilder &b, ValueRange args) {
-        Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-        switchOnBlockTensor(
-            b, firstBlocks, TypeRange{},
-            [&](ImplicitLocOpBuilder &b, int64_t i, Value local) -> SmallVector<Value> {
-              int64_t n = sizes[i], vec = n % 8 == 0 ? 8 : 1;
-              // The block's piece, its threads striding through it.
-              Value pieceStart = arith::MulIOp::create(b, local, idx(b, kConvertPiece));
-              Value end = arith::MinUIOp::create(
-                  b, arith::AddIOp::create(b, pieceStart, idx(b, kConvertPiece)), idx(b, n));
-              Value start = arith::AddIOp::create(
-                  b, pieceStart, arith::MulIOp::create(b, tid, idx(b, vec)));
-              forLoop(b, start, end, idx(b, kChunkBlock * vec), {},
-                      [&](ImplicitLocOpBuilder &b, Value j, ValueRange) -> SmallVector<Value> {
-                        auto vt = VectorType::get({vec}, b.getF32Type());
-                        storeChunk(b, loadChunk(b, vt, args[i], j), args[count + i], j);
-                        return {};
-                      });
-              return {};
-            },
-            [](ImplicitLocOpBuilder &) -> SmallVector<Value> { return {}; });
-      });
-  return KernelLaunch{fn, {blocks, 1, 1}, {kChunkBlock, 1, 1}, {}};
-}
-} // namespace
-
-FailureOr<OpKernels> mlir::tele::buildConvertGroupKernels(Operation *op,
-                                                          gpu::GPUModuleOp kernels) {
-  auto group = dyn_cast<ConvertGroupOp>(op);
-  if (!group)
-    return failure();
-  auto isF32 = [](Type t) { return getElementTypeOrSelf(t).isF32(); };
-  auto isBf16 = [](Type t) { return getElementTypeOrSelf(t).isBF16(); };
-  if (!llvm::all_of(group.getInputs().getTypes(), isF32) ||
-      !llvm::all_of(group.getResults().getTypes(), isBf16))
-    return failure();
-  // Launches of up to kMaxTensorsPerLaunch / 2 tensors (an input and a
-  // result pointer each); empty tensors have nothing to convert.
-  OpKernels out;
-  int64_t count = group.getInputs().size(), perLaunch = kMaxTensorsPerLaunch / 2;
-  SmallVector<int64_t> nonEmpty;
-  for (int64_t i = 0; i < count; ++i)
-    if (cast<RankedTensorType>(group.getInputs()[i].getType()).getNumElements() > 0)
-      nonEmpty.push_back(i);
-  for (size_t first = 0; first < nonEmpty.size(); first += perLaunch) {
-    ArrayRef<int64_t> chunk = ArrayRef<int64_t>(nonEmpty).slice(
-        first, std::min<size_t>(perLaunch, nonEmpty.size() - first));
-    SmallVector<Value> inputs, results;
-    for (int64_t i : chunk) {
-      inputs.push_back(group.getInputs()[i]);
-      results.push_back(group.getResults()[i]);
-    }
-    KernelLaunch launch = convertPieces(inputs, results, kernels, op->getLoc());
-    for (int64_t i : chunk)
-      launch.args.push_back(i);
-    for (int64_t i : chunk)
-      launch.args.push_back(count + i);
-    out.launches.push_back(std::move(launch));
-  }
-  return out;
 }

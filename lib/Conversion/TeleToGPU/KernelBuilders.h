@@ -129,7 +129,7 @@ forLoop(ImplicitLocOpBuilder &b, Value lb, Value ub, Value step,
         function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value,
                                         ValueRange)> body);
 
-/// Multi-tensor launches (the global norm, conversion groups): tensor i
+/// Multi-tensor launches (the global norm's first pass): tensor i
 /// owns blocks [firstBlocks[i], firstBlocks[i + 1]) of the launch. Emits the
 /// scan that finds this block's tensor (a comparison per tensor, over
 /// constants) and an `scf.index_switch` on it; `body` builds tensor i's
@@ -221,9 +221,6 @@ FailureOr<OpKernels> buildTensorCoreAttentionKernels(Operation *op,
 /// Tensor pointers a multi-tensor launch takes: they are the kernel's
 /// parameters (8 bytes each, within the 4 KiB parameter space).
 inline constexpr int64_t kMaxTensorsPerLaunch = 256;
-/// tele.convert_group: one launch per kMaxTensorsPerLaunch / 2 tensors (an
-/// input and a result pointer each); empty tensors need none.
-FailureOr<OpKernels> buildConvertGroupKernels(Operation *op, gpu::GPUModuleOp kernels);
 /// tele.global_norm, tele.clip_scale, tele.lr_schedule, tele.mask_vector.
 FailureOr<OpKernels> buildOptimizerKernels(Operation *op,
                                            gpu::GPUModuleOp kernels);

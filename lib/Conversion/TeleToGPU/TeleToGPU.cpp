@@ -42,7 +42,7 @@ FailureOr<OpKernels> buildKernels(Operation *op, gpu::GPUModuleOp kernels) {
   // it does not.
   for (auto family : {buildRowKernels, buildEmbedKernels, buildLossKernels,
                       buildTensorCoreAttentionKernels, buildAttentionKernels,
-                      buildOptimizerKernels, buildConvertGroupKernels})
+                      buildOptimizerKernels})
     if (auto k = family(op, kernels); succeeded(k))
       return k;
   return failure();

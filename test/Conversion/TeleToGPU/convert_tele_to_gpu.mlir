@@ -349,25 +349,6 @@ func.func @convert(%x: tensor<4x256xf32>) -> tensor<4x256xbf16> {
 
 // -----
 
-// tele.convert_group: one launch for all its tensors; each block finds its
-// tensor (a scan over the tensors' first blocks, then scf.index_switch)
-// and converts its piece, 8 elements a thread where the size allows.
-// CHECK-LABEL: func.func @convert_group
-// CHECK: tele.convert_group {{.*}}tele.launches = [{args = array<i64: 0, 1, 2, 3>, block = array<i64: 256, 1, 1>, grid = array<i64: 6, 1, 1>, kernel = @tele_kernels::@convert_group_2x_{{[0-9A-F]+}}_to_bf16}]
-// CHECK: gpu.func @convert_group_2x_{{[0-9A-F]+}}_to_bf16
-// CHECK: scf.index_switch
-// CHECK: case 0 {
-// CHECK: vector.load {{.*}} : memref<40000xf32>, vector<8xf32>
-// CHECK: arith.truncf {{.*}} : vector<8xf32> to vector<8xbf16>
-// CHECK: case 1 {
-// CHECK: vector.load {{.*}} : memref<3xf32>, vector<1xf32>
-func.func @convert_group(%a: tensor<200x200xf32>, %b: tensor<3xf32>) -> (tensor<200x200xbf16>, tensor<3xbf16>) {
-  %ab, %bb = tele.convert_group %a, %b : tensor<200x200xf32>, tensor<3xf32> -> tensor<200x200xbf16>, tensor<3xbf16>
-  return %ab, %bb : tensor<200x200xbf16>, tensor<3xbf16>
-}
-
-// -----
-
 // The global norm skips empty gradients (they add nothing); a fused loss
 // that computes in bf16 (grad and loss bf16) gets no kernel: the kernels'
 // statistics are f32.

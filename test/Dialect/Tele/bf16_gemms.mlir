@@ -1,7 +1,6 @@
-// RUN: tele-opt %s --split-input-file --tele-bf16-gemms=group-weight-copies=false | FileCheck %s
-// RUN: tele-opt %s --split-input-file --tele-bf16-gemms | FileCheck %s --check-prefix=GROUP
+// RUN: tele-opt %s --split-input-file --tele-bf16-gemms | FileCheck %s
 // RUN: tele-opt %s --split-input-file "--tele-bf16-gemms=reuse-window=0 keep-weight-copies=false" | FileCheck %s --check-prefix=NOREUSE
-// RUN: tele-opt %s --split-input-file "--tele-bf16-gemms=keep-weight-copies=false" | FileCheck %s --check-prefix=FRESH
+// RUN: tele-opt %s --split-input-file --tele-bf16-gemms=keep-weight-copies=false | FileCheck %s --check-prefix=FRESH
 
 // Three projections of one input share its bf16 copy; each weight gets
 // its own; the GEMMs still write f32 and everything else is untouched.
@@ -210,47 +209,4 @@ func.func @lm_head(%x: tensor<2x4x8xf32>, %w: tensor<16x8xf32>, %t: tensor<2x4xi
   %dx = tele.linear_grad_input %dl, %w : tensor<2x4x16xf32>, tensor<16x8xf32> -> tensor<2x4x8xf32>
   %dw = tele.linear_grad_weight %dl, %x : tensor<2x4x16xf32>, tensor<2x4x8xf32> -> tensor<16x8xf32>
   return %loss, %dx, %dw : tensor<f32>, tensor<2x4x8xf32>, tensor<16x8xf32>
-}
-
-// -----
-
-// By default the weights' copies are made together at the top of the
-// function by one tele.convert_group, their tele.param reads moved up with
-// it; a weight read after an op that may write state (tele.assign)
-// keeps its own conversion where it is read.
-// GROUP-LABEL: func.func @grouped
-// GROUP-NEXT: %[[W1:.+]] = tele.param "w1"
-// GROUP-NEXT: %[[W2:.+]] = tele.param "w2"
-// GROUP-NEXT: %[[G:.+]]:2 = tele.convert_group %[[W1]], %[[W2]] : tensor<8x8xf32>, tensor<8x8xf32> -> tensor<8x8xbf16>, tensor<8x8xbf16>
-// GROUP: tele.linear %{{.+}}, %[[G]]#0
-// GROUP: tele.linear %{{.+}}, %[[G]]#1
-// GROUP: tele.assign
-// GROUP: %[[W3:.+]] = tele.param "w3"
-// GROUP-NEXT: tele.convert %[[W3]]
-func.func @grouped(%x: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
-  %s = tele.scale %x {factor = 0.5 : f64} : tensor<2x4x8xf32>
-  %w1 = tele.param "w1" : tensor<8x8xf32>
-  %y1 = tele.linear %s, %w1 : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
-  %w2 = tele.param "w2" : tensor<8x8xf32>
-  %y2 = tele.linear %y1, %w2 : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
-  tele.assign "w3", %w2 : tensor<8x8xf32>
-  %w3 = tele.param "w3" : tensor<8x8xf32>
-  %y3 = tele.linear %y2, %w3 : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
-  return %y3 : tensor<2x4x8xf32>
-}
-
-// -----
-
-// A block that starts with a weight's read, and function arguments (taken
-// for weights): all join the group, which goes before the first other op.
-// GROUP-LABEL: func.func @grouped_leading
-// GROUP-NEXT: %[[W1:.+]] = tele.param "w1"
-// GROUP-NEXT: %[[G:.+]]:3 = tele.convert_group %arg0, %[[W1]], %arg1
-// GROUP-NEXT: tele.linear %[[G]]#0, %[[G]]#1
-// GROUP-NEXT: tele.linear %{{.+}}, %[[G]]#2
-func.func @grouped_leading(%x: tensor<2x4x8xf32>, %w2: tensor<8x8xf32>) -> tensor<2x4x8xf32> {
-  %w1 = tele.param "w1" : tensor<8x8xf32>
-  %y1 = tele.linear %x, %w1 : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
-  %y2 = tele.linear %y1, %w2 : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
-  return %y2 : tensor<2x4x8xf32>
 }

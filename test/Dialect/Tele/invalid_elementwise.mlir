@@ -108,28 +108,3 @@ func.func @swiglu_grad_narrow_f16(%g: tensor<2x4x12xf32>) -> tensor<2x4x12xf16> 
   %dg, %du = tele.swiglu_grad %g, %g, %g : tensor<2x4x12xf32> -> (tensor<2x4x12xf16>, tensor<2x4x12xf32>)
   return %dg : tensor<2x4x12xf16>
 }
-
-// -----
-
-// tele.convert_group pairs each input with a result of its shape.
-func.func @convert_group_count(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<4xbf16> {
-  // expected-error @+1 {{'tele.convert_group' op has 2 inputs but 1 results}}
-  %r = tele.convert_group %a, %b : tensor<4xf32>, tensor<4xf32> -> tensor<4xbf16>
-  return %r : tensor<4xbf16>
-}
-
-// -----
-
-func.func @convert_group_shape(%a: tensor<4xf32>, %b: tensor<4xf32>) -> (tensor<4xbf16>, tensor<8xbf16>) {
-  // expected-error @+1 {{'tele.convert_group' op result 1 must have input 1's shape}}
-  %r:2 = tele.convert_group %a, %b : tensor<4xf32>, tensor<4xf32> -> tensor<4xbf16>, tensor<8xbf16>
-  return %r#0, %r#1 : tensor<4xbf16>, tensor<8xbf16>
-}
-
-// -----
-
-func.func @convert_group_empty() {
-  // expected-error @+1 {{'tele.convert_group' op needs at least one input}}
-  "tele.convert_group"() : () -> ()
-  return
-}

@@ -495,21 +495,6 @@ OpFoldResult ConvertOp::fold(FoldAdaptor) {
   return getInput().getType() == getType() ? getInput() : nullptr;
 }
 
-LogicalResult ConvertGroupOp::verify() {
-  if (getInputs().empty())
-    return emitOpError() << "needs at least one input";
-  if (getInputs().size() != getResults().size())
-    return emitOpError() << "has " << getInputs().size() << " inputs but "
-                         << getResults().size() << " results";
-  for (auto [i, types] : llvm::enumerate(llvm::zip(getInputs().getTypes(),
-                                                   getResults().getTypes()))) {
-    auto [in, out] = types;
-    if (cast<RankedTensorType>(in).getShape() != cast<RankedTensorType>(out).getShape())
-      return emitOpError() << "result " << i << " must have input " << i << "'s shape";
-  }
-  return success();
-}
-
 LogicalResult SwiGLUOp::verify() { return verifyF32OrBf16(*this); }
 
 LogicalResult SwiGLUGradOp::verify() { return verifyF32OrBf16(*this); }

@@ -20,8 +20,7 @@
 // the peak. Weights (tele.param results, or function arguments) are
 // converted once per step with keep-weight-copies: their copies cost two
 // bytes a parameter, far less than the activations, and save a conversion
-// launch per weight. With group-weight-copies one tele.convert_group at the
-// top of the function makes them all (one launch on the GPU).
+// launch per weight.
 //
 // Where every reader of a value is such a conversion (or an op that may
 // read a bf16 copy: SwiGLU and its gradient, RoPE, the fused loss's
@@ -171,64 +170,6 @@ void narrowProducers(ArrayRef<Value> values) {
   }
 }
 
-/// Whether `op` may write training state: tele.adamw (pure in the IR, but
-/// the backends update the parameter in place), ops with a write effect,
-/// and ops that say nothing about their effects.
-bool mayWrite(Operation *op) {
-  if (isa<AdamWOp>(op))
-    return true;
-  if (isMemoryEffectFree(op))
-    return false;
-  if (auto mem = dyn_cast<MemoryEffectOpInterface>(op))
-    return mem.hasEffect<MemoryEffects::Write>();
-  return true;
-}
-
-/// Turns the weights' conversions into one tele.convert_group at the top of
-/// the block, so that a backend converts them all in one launch instead of
-/// one launch per weight. The tele.param reads of those weights move up
-/// with it; a weight read after an op that may write state keeps its own
-/// conversion (reading it earlier could see an older value).
-void groupCopies(Block &block, ArrayRef<ConvertOp> copies) {
-  Operation *firstWrite = nullptr;
-  for (Operation &op : block)
-    if (mayWrite(&op)) {
-      firstWrite = &op;
-      break;
-    }
-  SmallVector<ConvertOp> grouped;
-  SmallPtrSet<Operation *, 16> moved;
-  for (ConvertOp copy : copies) {
-    // Only weights read in this block, before anything may write them.
-    Operation *def = copy.getInput().getDefiningOp();
-    if (def ? def->getBlock() != &block || (firstWrite && !def->isBeforeInBlock(firstWrite))
-            : cast<BlockArgument>(copy.getInput()).getOwner() != &block)
-      continue;
-    grouped.push_back(copy);
-    if (def)
-      moved.insert(def);
-  }
-  if (grouped.size() < 2)
-    return;
-  Operation *anchor = &block.front();
-  while (moved.contains(anchor))
-    anchor = anchor->getNextNode();
-  SmallVector<Value> inputs;
-  SmallVector<Type> types;
-  for (ConvertOp copy : grouped) {
-    if (Operation *def = copy.getInput().getDefiningOp(); def && def != anchor)
-      def->moveBefore(anchor);
-    inputs.push_back(copy.getInput());
-    types.push_back(copy.getType());
-  }
-  OpBuilder b(anchor);
-  auto group = ConvertGroupOp::create(b, grouped.front().getLoc(), types, inputs);
-  for (auto [copy, result] : llvm::zip(grouped, group.getResults())) {
-    copy.getResult().replaceAllUsesWith(result);
-    copy->erase();
-  }
-}
-
 struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
   using Base::Base;
   void runOnOperation() override {
@@ -242,7 +183,6 @@ struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
     };
     for (Block &block : getOperation().getBody()) {
       DenseMap<Value, Copy> copies;
-      SmallVector<ConvertOp> weightCopies;
       int64_t position = 0;
       for (Operation &op : block) {
         ++position;
@@ -252,11 +192,8 @@ struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
           if (!copy.bf16 || (!keep && position - copy.lastUse > reuseWindow)) {
             OpBuilder b(&op);
             auto ty = cast<RankedTensorType>(operand->get().getType());
-            auto convert = ConvertOp::create(b, op.getLoc(), ty.clone(b.getBF16Type()),
-                                             operand->get());
-            copy.bf16 = convert;
-            if (keep)
-              weightCopies.push_back(convert);
+            copy.bf16 = ConvertOp::create(b, op.getLoc(), ty.clone(b.getBF16Type()),
+                                          operand->get());
           }
           copy.lastUse = position;
           operand->set(copy.bf16);
@@ -271,8 +208,6 @@ struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
         for (ArrayRef<Value> g : bf16ReaderGroups(&op))
           values.insert(g.begin(), g.end());
       narrowProducers(values.getArrayRef());
-      if (groupWeightCopies)
-        groupCopies(block, weightCopies);
     }
   }
 };

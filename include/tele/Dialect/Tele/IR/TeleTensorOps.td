@@ -479,26 +479,6 @@ def Tele_ConvertOp : Tele_PureOp<"convert", [SameOperandsAndResultShape]> {
   let hasFolder = 1;
 }
 
-def Tele_ConvertGroupOp : Tele_PureOp<"convert_group"> {
-  let summary = "Round several tensors to another floating-point type at once";
-  let description = [{
-    `tele.convert` of each input in turn, in one op so that a backend can
-    convert them all in one kernel launch: result i is input i rounded to
-    result i's element type (round to nearest even). Made by
-    `tele-bf16-gemms` (`group-weight-copies`) for the bf16 copies of the
-    weights, which are many and small; on the GPU one launch per 128
-    tensors replaces one per weight.
-
-    ```mlir
-    %qb, %kb = tele.convert_group %wq, %wk : tensor<64x64xf32>, tensor<64x64xf32> -> tensor<64x64xbf16>, tensor<64x64xbf16>
-    ```
-  }];
-  let arguments = (ins Variadic<Tele_FloatTensor>:$inputs);
-  let results = (outs Variadic<Tele_FloatTensor>:$results);
-  let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($results)";
-  let hasVerifier = 1;
-}
-
 def Tele_FlashAttentionOp : Tele_PureOp<"flash_attention", [AllTypesMatch<["query", "key", "value"]>]> {
   let summary = "Causal attention that also returns its softmax statistics";
   let description = [{

@@ -242,11 +242,7 @@ def TeleBf16Gemms : Pass<"tele-bf16-gemms", "::mlir::func::FuncOp"> {
     (the default): each is converted once, before its first GEMM, and the
     backward's GEMMs read the same copy. That keeps a bf16 copy of every
     weight live through the step (two bytes a parameter) and saves a
-    conversion kernel per weight per step. With `group-weight-copies` (the
-    default) those copies are made together by one `tele.convert_group` at
-    the top of the function, which the CUDA target runs as one launch
-    instead of one per weight; the weights' `tele.param` reads move up with
-    it unless an op that may write state comes first.
+    conversion kernel per weight per step.
 
     Where every reader of a value is such a conversion, or an op that may
     read a bf16 copy (SwiGLU's gate and up and its gradient's incoming
@@ -274,10 +270,6 @@ def TeleBf16Gemms : Pass<"tele-bf16-gemms", "::mlir::func::FuncOp"> {
     Option<"keepWeightCopies", "keep-weight-copies", "bool", /*default=*/"true",
            "Convert each weight (tele.param result or argument) once per step and reuse "
            "its bf16 copy in the backward, whatever the distance">,
-    Option<"groupWeightCopies", "group-weight-copies", "bool", /*default=*/"true",
-           "Make the kept weight copies in one tele.convert_group at the top "
-           "of the function (one kernel launch), moving their tele.param "
-           "reads up where no state write comes first">,
   ];
 }
 
