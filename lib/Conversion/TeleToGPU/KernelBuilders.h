@@ -218,9 +218,6 @@ FailureOr<OpKernels> buildAttentionKernels(Operation *op,
 /// 16 up to 128; failure otherwise (buildAttentionKernels takes them).
 FailureOr<OpKernels> buildTensorCoreAttentionKernels(Operation *op,
                                                      gpu::GPUModuleOp kernels);
-/// Tensor pointers a multi-tensor launch takes: they are the kernel's
-/// parameters (8 bytes each, within the 4 KiB parameter space).
-inline constexpr int64_t kMaxTensorsPerLaunch = 256;
 /// tele.global_norm, tele.clip_scale, tele.lr_schedule, tele.mask_vector.
 FailureOr<OpKernels> buildOptimizerKernels(Operation *op,
                                            gpu::GPUModuleOp kernels);

@@ -41,7 +41,9 @@ void storeFromThreadZero(ImplicitLocOpBuilder &b, Value value, Value memref, Val
 /// The global norm's first pass gives a gradient one block per this many
 /// floats (the blocks stride through it together)...
 constexpr int64_t kNormPieceFloats = 64 * 1024;
-/// ...with up to kMaxTensorsPerLaunch gradients a launch.
+/// ...with up to this many gradients a launch: their pointers are the
+/// kernel's parameters (8 bytes each, within the 4 KiB parameter space).
+constexpr int64_t kMaxNormInputsPerLaunch = 256;
 
 /// One gradient's share of the first pass: its blocks are
 /// [firstBlock, firstBlock + blocks) of its launch.
@@ -156,7 +158,7 @@ FailureOr<OpKernels> mlir::tele::buildOptimizerKernels(Operation *op,
   if (auto norm = dyn_cast<GlobalNormOp>(op)) {
     if (!isF32(norm.getResult()))
       return failure();
-    // Launches of up to kMaxTensorsPerLaunch gradients write one partial
+    // Launches of up to kMaxNormInputsPerLaunch gradients write one partial
     // sum per block into the workspace; one block adds them in a fixed
     // order and takes the square root. No atomics: the norm is the same on
     // every run.
@@ -177,8 +179,8 @@ FailureOr<OpKernels> mlir::tele::buildOptimizerKernels(Operation *op,
     MemRefType partialsType = flatMemRef(Float32Type::get(op->getContext()), partials);
     OpKernels out;
     int64_t firstPartial = 0;
-    for (int64_t first = 0; first < n; first += kMaxTensorsPerLaunch) {
-      int64_t count = std::min(kMaxTensorsPerLaunch, n - first);
+    for (int64_t first = 0; first < n; first += kMaxNormInputsPerLaunch) {
+      int64_t count = std::min(kMaxNormInputsPerLaunch, n - first);
       KernelLaunch l = sumSquaresPieces(ArrayRef<Value>(inputs).slice(first, count), firstPartial,
                                         partialsType, kernels, loc);
       for (int64_t i = first; i < first + count; ++i)

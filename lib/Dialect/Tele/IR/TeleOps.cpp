@@ -67,6 +67,12 @@ LogicalResult expectType(Operation *op, Value v, Type expected,
   return success();
 }
 
+/// Whether element type `e` is `compute`, or a bf16 copy where `compute`
+/// is f32 (what tele-bf16-gemms may narrow a value to).
+bool isComputeTypeOrBf16Copy(Type e, Type compute) {
+  return e == compute || (compute.isF32() && e.isBF16());
+}
+
 /// Results of ops that may narrow (see parseNarrowedResult) have the
 /// input's element type, or bf16 for an f32 input; shapes are tied by
 /// AllShapesMatch.
@@ -74,7 +80,7 @@ LogicalResult verifyNarrowedResults(Operation *op, Type input) {
   Type in = getElementTypeOrSelf(input);
   for (Type t : op->getResultTypes()) {
     Type out = getElementTypeOrSelf(t);
-    if (out != in && !(in.isF32() && out.isBF16()))
+    if (!isComputeTypeOrBf16Copy(out, in))
       return op->emitOpError() << "result element type " << out << " must be the input's ("
                                << in << "), or bf16 for an f32 input";
   }
@@ -610,7 +616,7 @@ LogicalResult CrossEntropyFusedOp::verify() {
   for (auto [what, v] : {std::pair<StringRef, Value>{"logits", getLogits()},
                          std::pair<StringRef, Value>{"logits_grad", getLogitsGrad()}}) {
     Type e = getElementTypeOrSelf(v.getType());
-    if (e != compute && !(compute.isF32() && e.isBF16()))
+    if (!isComputeTypeOrBf16Copy(e, compute))
       return emitOpError() << what << " element type " << e << " must be grad's (" << compute
                            << "), or bf16 when that is f32";
   }

@@ -28,11 +28,11 @@
 // and its gradient, flash attention's output, the fused cross-entropy's
 // logit gradient and GEMMs without an addend compute in f32 and may round
 // at the store), the producer's result becomes bf16 and the conversions
-// go: the normalized
-// inputs of the projections, the rotated queries and keys and the
-// projections they come from, the values, the attention output and its
-// gradient, the SwiGLU product, its inputs and their gradients, the q/k
-// gradients, and the logits and their gradient then live in bf16, which
+// go: the normalized inputs of the projections, the rotated queries and
+// keys and the projections they come from, the values, the attention
+// output and its gradient, the SwiGLU product, its inputs and their
+// gradients, the q/k gradients, and the logits and their gradient then
+// live in bf16, which
 // halves their memory (most are saved for the backward; the logits are
 // the largest tensors of a small model) and saves the conversions'
 // traffic.
@@ -100,8 +100,9 @@ bool canNarrow(OpResult result) {
 /// Operands that ops computing in f32 may read as bf16 copies (widened in
 /// their kernels), in groups that must change together (the ops tie their
 /// types): SwiGLU's gate and up (and, backward, the incoming gradient),
-/// RoPE's input and the fused cross-entropy's logits. Unlike a GEMM's, these are not converted for their own
-/// sake: they only let a producer store bf16.
+/// RoPE's input and the fused cross-entropy's logits. Unlike a GEMM's,
+/// these are not converted for their own sake: they only let a producer
+/// store bf16.
 SmallVector<SmallVector<Value>> bf16ReaderGroups(Operation *op) {
   if (auto s = dyn_cast<SwiGLUOp>(op))
     return {{s.getGate(), s.getUp()}};
