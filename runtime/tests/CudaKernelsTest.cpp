@@ -432,7 +432,9 @@ TEST_F(CudaKernels, EveryKernelMatchesTheCpuReference) {
         bool bf16Output = op["op"] == "tele.flash_attention_grad" && buffers[3].dtype == "bf16";
         if (buffers[numOperands + r].dtype == "bf16" || bf16Output)
           tolerance = std::max(tolerance, 4e-3 * maxRef);
-        if (tensorCores)
+        // (The wgmma forward, `_wgmma`, is held to the fp32 bound: its
+        // inputs are bf16 copies already, so only fp32 sums differ.)
+        if (tensorCores || key.find("_wgmma") != std::string::npos)
           std::printf("%s result %zu: max |err| %.3g, max |ref| %.3g\n", key.c_str(), r, maxErr,
                       maxRef);
         EXPECT_LE(maxErr, tolerance)

@@ -21,7 +21,15 @@
 //
 // * forward: per staged tile of 64 keys, S = Q K^T, one online-softmax
 //   rescale (in the log2 domain, exp2), O += P V. Stores O / l and the
-//   natural log-sum-exp per row.
+//   natural log-sum-exp per row. On bf16 copies with head_dim a multiple of
+//   64 (flm-tiny, flm-1b) both products are warpgroup MMAs instead
+//   (`wgmma.mma_async` as inline PTX, since MLIR 22's nvvm.wgmma.mma_async
+//   takes A only from shared memory): the block's 4 warps are one
+//   warpgroup, Q and P stay in registers as A, and K and V are read through
+//   shared-memory descriptors from 128-byte-swizzled tiles (K as K-major B,
+//   V transposed). Measured on an H200: flm-1b's forward 16.9 -> 12.7 ms
+//   per step, flm-tiny's 1.91 -> 1.75 ms; the same kernel on unswizzled
+//   tiles took 25.7 ms.
 // * backward, query side (dQ): D_i from the output (f32, or its bf16 copy),
 //   then per staged key tile P = exp(S - L), dP = dO V^T, dS = P (dP - D),
 //   dQ += dS K.
@@ -52,7 +60,8 @@ using namespace mlir::tele;
 namespace {
 constexpr int64_t kWarpRows = 16; ///< rows an m16n8k16 tile covers
 /// Warps per block of the query-side kernels (forward, dQ), one or two
-/// 16-row tiles each (queryRowTiles). Measured with one tile a warp: staging f32 inputs synchronously at head_dim 128, 128 rows (one
+/// 16-row tiles each (queryRowTiles). Measured with one tile a warp:
+/// staging f32 inputs synchronously at head_dim 128, 128 rows (one
 /// block per SM, by registers) share each staged key tile: measured on an
 /// H200, 17 ms faster per flm-1b step than 64 rows (flm-tiny's head_dim 64:
 /// 3.7 ms slower). With asynchronous staging (bf16 inputs) two 64-row blocks
@@ -80,9 +89,31 @@ constexpr int64_t kStageKeys = 64;                ///< keys staged per tile
 constexpr int64_t kMaxShared = 227 * 1024;        ///< shared memory per block (sm_90)
 constexpr int64_t kPadElems = 8;                  ///< 16 bytes of bf16
 constexpr double kLog2e = 1.4426950408889634;
+/// wgmma's 128-byte swizzle: 8 rows of 128 bytes (64 bf16), the 16-byte
+/// chunk c of row r stored at chunk c ^ r; the pattern repeats every 1024
+/// bytes, so tiles start 1024-aligned.
+constexpr int64_t kSwizzleAtom = 1024, kSwizzleElems = 64;
+/// The forward's wgmma products for S = Q K^T per k step: at head_dim 64,
+/// S as one m64n64k16 has the same shape as O += P V's, and that measured
+/// wrong on an H200 (CUDA 13's ptxas; two n32 halves, or O in halves, or
+/// other head sizes were right), so there S is two 32-key halves.
+int64_t scorePieces(int64_t headDim) { return headDim == kStageKeys ? 2 : 1; }
 
 using Acc = std::array<Value, 4>;   ///< a 16x8 fp32 accumulator fragment
 using FragA = std::array<Value, 4>; ///< a 16x16 bf16 A fragment (packed pairs)
+
+SmallVector<Value> flatten(ArrayRef<Acc> accs) {
+  SmallVector<Value> out;
+  for (const Acc &a : accs)
+    out.append(a.begin(), a.end());
+  return out;
+}
+SmallVector<Acc> unflatten(ValueRange values) {
+  SmallVector<Acc> out;
+  for (size_t i = 0; i + 3 < values.size(); i += 4)
+    out.push_back({values[i], values[i + 1], values[i + 2], values[i + 3]});
+  return out;
+}
 
 struct Shape {
   int64_t batch, seq, heads, headDim;
@@ -90,18 +121,22 @@ struct Shape {
   /// Whether the query-side kernels' staged tensors (K, V) and the key-side
   /// kernel's (Q, dO) are bf16 copies, staged asynchronously (PairStager).
   bool asyncKeys = false, asyncQueries = false;
+  /// Whether the kernel multiplies with warpgroup MMAs (wgmma) reading its
+  /// staged tiles from 128-byte-swizzled shared memory (SharedTiles::add)
+  /// rather than with mma.sync fed by ldmatrix from padded rows.
+  bool wgmma = false;
   int64_t rowElems() const { return headDim + kPadElems; }
-  int64_t tileBytes(int64_t rows) const { return rows * rowElems() * 2; }
+  int64_t tileBytes(int64_t rows) const { return rows * (wgmma ? headDim : rowElems()) * 2; }
   int64_t tiles(int64_t blockRows) const { return (seq + blockRows - 1) / blockRows; }
   std::string name(StringRef stem) const {
     return (stem + "_" + Twine(batch) + "x" + Twine(seq) + "x" + Twine(heads) + "x" +
-            Twine(headDim) + "_mma" + sig)
+            Twine(headDim) + (wgmma ? "_wgmma" : "_mma") + sig)
         .str();
   }
   /// Shared memory of the query-side kernels (staged K and V) and of the
   /// key-side kernel (its K and V, staged Q and dO).
   int64_t querySharedBytes() const {
-    return 2 * tileBytes(stagedBuffers(asyncKeys) * kStageKeys);
+    return 2 * tileBytes(stagedBuffers(asyncKeys) * kStageKeys) + (wgmma ? kSwizzleAtom : 0);
   }
   int64_t keySharedBytes() const {
     return 2 * tileBytes(kKeyWarps * kWarpRows) +
@@ -216,6 +251,34 @@ struct WarpTile {
     return ldmatrix(tile, add(k0, ldRowDown), add(c(n0), ldColDown), true);
   }
 
+  /// The wgmma descriptor of B = X^T, X rows [row0, ...) (as many as the
+  /// wgmma's width; row0 a multiple of 8) and features [k0, k0 + 16) of a
+  /// swizzled tile (SharedTiles::add): K-major, starting k0 features into
+  /// its 64-feature segment (the hardware applies the swizzle to the
+  /// address), the next 8 rows dh * 16 bytes on; the leading offset is
+  /// unused (a k step stays inside one segment).
+  Value swizzledBTransposed(Value tile, Value row0, int64_t k0) {
+    int64_t within = k0 / kSwizzleElems * kSwizzleAtom + k0 % kSwizzleElems * 2;
+    return swizzledDescriptor(tile, add(mul(row0, c(2 * s.headDim)), c(within)), 16,
+                              16 * s.headDim);
+  }
+  /// The wgmma descriptor of B = X, X rows [k0, k0 + 16) x every feature of
+  /// a swizzled tile: MN-major (B's rows are the tile's), the next 64
+  /// features 1024 bytes on, the next 8 rows dh * 16 bytes on.
+  Value swizzledB(Value tile, Value k0) {
+    return swizzledDescriptor(tile, mul(k0, c(2 * s.headDim)), kSwizzleAtom, 16 * s.headDim);
+  }
+  /// A shared-memory matrix descriptor with the 128-byte swizzle (bit 62):
+  /// the start address, the leading and stride byte offsets, each in
+  /// 16-byte units.
+  Value swizzledDescriptor(Value tile, Value byteOffset, int64_t leading, int64_t stride) {
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, tile);
+    Value start = arith::ShRUIOp::create(b, add(base, byteOffset), c(4));
+    Value start64 = arith::IndexCastUIOp::create(b, b.getI64Type(), start);
+    int64_t fixed = ((leading >> 4) << 16) | ((stride >> 4) << 32) | (int64_t(1) << 62);
+    return arith::OrIOp::create(b, start64, arith::ConstantIntOp::create(b, fixed, 64));
+  }
+
   /// D += A B on the tensor cores (bf16 x bf16 -> fp32).
   Acc mma(const FragA &a, Value b0, Value b1, const Acc &d) {
     Type f = b.getF32Type();
@@ -230,9 +293,57 @@ struct WarpTile {
       out[i] = LLVM::ExtractValueOp::create(b, op.getRes(), ArrayRef<int64_t>{i});
     return out;
   }
+  /// D += A B for the warpgroup's 64 rows (`wgmma.mma_async`, k = 16):
+  /// A is this warp's 16 of them as an mma.sync A fragment in registers, B
+  /// [16 x 8 * d.size()] is read from shared memory through `descB`
+  /// (transposed: stored MN-major). D keeps the m16n8 C layout per 8
+  /// columns. The caller brackets a run of these with wgmmaBegin/End.
+  void wgmma(const FragA &a, Value descB, MutableArrayRef<Acc> d, bool transposeB,
+             bool accumulate = true) {
+    int64_t n = 4 * d.size();
+    std::string asmText, constraints;
+    llvm::raw_string_ostream os(asmText), cs(constraints);
+    os << "{\n.reg .pred p;\nsetp.ne.b32 p, $" << 2 * n + 5 << ", 0;\n"
+       << "wgmma.mma_async.sync.aligned.m64n" << 8 * d.size() << "k16.f32.bf16.bf16 {";
+    for (int64_t i = 0; i < n; ++i)
+      os << (i ? ", $" : "$") << i;
+    os << "}, {$" << 2 * n << ", $" << 2 * n + 1 << ", $" << 2 * n + 2 << ", $" << 2 * n + 3
+       << "}, $" << 2 * n + 4 << ", p, 1, 1, " << (transposeB ? 1 : 0) << ";\n}";
+    for (int64_t i = 0; i < n; ++i)
+      cs << (i ? "," : "") << "=f";
+    for (int64_t i = 0; i < n; ++i)
+      cs << "," << i;
+    cs << ",r,r,r,r,l,r";
+    SmallVector<Value> operands = flatten(d);
+    operands.append(a.begin(), a.end());
+    operands.push_back(descB);
+    operands.push_back(arith::ConstantIntOp::create(b, accumulate ? 1 : 0, 32));
+    SmallVector<Type> fields(n, b.getF32Type());
+    auto st = LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
+    auto op = LLVM::InlineAsmOp::create(b, st, operands, os.str(), cs.str(),
+                                        /*has_side_effects=*/true, /*is_align_stack=*/false,
+                                        LLVM::TailCallKind::None, LLVM::AsmDialectAttr(),
+                                        ArrayAttr());
+    for (int64_t i = 0; i < n; ++i)
+      d[i / 4][i % 4] = LLVM::ExtractValueOp::create(b, op.getRes(), ArrayRef<int64_t>{i});
+  }
+  /// Before a run of wgmma: registers written since are visible to them.
+  void wgmmaBegin() { NVVM::WgmmaFenceAlignedOp::create(b); }
+  /// After a run of wgmma: they are done (results in registers, shared
+  /// memory free to overwrite).
+  void wgmmaEnd() {
+    NVVM::WgmmaGroupSyncAlignedOp::create(b);
+    NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+  }
+
   Acc zero() {
     Value z = f32(b, 0.0);
     return {z, z, z, z};
+  }
+  /// An accumulator a wgmma that does not accumulate will overwrite.
+  Acc undefined() {
+    Value u = LLVM::UndefOp::create(b, b.getF32Type());
+    return {u, u, u, u};
   }
   /// Two 16x8 accumulators side by side as one bf16 A fragment (16x16).
   FragA toA(const Acc &left, const Acc &right) {
@@ -302,18 +413,36 @@ struct WarpTile {
   SmallVector<Value> copyAsync(Value global, Value tile, Value tileRow, Value first,
                                int64_t rows) {
     constexpr int64_t vec = 8; // bf16 per 16 bytes
-    int64_t chunks = rows * (s.headDim / vec);
+    int64_t chunksPerRow = s.headDim / vec;
+    int64_t chunks = rows * chunksPerRow;
     int64_t threads = warps * kWarp;
+    bool swizzled = cast<MemRefType>(tile.getType()).getRank() == 4; // SharedTiles::add
     auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
     SmallVector<Value> tokens;
     for (int64_t step = 0; step * threads < chunks; ++step) {
       Value e = add(tid, c(step * threads));
       if ((step + 1) * threads > chunks)
         e = rem(e, chunks);
-      auto [row, col, at] = chunkAt(e, vec, first);
-      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-          b, tokenType, tile, ValueRange{add(tileRow, row), col}, global, ValueRange{at},
-          b.getIndexAttr(vec), Value(), b.getUnitAttr()));
+      SmallVector<Value> dst;
+      Value at;
+      if (swizzled) {
+        // Eight consecutive threads copy one 128-byte row segment.
+        int64_t segments = s.headDim / kSwizzleElems;
+        Value chunk = rem(e, 8), r8 = rem(div(e, 8), 8);
+        Value segment = rem(div(e, 64), segments), group = div(e, 64 * segments);
+        Value row = add(mul(group, c(8)), r8);
+        Value pos = minIdx(add(first, row), s.seq - 1);
+        at = add(offset(pos), add(mul(segment, c(kSwizzleElems)), mul(chunk, c(vec))));
+        Value place = arith::XOrIOp::create(b, chunk, r8);
+        dst = {add(div(tileRow, 8), group), segment, r8, mul(place, c(vec))};
+      } else {
+        auto [row, col, flat] = chunkAt(e, vec, first);
+        at = flat;
+        dst = {add(tileRow, row), col};
+      }
+      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(b, tokenType, tile, dst, global,
+                                                        ValueRange{at}, b.getIndexAttr(vec),
+                                                        Value(), b.getUnitAttr()));
     }
     return tokens;
   }
@@ -365,34 +494,41 @@ struct WarpTile {
 struct SharedTiles {
   Value base; ///< memref<?xi8, workgroup>
   int64_t bytes = 0;
+  /// Bytes skipped so that wgmma's swizzled tiles start 1024-aligned.
+  Value alignShift;
 
   static SharedTiles create(ImplicitLocOpBuilder &b) {
     auto space = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
     auto ty = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                               MemRefLayoutAttrInterface{}, space);
-    return {gpu::DynamicSharedMemoryOp::create(b, ty), 0};
+    return {gpu::DynamicSharedMemoryOp::create(b, ty), 0, {}};
   }
+  /// A tile of `rows` rows: padded rows for ldmatrix, or where the kernel
+  /// multiplies with wgmma (s.wgmma), wgmma's 128-byte-swizzled layout:
+  /// [rows / 8][dh / 64][8][64], 1024-byte atoms of 8 rows x 64 features,
+  /// the 16-byte chunk c of row r of an atom stored at chunk c ^ (r % 8).
+  /// (Unswizzled 8x8 core matrices measured 1.5x slower than mma.sync:
+  /// wgmma's shared-memory reads conflict there.)
   Value add(ImplicitLocOpBuilder &b, const Shape &s, int64_t rows) {
-    auto ty = MemRefType::get({rows, s.rowElems()}, b.getBF16Type(), MemRefLayoutAttrInterface{},
+    SmallVector<int64_t> shape{rows, s.rowElems()};
+    Value at = idx(b, bytes);
+    if (s.wgmma) {
+      shape = {rows / 8, s.headDim / kSwizzleElems, 8, kSwizzleElems};
+      if (!alignShift) {
+        Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, base);
+        alignShift = arith::AndIOp::create(b, arith::SubIOp::create(b, idx(b, 0), address),
+                                           idx(b, kSwizzleAtom - 1));
+        bytes += kSwizzleAtom;
+      }
+      at = arith::AddIOp::create(b, alignShift, idx(b, bytes - kSwizzleAtom));
+    }
+    auto ty = MemRefType::get(shape, b.getBF16Type(), MemRefLayoutAttrInterface{},
                               cast<MemRefType>(base.getType()).getMemorySpace());
-    Value tile = memref::ViewOp::create(b, ty, base, idx(b, bytes), ValueRange{});
+    Value tile = memref::ViewOp::create(b, ty, base, at, ValueRange{});
     bytes += s.tileBytes(rows);
     return tile;
   }
 };
-
-SmallVector<Value> flatten(ArrayRef<Acc> accs) {
-  SmallVector<Value> out;
-  for (const Acc &a : accs)
-    out.append(a.begin(), a.end());
-  return out;
-}
-SmallVector<Acc> unflatten(ValueRange values) {
-  SmallVector<Acc> out;
-  for (size_t i = 0; i + 3 < values.size(); i += 4)
-    out.push_back({values[i], values[i + 1], values[i + 2], values[i + 3]});
-  return out;
-}
 
 /// Stages tiles of `rows` rows of two tensors (K and V, or Q and dO) for the
 /// iterations of a loop that starts at `first` and steps by `rows`. bf16
@@ -428,6 +564,10 @@ struct PairStager {
     Value token = copy(w.add(at, w.c(rows)), arith::SubIOp::create(w.b, w.c(rows), buffer));
     // Wait for all but the copy just started, then for every thread's.
     nvgpu::DeviceAsyncWaitOp::create(w.b, token, w.b.getI32IntegerAttr(1));
+    if (w.s.wgmma) // wgmma reads through the async proxy
+      NVVM::FenceProxyOp::create(
+          w.b, NVVM::ProxyKind::async_shared,
+          NVVM::SharedSpaceAttr::get(w.b.getContext(), NVVM::SharedSpace::shared_cta));
     gpu::BarrierOp::create(w.b);
     return buffer;
   }
@@ -565,8 +705,22 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
         Value base = keys.acquire(kt);
         // S = Q K^T for the 64 staged keys, as 8 chunks of 8 keys per row
         // tile; each K fragment serves every row tile.
-        SmallVector<SmallVector<Acc>> sc(tiles, SmallVector<Acc>(kStageKeys / 8, w.zero()));
-        for (int64_t n0 = 0; n0 < kStageKeys; n0 += 16)
+        SmallVector<SmallVector<Acc>> sc(
+            tiles, SmallVector<Acc>(kStageKeys / 8, s.wgmma ? w.undefined() : w.zero()));
+        if (s.wgmma) { // each row tile is one warpgroup-wide 64-row product
+          int64_t pieces = scorePieces(s.headDim), keys = kStageKeys / pieces;
+          w.wgmmaBegin();
+          for (int64_t k0 = 0; k0 < s.headDim; k0 += 16)
+            for (int64_t r = 0; r < tiles; ++r)
+              for (int64_t i = 0; i < pieces; ++i) {
+                Value keyRows = w.swizzledBTransposed(sharedK, w.add(base, w.c(i * keys)), k0);
+                w.wgmma(q[r][k0 / 16], keyRows,
+                        MutableArrayRef<Acc>(sc[r]).slice(i * keys / 8, keys / 8),
+                        /*transposeB=*/false, /*accumulate=*/k0 > 0);
+              }
+          w.wgmmaEnd();
+        }
+        for (int64_t n0 = 0; n0 < kStageKeys && !s.wgmma; n0 += 16)
           for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
             auto kb = w.loadBTransposed(sharedK, w.add(base, w.c(n0)), k0);
             for (int64_t r = 0; r < tiles; ++r) {
@@ -612,7 +766,19 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
           stats.push_back({m[0], m[1], l[0], l[1]});
         }
         // O += P V, 16 keys at a time; each V fragment serves every row tile.
-        for (int64_t k0 = 0; k0 < kStageKeys; k0 += 16) {
+        if (s.wgmma) { // P in registers before the fence
+          SmallVector<FragA> p;
+          for (int64_t k0 = 0; k0 < kStageKeys; k0 += 16)
+            for (int64_t r = 0; r < tiles; ++r)
+              p.push_back(w.toA(sc[r][k0 / 8], sc[r][k0 / 8 + 1]));
+          w.wgmmaBegin();
+          for (int64_t k0 = 0; k0 < kStageKeys; k0 += 16)
+            for (int64_t r = 0; r < tiles; ++r)
+              w.wgmma(p[k0 / 16 * tiles + r], w.swizzledB(sharedV, w.add(base, w.c(k0))), o[r],
+                      /*transposeB=*/true);
+          w.wgmmaEnd();
+        }
+        for (int64_t k0 = 0; k0 < kStageKeys && !s.wgmma; k0 += 16) {
           SmallVector<FragA> p;
           for (int64_t r = 0; r < tiles; ++r)
             p.push_back(w.toA(sc[r][k0 / 8], sc[r][k0 / 8 + 1]));
@@ -889,6 +1055,10 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
     return getElementTypeOrSelf(op->getOperand(operand).getType()).isBF16();
   };
   s.asyncKeys = isBf16(1); // key and value (tied)
+  // The forward multiplies with wgmma where its keys and values are staged
+  // asynchronously (bf16 copies) by one warpgroup.
+  s.wgmma = isa<FlashAttentionOp>(op) && s.asyncKeys && queryWarps(headDim, true) == 4 &&
+            headDim % kSwizzleElems == 0;
   s.asyncQueries = isa<FlashAttentionGradOp>(op) && isBf16(0) && isBf16(5); // query, dO
   // f32 softmax statistics (the compute type; inputs may be bf16 copies);
   // whole 16-wide fragments; at most 128 features keep a warp's

@@ -334,6 +334,37 @@ func.func @flash_mma_rows(%q: tensor<1x300x64xf32>) -> tensor<1x300x64xf32> {
 
 // -----
 
+// On bf16 copies at head_dim 64 the forward multiplies with wgmma
+// (llvm.inline_asm, A in registers) on 128-byte-swizzled tiles: [8-row
+// groups][64-feature segments][8][64] views 1024-aligned in dynamic shared
+// memory (2 x 2 x 64 x 64 bf16 + 1024 bytes of slack). S = Q K^T is two
+// 32-key halves per k step (the whole 64 keys would have O's shape, which
+// measured wrong); O += P V takes B transposed. Each run is fenced,
+// committed and waited for.
+// CHECK-LABEL: func.func @flash_wgmma
+// CHECK: tele.flash_attention {{.*}}block = array<i64: 128, 1, 1>, grid = array<i64: 1, 2, 1>, kernel = @tele_kernels::@flash_attention_1x64x2x64_wgmma_bbb_bf, shared_bytes = 33792 : i64}]
+// CHECK: gpu.func @flash_attention_1x64x2x64_wgmma_bbb_bf
+// CHECK: memref.view {{.*}} to memref<16x1x8x64xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_copy
+// CHECK: scf.for
+// CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0;
+// CHECK: llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0;
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: gpu.return
+func.func @flash_wgmma(%q: tensor<1x64x128xbf16>) -> tensor<1x64x128xbf16> {
+  %o, %lse = tele.flash_attention %q, %q, %q {head_dim = 64 : i64} : tensor<1x64x128xbf16> -> tensor<1x64x128xbf16>, tensor<1x2x64xf32>
+  return %o : tensor<1x64x128xbf16>
+}
+
+// -----
+
 // tele.convert (from tele-bf16-gemms): f32 loads, the rounding at the
 // store, 8 elements a thread (128-bit bf16 stores).
 // CHECK-LABEL: func.func @convert

@@ -55,13 +55,24 @@
 // On bf16 copies (tele-bf16-gemms) the staged tiles are copied by cp.async
 // into two buffers (16 bytes a copy, L1 bypassed): the next tile's copy is
 // in flight while the current one is used; no copy is left at the end.
+// The forward then multiplies with warpgroup MMAs: the copies made visible
+// to the async proxy, S = Q K^T as m64n64k16 (K-major B), O += P V as
+// m64n128k16 with B transposed, descriptors with the 128-byte swizzle
+// (bit 62), each run fenced, committed and waited for.
 // (LLVM lays the blocks out in its own order, hence CHECK-DAG.)
-// CHECK-SAME: .entry flash_attention_1x80x1x128_mma_bbb_bf
+// CHECK-SAME: .entry flash_attention_1x80x1x128_wgmma_bbb_bf
 // CHECK-DAG: cp.async.cg.shared.global {{\[%rd[0-9]+\], \[%rd[0-9]+\]}}, 16;
 // CHECK-DAG: cp.async.commit_group
 // CHECK-DAG: cp.async.wait_group \091;
-// CHECK-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK-DAG: fence.proxy.async.shared::cta
+// CHECK-DAG: wgmma.fence.sync.aligned
+// CHECK-DAG: or.b64 {{[^;]*}}, 46116865
+// CHECK-DAG: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[^;]*}}, p, 1, 1, 0;
+// CHECK-DAG: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{[^;]*}}, p, 1, 1, 1;
+// CHECK-DAG: wgmma.commit_group.sync.aligned
+// CHECK-DAG: wgmma.wait_group.sync.aligned \090;
 // CHECK-DAG: cp.async.wait_group \090;
+// CHECK-NOT: mma.sync.aligned
 // CHECK-SAME: .entry flash_attention_grad_query_1x80x1x128_mma_bbbbfb_fff
 // CHECK-SAME: cp.async.wait_group \091;
 // CHECK-SAME: .entry flash_attention_grad_key_1x80x1x128_mma_bbbbfb_fff
