@@ -21,21 +21,23 @@
 //
 // * forward: per staged tile of 64 keys, S = Q K^T, one online-softmax
 //   rescale (in the log2 domain, exp2), O += P V. Stores O / l and the
-//   natural log-sum-exp per row. On bf16 copies with head_dim a multiple of
-//   64 (flm-tiny, flm-1b) both products are warpgroup MMAs instead
-//   (`wgmma.mma_async` as inline PTX, since MLIR 22's nvvm.wgmma.mma_async
-//   takes A only from shared memory): the block's 4 warps are one
-//   warpgroup, Q and P stay in registers as A, and K and V are read through
-//   shared-memory descriptors from 128-byte-swizzled tiles (K as K-major B,
-//   V transposed). Measured on an H200: flm-1b's forward 16.9 -> 12.7 ms
-//   per step, flm-tiny's 1.91 -> 1.75 ms; the same kernel on unswizzled
-//   tiles took 25.7 ms.
+//   natural log-sum-exp per row.
 // * backward, query side (dQ): D_i from the output (f32, or its bf16 copy),
 //   then per staged key tile P = exp(S - L), dP = dO V^T, dS = P (dP - D),
 //   dQ += dS K.
 // * backward, key side (dK, dV): the block's K and V tiles stay in shared
 //   memory; per staged query tile S^T = K Q^T, dP^T = V dO^T, dV += P^T dO,
 //   dK += dS^T Q. No atomics: runs are bit-reproducible.
+//
+// On bf16 copies with head_dim a multiple of 64 (flm-tiny, flm-1b) every
+// product is a warpgroup MMA instead (Shape::wgmma): `wgmma.mma_async` as
+// inline PTX (MLIR 22's nvvm.wgmma.mma_async takes A only from shared
+// memory). A block's 4 warps are one warpgroup; Q, dO, P and dS are A
+// fragments in registers (K and V too, from shared memory, on the key
+// side); the staged tiles are 128-byte-swizzled and read through
+// descriptors, K-major or transposed. Measured on an H200 (ms per flm-1b
+// step, mma.sync -> wgmma): forward 16.9 -> 12.2, query side 23.8 -> 15.7,
+// key side 36.3 -> 19.7; the forward on unswizzled tiles took 25.7.
 //
 // Shared-memory rows are padded by 16 bytes, so the eight 16-byte rows an
 // ldmatrix reads fall in distinct banks. The tiles live in dynamic shared
@@ -98,6 +100,10 @@ constexpr int64_t kSwizzleAtom = 1024, kSwizzleElems = 64;
 /// wrong on an H200 (CUDA 13's ptxas; two n32 halves, or O in halves, or
 /// other head sizes were right), so there S is two 32-key halves.
 int64_t scorePieces(int64_t headDim) { return headDim == kStageKeys ? 2 : 1; }
+/// Keys per step of the wgmma query-side backward: S and dP are m64n32
+/// (m64n16 where a warp has two row tiles, for registers), never dQ's
+/// m64n<head_dim> shape.
+int64_t queryGradKeys(int64_t headDim) { return headDim <= 64 ? 16 : 32; }
 
 using Acc = std::array<Value, 4>;   ///< a 16x8 fp32 accumulator fragment
 using FragA = std::array<Value, 4>; ///< a 16x16 bf16 A fragment (packed pairs)
@@ -140,7 +146,8 @@ struct Shape {
   }
   int64_t keySharedBytes() const {
     return 2 * tileBytes(kKeyWarps * kWarpRows) +
-           2 * tileBytes(stagedBuffers(asyncQueries) * kKeyStageQueries);
+           2 * tileBytes(stagedBuffers(asyncQueries) * kKeyStageQueries) +
+           (wgmma ? kSwizzleAtom : 0);
   }
   /// Buffers per staged tensor: two while the next tile's copy is in flight.
   static int64_t stagedBuffers(bool async) { return async ? 2 : 1; }
@@ -300,20 +307,38 @@ struct WarpTile {
   /// columns. The caller brackets a run of these with wgmmaBegin/End.
   void wgmma(const FragA &a, Value descB, MutableArrayRef<Acc> d, bool transposeB,
              bool accumulate = true) {
-    int64_t n = 4 * d.size();
+    wgmmaWith(ArrayRef<Value>(a), descB, d, transposeB, accumulate);
+  }
+  /// The same with A [64 x 16] read from shared memory through `descA`
+  /// (K-major).
+  void wgmma(Value descA, Value descB, MutableArrayRef<Acc> d, bool transposeB,
+             bool accumulate = true) {
+    wgmmaWith(ValueRange(descA), descB, d, transposeB, accumulate);
+  }
+  /// `a`: four registers (an A fragment) or one descriptor.
+  void wgmmaWith(ValueRange a, Value descB, MutableArrayRef<Acc> d, bool transposeB,
+                 bool accumulate) {
+    int64_t n = 4 * d.size(), next = 2 * n;
+    bool aInRegisters = a.size() == 4;
     std::string asmText, constraints;
     llvm::raw_string_ostream os(asmText), cs(constraints);
-    os << "{\n.reg .pred p;\nsetp.ne.b32 p, $" << 2 * n + 5 << ", 0;\n"
+    os << "{\n.reg .pred p;\nsetp.ne.b32 p, $" << next + a.size() + 1 << ", 0;\n"
        << "wgmma.mma_async.sync.aligned.m64n" << 8 * d.size() << "k16.f32.bf16.bf16 {";
     for (int64_t i = 0; i < n; ++i)
       os << (i ? ", $" : "$") << i;
-    os << "}, {$" << 2 * n << ", $" << 2 * n + 1 << ", $" << 2 * n + 2 << ", $" << 2 * n + 3
-       << "}, $" << 2 * n + 4 << ", p, 1, 1, " << (transposeB ? 1 : 0) << ";\n}";
+    os << "}, ";
+    if (aInRegisters)
+      os << "{$" << next << ", $" << next + 1 << ", $" << next + 2 << ", $" << next + 3 << "}";
+    else
+      os << "$" << next;
+    // scale-d, the scales of A and B; A's transpose (not for registers), B's.
+    os << ", $" << next + a.size() << ", p, 1, 1, " << (aInRegisters ? "" : "0, ")
+       << (transposeB ? 1 : 0) << ";\n}";
     for (int64_t i = 0; i < n; ++i)
       cs << (i ? "," : "") << "=f";
     for (int64_t i = 0; i < n; ++i)
       cs << "," << i;
-    cs << ",r,r,r,r,l,r";
+    cs << (aInRegisters ? ",r,r,r,r" : ",l") << ",l,r";
     SmallVector<Value> operands = flatten(d);
     operands.append(a.begin(), a.end());
     operands.push_back(descB);
@@ -868,12 +893,26 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
         auto dq = [&](int64_t r) {
           return MutableArrayRef<Acc>(all).slice(r * outChunks, outChunks);
         };
-        // 16 keys at a time keeps the scores' registers few; each K and V
-        // fragment serves every row tile.
-        for (int64_t j0 = 0; j0 < kStageKeys; j0 += 16) {
-          SmallVector<SmallVector<Acc>> sc(tiles, SmallVector<Acc>(2, w.zero())),
-              dp(tiles, SmallVector<Acc>(2, w.zero()));
-          for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
+        // 16 keys at a time (wgmma: queryGradKeys) keeps the scores'
+        // registers few; each K and V fragment serves every row tile.
+        int64_t step = s.wgmma ? queryGradKeys(s.headDim) : 16, chunks = step / 8;
+        for (int64_t j0 = 0; j0 < kStageKeys; j0 += step) {
+          Acc init = s.wgmma ? w.undefined() : w.zero();
+          SmallVector<SmallVector<Acc>> sc(tiles, SmallVector<Acc>(chunks, init)),
+              dp(tiles, SmallVector<Acc>(chunks, init));
+          if (s.wgmma) { // S = Q K^T and dP = dO V^T, K and V K-major
+            Value row = w.add(base, w.c(j0));
+            w.wgmmaBegin();
+            for (int64_t k0 = 0; k0 < s.headDim; k0 += 16)
+              for (int64_t r = 0; r < tiles; ++r) {
+                w.wgmma(q[r][k0 / 16], w.swizzledBTransposed(sharedK, row, k0), sc[r], false,
+                        k0 > 0);
+                w.wgmma(dO[r][k0 / 16], w.swizzledBTransposed(sharedV, row, k0), dp[r], false,
+                        k0 > 0);
+              }
+            w.wgmmaEnd();
+          }
+          for (int64_t k0 = 0; k0 < s.headDim && !s.wgmma; k0 += 16) {
             Value row = w.add(base, w.c(j0));
             auto kb = w.loadBTransposed(sharedK, row, k0);
             auto vb = w.loadBTransposed(sharedV, row, k0);
@@ -884,20 +923,30 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
               }
           }
           Value chunk0 = w.add(kt, w.c(j0));
-          SmallVector<FragA> ds;
+          SmallVector<FragA> ds; // per 16 keys, then per row tile
           for (int64_t r = 0; r < tiles; ++r) {
             // P, causally masked on chunks that cross the diagonal.
             SmallVector<Value> p;
-            for (int64_t n = 0; n < 2; ++n)
+            for (int64_t n = 0; n < chunks; ++n)
               for (int64_t i = 0; i < 4; ++i)
                 p.push_back(w.exp2(w.fsub(w.fmul(sc[r][n][i], scaleLog2), lse2[r][i / 2])));
             p = blk.maskCausal(r, chunk0, p, f32(b, 0.0));
-            for (int64_t n = 0; n < 2; ++n)
+            for (int64_t n = 0; n < chunks; ++n)
               for (int64_t i = 0; i < 4; ++i)
                 sc[r][n][i] = w.fmul(p[4 * n + i], w.fsub(dp[r][n][i], dsum[r][i / 2])); // dS
-            ds.push_back(w.toA(sc[r][0], sc[r][1]));
           }
-          for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
+          for (int64_t n = 0; n < chunks; n += 2)
+            for (int64_t r = 0; r < tiles; ++r)
+              ds.push_back(w.toA(sc[r][n], sc[r][n + 1]));
+          if (s.wgmma) { // dQ += dS K, K transposed (MN-major)
+            w.wgmmaBegin();
+            for (int64_t k = 0; k < step / 16; ++k)
+              for (int64_t r = 0; r < tiles; ++r)
+                w.wgmma(ds[k * tiles + r], w.swizzledB(sharedK, w.add(base, w.c(j0 + 16 * k))),
+                        dq(r), true);
+            w.wgmmaEnd();
+          }
+          for (int64_t n0 = 0; n0 < s.headDim && !s.wgmma; n0 += 16) {
             auto kb = w.loadB(sharedK, w.add(base, w.c(j0)), n0);
             for (int64_t r = 0; r < tiles; ++r) {
               dq(r)[n0 / 8] = w.mma(ds[r], kb[0], kb[1], dq(r)[n0 / 8]);
@@ -926,8 +975,15 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
   WarpTile w = WarpTile::create(b, s, kKeyWarps);
   Value tile = gpu::BlockIdOp::create(b, gpu::Dimension::x); // low key tiles see most queries
   Value keyTile0 = w.mul(tile, w.c(w.blockRows()));
-  w.stage(args[1], sharedK, keyTile0, w.blockRows());
-  w.stage(args[2], sharedV, keyTile0, w.blockRows());
+  if (s.wgmma) { // one cp.async group, complete by the first query tile's
+    SmallVector<Value> tokens = w.copyAsync(args[1], sharedK, w.c(0), keyTile0, w.blockRows());
+    tokens.append(w.copyAsync(args[2], sharedV, w.c(0), keyTile0, w.blockRows()));
+    nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
+  } else {
+    w.stage(args[1], sharedK, keyTile0, w.blockRows());
+    w.stage(args[2], sharedV, keyTile0, w.blockRows());
+  }
   // Queries from the block's first key on (earlier ones do not see its keys).
   PairStager queries = PairStager::create(w, shared, args[0], args[3], stageQueries,
                                           s.asyncQueries, keyTile0);
@@ -938,8 +994,9 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
   std::array<Value, 2> keys = w.rowsOf(warpKey0);
   // Up to head_dim 64 the warp's K and V fragments fit in registers next
   // to its accumulators: read once (after a barrier: the block staged the
-  // tiles) instead of for every 16 queries.
-  bool kvInRegisters = s.headDim <= kKeyFragmentsInRegisters;
+  // tiles) instead of for every 16 queries. (wgmma reads them from shared
+  // memory as its A operand.)
+  bool kvInRegisters = s.headDim <= kKeyFragmentsInRegisters && !s.wgmma;
   SmallVector<FragA> kFrags, vFrags;
   if (kvInRegisters) {
     gpu::BarrierOp::create(b);
@@ -951,86 +1008,120 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
   Value scaleLog2 = f32(b, scale * kLog2e);
   int64_t outChunks = s.headDim / 8;
 
+  // One step over `count` staged queries from buffer row i0 (query qt +
+  // i0 - base): S^T = K Q^T and dP^T = V dO^T, P^T and dS^T, then
+  // dV += P^T dO and dK += dS^T Q.
+  auto queryStep = [&](Value qt, Value base, Value i0, int64_t count,
+                       ValueRange accs) -> SmallVector<Value> {
+    SmallVector<Acc> all = unflatten(accs);
+    MutableArrayRef<Acc> dk(all.data(), outChunks), dv(all.data() + outChunks, outChunks);
+    int64_t chunks = count / 8;
+    Acc init = s.wgmma ? w.undefined() : w.zero();
+    SmallVector<Acc> st(chunks, init), dpt(chunks, init);
+    if (s.wgmma) { // the warpgroup's 64 keys; K and V as A from shared memory
+      w.wgmmaBegin();
+      for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
+        w.wgmma(w.swizzledBTransposed(sharedK, w.c(0), k0),
+                w.swizzledBTransposed(sharedQ, i0, k0), st, false, k0 > 0);
+        w.wgmma(w.swizzledBTransposed(sharedV, w.c(0), k0),
+                w.swizzledBTransposed(sharedDO, i0, k0), dpt, false, k0 > 0);
+      }
+      w.wgmmaEnd();
+    }
+    for (int64_t k0 = 0; k0 < s.headDim && !s.wgmma; k0 += 16) {
+      FragA ka = kvInRegisters ? kFrags[k0 / 16] : w.loadA(sharedK, warpRow, k0);
+      FragA va = kvInRegisters ? vFrags[k0 / 16] : w.loadA(sharedV, warpRow, k0);
+      auto qb = w.loadBTransposed(sharedQ, i0, k0);
+      auto ob = w.loadBTransposed(sharedDO, i0, k0);
+      for (int64_t n = 0; n < 2; ++n) {
+        st[n] = w.mma(ka, qb[2 * n], qb[2 * n + 1], st[n]);
+        dpt[n] = w.mma(va, ob[2 * n], ob[2 * n + 1], dpt[n]);
+      }
+    }
+    // Columns are queries: lane t holds queries 2t, 2t + 1 of each chunk
+    // (i0 counts from the buffer's first row).
+    Value chunk0 = w.add(qt, arith::SubIOp::create(b, i0, base));
+    Value query0 = w.add(chunk0, w.mul(w.t, w.c(2)));
+    SmallVector<Value> p, dsums;
+    for (int64_t n = 0; n < chunks; ++n)
+      for (int64_t j = 0; j < 2; ++j) {
+        Value query = w.add(query0, w.c(8 * n + j));
+        Value stat = w.statIndex(w.minIdx(query, s.seq - 1));
+        Value lse2 = w.fmul(load(b, args[4], stat), f32(b, kLog2e));
+        dsums.push_back(load(b, args[5], stat));
+        for (int64_t h = 0; h < 2; ++h)
+          p.push_back(w.exp2(w.fsub(w.fmul(st[n][2 * h + j], scaleLog2), lse2)));
+      }
+    // The mask (key <= query < seq) only where the queries start before
+    // the warp's last key or run past the sequence.
+    Value needsMask =
+        arith::OrIOp::create(b, w.lt(chunk0, w.add(warpKey0, w.c(kWarpRows - 1))),
+                             w.lt(w.c(s.seq), w.add(chunk0, w.c(count))));
+    p = ifElse(
+        b, needsMask,
+        [&](ImplicitLocOpBuilder &) {
+          SmallVector<Value> out;
+          for (int64_t n = 0; n < chunks; ++n)
+            for (int64_t j = 0; j < 2; ++j) {
+              Value query = w.add(query0, w.c(8 * n + j));
+              Value inSeq = w.lt(query, w.c(s.seq));
+              for (int64_t h = 0; h < 2; ++h) {
+                Value allowed = arith::AndIOp::create(b, w.le(keys[h], query), inSeq);
+                out.push_back(w.select(allowed, p[out.size()], f32(b, 0.0)));
+              }
+            }
+          return out;
+        },
+        [&](ImplicitLocOpBuilder &) { return p; });
+    for (int64_t n = 0; n < chunks; ++n)
+      for (int64_t j = 0; j < 2; ++j)
+        for (int64_t h = 0; h < 2; ++h) {
+          int64_t i = 2 * h + j;
+          Value pv = p[4 * n + 2 * j + h];
+          st[n][i] = pv;
+          dpt[n][i] = w.fmul(pv, w.fsub(dpt[n][i], dsums[2 * n + j])); // dS^T
+        }
+    SmallVector<FragA> pt, dst; // per 16 queries
+    for (int64_t n = 0; n < chunks; n += 2) {
+      pt.push_back(w.toA(st[n], st[n + 1]));
+      dst.push_back(w.toA(dpt[n], dpt[n + 1]));
+    }
+    if (s.wgmma) { // dO and Q transposed (MN-major)
+      w.wgmmaBegin();
+      for (int64_t k = 0; k < count / 16; ++k) {
+        Value row = w.add(i0, w.c(16 * k));
+        w.wgmma(pt[k], w.swizzledB(sharedDO, row), dv, true);
+        w.wgmma(dst[k], w.swizzledB(sharedQ, row), dk, true);
+      }
+      w.wgmmaEnd();
+    }
+    for (int64_t n0 = 0; n0 < s.headDim && !s.wgmma; n0 += 16) {
+      auto ob = w.loadB(sharedDO, i0, n0);
+      dv[n0 / 8] = w.mma(pt[0], ob[0], ob[1], dv[n0 / 8]);
+      dv[n0 / 8 + 1] = w.mma(pt[0], ob[2], ob[3], dv[n0 / 8 + 1]);
+      auto qb = w.loadB(sharedQ, i0, n0);
+      dk[n0 / 8] = w.mma(dst[0], qb[0], qb[1], dk[n0 / 8]);
+      dk[n0 / 8 + 1] = w.mma(dst[0], qb[2], qb[3], dk[n0 / 8 + 1]);
+    }
+    return flatten(all);
+  };
+
   SmallVector<Value> init = flatten(SmallVector<Acc>(2 * outChunks, w.zero()));
   SmallVector<Value> result = forLoop(
       b, keyTile0, w.c(s.seq), w.c(stageQueries), init,
       [&](ImplicitLocOpBuilder &, Value qt, ValueRange carried) -> SmallVector<Value> {
         Value base = queries.acquire(qt);
-        // 16 staged queries at a time, in a loop rather than unrolled: the
-        // accumulators leave no registers for a longer stretch of code.
-        SmallVector<Value> next = forLoop(
-            b, base, w.add(base, w.c(stageQueries)), w.c(kWarpRows), carried,
-            [&](ImplicitLocOpBuilder &, Value i0, ValueRange accs) -> SmallVector<Value> {
-              SmallVector<Acc> all = unflatten(accs);
-              MutableArrayRef<Acc> dk(all.data(), outChunks),
-                  dv(all.data() + outChunks, outChunks);
-              // S^T = K Q^T and dP^T = V dO^T for 16 keys x 16 queries.
-              SmallVector<Acc> st(2, w.zero()), dpt(2, w.zero());
-              for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
-                FragA ka = kvInRegisters ? kFrags[k0 / 16] : w.loadA(sharedK, warpRow, k0);
-                FragA va = kvInRegisters ? vFrags[k0 / 16] : w.loadA(sharedV, warpRow, k0);
-                auto qb = w.loadBTransposed(sharedQ, i0, k0);
-                auto ob = w.loadBTransposed(sharedDO, i0, k0);
-                for (int64_t n = 0; n < 2; ++n) {
-                  st[n] = w.mma(ka, qb[2 * n], qb[2 * n + 1], st[n]);
-                  dpt[n] = w.mma(va, ob[2 * n], ob[2 * n + 1], dpt[n]);
-                }
-              }
-              // Columns are queries: lane t holds queries 2t, 2t + 1 of each chunk
-              // (i0 counts from the buffer's first row).
-              Value chunk0 = w.add(qt, arith::SubIOp::create(b, i0, base));
-              Value query0 = w.add(chunk0, w.mul(w.t, w.c(2)));
-              SmallVector<Value> p, dsums;
-              for (int64_t n = 0; n < 2; ++n)
-                for (int64_t j = 0; j < 2; ++j) {
-                  Value query = w.add(query0, w.c(8 * n + j));
-                  Value stat = w.statIndex(w.minIdx(query, s.seq - 1));
-                  Value lse2 = w.fmul(load(b, args[4], stat), f32(b, kLog2e));
-                  dsums.push_back(load(b, args[5], stat));
-                  for (int64_t h = 0; h < 2; ++h)
-                    p.push_back(w.exp2(w.fsub(w.fmul(st[n][2 * h + j], scaleLog2), lse2)));
-                }
-              // The mask (key <= query < seq) only where the 16 queries start
-              // before the warp's last key or run past the sequence.
-              Value needsMask = arith::OrIOp::create(
-                  b, w.lt(chunk0, w.add(warpKey0, w.c(kWarpRows - 1))),
-                  w.lt(w.c(s.seq), w.add(chunk0, w.c(kWarpRows))));
-              p = ifElse(
-                  b, needsMask,
-                  [&](ImplicitLocOpBuilder &) {
-                    SmallVector<Value> out;
-                    for (int64_t n = 0; n < 2; ++n)
-                      for (int64_t j = 0; j < 2; ++j) {
-                        Value query = w.add(query0, w.c(8 * n + j));
-                        Value inSeq = w.lt(query, w.c(s.seq));
-                        for (int64_t h = 0; h < 2; ++h) {
-                          Value allowed = arith::AndIOp::create(b, w.le(keys[h], query), inSeq);
-                          out.push_back(w.select(allowed, p[out.size()], f32(b, 0.0)));
-                        }
-                      }
-                    return out;
-                  },
-                  [&](ImplicitLocOpBuilder &) { return p; });
-              for (int64_t n = 0; n < 2; ++n)
-                for (int64_t j = 0; j < 2; ++j)
-                  for (int64_t h = 0; h < 2; ++h) {
-                    int64_t i = 2 * h + j;
-                    Value pv = p[4 * n + 2 * j + h];
-                    st[n][i] = pv;
-                    dpt[n][i] = w.fmul(pv, w.fsub(dpt[n][i], dsums[2 * n + j])); // dS^T
-                  }
-              FragA pt = w.toA(st[0], st[1]);
-              FragA dst = w.toA(dpt[0], dpt[1]);
-              for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
-                auto ob = w.loadB(sharedDO, i0, n0);
-                dv[n0 / 8] = w.mma(pt, ob[0], ob[1], dv[n0 / 8]);
-                dv[n0 / 8 + 1] = w.mma(pt, ob[2], ob[3], dv[n0 / 8 + 1]);
-                auto qb = w.loadB(sharedQ, i0, n0);
-                dk[n0 / 8] = w.mma(dst, qb[0], qb[1], dk[n0 / 8]);
-                dk[n0 / 8 + 1] = w.mma(dst, qb[2], qb[3], dk[n0 / 8 + 1]);
-              }
-              return flatten(all);
-            });
+        SmallVector<Value> next;
+        if (s.wgmma) { // the staged queries in one step: m64n32 scores
+          next = queryStep(qt, base, base, stageQueries, carried);
+        } else {
+          // 16 staged queries at a time, in a loop rather than unrolled:
+          // the accumulators leave no registers for a longer stretch of code.
+          next = forLoop(b, base, w.add(base, w.c(stageQueries)), w.c(kWarpRows), carried,
+                         [&](ImplicitLocOpBuilder &, Value i0, ValueRange accs) {
+                           return queryStep(qt, base, i0, kWarpRows, accs);
+                         });
+        }
         queries.release();
         return next;
       });
@@ -1055,11 +1146,11 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
     return getElementTypeOrSelf(op->getOperand(operand).getType()).isBF16();
   };
   s.asyncKeys = isBf16(1); // key and value (tied)
-  // The forward multiplies with wgmma where its keys and values are staged
-  // asynchronously (bf16 copies) by one warpgroup.
-  s.wgmma = isa<FlashAttentionOp>(op) && s.asyncKeys && queryWarps(headDim, true) == 4 &&
-            headDim % kSwizzleElems == 0;
   s.asyncQueries = isa<FlashAttentionGradOp>(op) && isBf16(0) && isBf16(5); // query, dO
+  // The kernels multiply with wgmma where every staged tensor is a bf16
+  // copy (staged asynchronously) and whole 64-feature swizzle segments fit.
+  s.wgmma = s.asyncKeys && (isa<FlashAttentionOp>(op) || s.asyncQueries) &&
+            headDim % kSwizzleElems == 0;
   // f32 softmax statistics (the compute type; inputs may be bf16 copies);
   // whole 16-wide fragments; at most 128 features keep a warp's
   // accumulators in registers. (The shared-memory bound is a guard: head_dim
