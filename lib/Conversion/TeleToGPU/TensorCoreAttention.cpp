@@ -69,6 +69,9 @@ constexpr int64_t kWarpRows = 16; ///< rows an m16n8k16 tile covers
 /// 3.7 ms slower). With asynchronous staging (bf16 inputs) two 64-row blocks
 /// per SM overlap better: flm-1b 319.5 vs 322.1 ms per step (best of ten
 /// 314.0 vs 320.0); flm-tiny 40.3 vs 40.7 ms.
+/// The wgmma kernels (one warpgroup a block) measured the same way: two
+/// warpgroups sharing each staged tile (128 rows at head_dim 128) were
+/// slower on flm-1b: forward 11.9 -> 14.5 ms, query side 15.7 -> 18.4.
 int64_t queryWarps(int64_t headDim, bool asyncStaging) {
   return headDim >= 128 && !asyncStaging ? 8 : 4;
 }
@@ -81,6 +84,8 @@ int64_t queryRowTiles(int64_t headDim) { return headDim <= 64 ? 2 : 1; }
 /// memory) and the queries it stages at a time next to them. Measured on an
 /// H200 (flm-1b, head_dim 128): 4 or 8 warps and 16, 32 or 64 staged queries
 /// all take 39-41 ms per step; 4 x 32 needs the fewest registers (no spills).
+/// With wgmma, 8 warps (two warpgroups sharing the staged queries) took
+/// 23.1 instead of 20.2 ms on flm-1b, 3.1 instead of 2.2 on flm-tiny.
 constexpr int64_t kKeyWarps = 4;
 constexpr int64_t kKeyStageQueries = 32;
 /// The widest head whose K and V fragments the key-side kernel keeps in
@@ -1019,11 +1024,15 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
     Acc init = s.wgmma ? w.undefined() : w.zero();
     SmallVector<Acc> st(chunks, init), dpt(chunks, init);
     if (s.wgmma) { // the warpgroup's 64 keys; K and V as A from shared memory
+      // (Its first row, 0 with one warpgroup a block, left to the runtime:
+      // as a constant LLVM hoists the descriptors out of the loops, and the
+      // flm-tiny key side measured 3.3 instead of 2.2 ms a step.)
+      Value groupRow = w.mul(w.div(w.warp, 4), w.c(64));
       w.wgmmaBegin();
       for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
-        w.wgmma(w.swizzledBTransposed(sharedK, w.c(0), k0),
+        w.wgmma(w.swizzledBTransposed(sharedK, groupRow, k0),
                 w.swizzledBTransposed(sharedQ, i0, k0), st, false, k0 > 0);
-        w.wgmma(w.swizzledBTransposed(sharedV, w.c(0), k0),
+        w.wgmma(w.swizzledBTransposed(sharedV, groupRow, k0),
                 w.swizzledBTransposed(sharedDO, i0, k0), dpt, false, k0 > 0);
       }
       w.wgmmaEnd();
