@@ -210,3 +210,35 @@ func.func @lm_head(%x: tensor<2x4x8xf32>, %w: tensor<16x8xf32>, %t: tensor<2x4xi
   %dw = tele.linear_grad_weight %dl, %x : tensor<2x4x16xf32>, tensor<2x4x8xf32> -> tensor<16x8xf32>
   return %loss, %dx, %dw : tensor<f32>, tensor<2x4x8xf32>, tensor<16x8xf32>
 }
+
+// -----
+
+// Flash attention's gradients are stored bf16 when RoPE reads the query and
+// key gradients (it may read bf16) and GEMMs read the value gradient (they
+// would convert it): the kernel rounds them as it stores them.
+// CHECK-LABEL: func.func @attention_grads
+// CHECK: %[[DQ:[^,]+]], %[[DK:[^,]+]], %[[DV:[^ ]+]] = tele.flash_attention_grad {{.*}} -> tensor<1x16x32xbf16>{{$}}
+// CHECK: tele.rope %[[DQ]] {{.*}} : tensor<1x16x32xbf16> -> tensor<1x16x32xf32>
+// CHECK: tele.rope %[[DK]] {{.*}} : tensor<1x16x32xbf16> -> tensor<1x16x32xf32>
+// CHECK-NOT: tele.convert %[[DV]]
+// CHECK: tele.linear_grad_input %[[DV]], %{{.+}} : tensor<1x16x32xbf16>, tensor<32x32xbf16> -> tensor<1x16x32xf32>
+func.func @attention_grads(%q: tensor<1x16x32xf32>, %o: tensor<1x16x32xf32>, %lse: tensor<1x2x16xf32>, %do: tensor<1x16x32xf32>, %w: tensor<32x32xf32>) -> (tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x16x32xf32>) {
+  %dq, %dk, %dv = tele.flash_attention_grad %q, %q, %q, %o, %lse, %do {head_dim = 16 : i64} : tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x2x16xf32>, tensor<1x16x32xf32> -> tensor<1x16x32xf32>
+  %rq = tele.rope %dq {head_dim = 16 : i64, theta = 10000.0 : f64, inverse} : tensor<1x16x32xf32>
+  %rk = tele.rope %dk {head_dim = 16 : i64, theta = 10000.0 : f64, inverse} : tensor<1x16x32xf32>
+  %dx = tele.linear_grad_input %dv, %w : tensor<1x16x32xf32>, tensor<32x32xf32> -> tensor<1x16x32xf32>
+  return %rq, %rk, %dx : tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x16x32xf32>
+}
+
+// -----
+
+// The three gradients share one type: with the value gradient read in f32
+// elsewhere (returned), none is narrowed.
+// CHECK-LABEL: func.func @attention_grads_tied
+// CHECK: tele.flash_attention_grad {{.*}} -> tensor<1x16x32xf32>{{$}}
+func.func @attention_grads_tied(%q: tensor<1x16x32xf32>, %o: tensor<1x16x32xf32>, %lse: tensor<1x2x16xf32>, %do: tensor<1x16x32xf32>) -> (tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x16x32xf32>) {
+  %dq, %dk, %dv = tele.flash_attention_grad %q, %q, %q, %o, %lse, %do {head_dim = 16 : i64} : tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x2x16xf32>, tensor<1x16x32xf32> -> tensor<1x16x32xf32>
+  %rq = tele.rope %dq {head_dim = 16 : i64, theta = 10000.0 : f64, inverse} : tensor<1x16x32xf32>
+  %rk = tele.rope %dk {head_dim = 16 : i64, theta = 10000.0 : f64, inverse} : tensor<1x16x32xf32>
+  return %rq, %rk, %dv : tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x16x32xf32>
+}

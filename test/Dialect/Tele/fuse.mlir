@@ -93,10 +93,11 @@ func.func @f16_result(%q: tensor<2x4x16xbf16>) {
 
 // -----
 
-// bf16 inputs (rounded copies), gradients in the compute type.
-func.func @bf16_gradients(%q: tensor<2x4x16xbf16>, %l: tensor<2x2x4xf32>) {
-  // expected-error @+1 {{'tele.flash_attention_grad' op query_grad must be 'tensor<2x4x16xf32>', got 'tensor<2x4x16xbf16>'}}
-  %dq, %dk, %dv = tele.flash_attention_grad %q, %q, %q, %q, %l, %q {head_dim = 8 : i64} : tensor<2x4x16xbf16>, tensor<2x4x16xbf16>, tensor<2x2x4xf32>, tensor<2x4x16xbf16> -> tensor<2x4x16xbf16>
+// bf16 inputs (rounded copies), gradients in the compute type or its bf16
+// copy, not another type.
+func.func @f16_gradients(%q: tensor<2x4x16xbf16>, %l: tensor<2x2x4xf32>) {
+  // expected-error @+1 {{'tele.flash_attention_grad' op query_grad must be 'tensor<2x4x16xf32>' (or its bf16 copy), got 'tensor<2x4x16xf16>'}}
+  %dq, %dk, %dv = tele.flash_attention_grad %q, %q, %q, %q, %l, %q {head_dim = 8 : i64} : tensor<2x4x16xbf16>, tensor<2x4x16xbf16>, tensor<2x2x4xf32>, tensor<2x4x16xbf16> -> tensor<2x4x16xf16>
   return
 }
 

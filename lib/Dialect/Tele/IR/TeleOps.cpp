@@ -574,8 +574,10 @@ LogicalResult FlashAttentionOp::verify() {
 
 LogicalResult FlashAttentionGradOp::verify() {
   return expectFlashTypes(*this, getQuery(), getLse(), getHeadDimAttr().getInt(),
-                          {{getQuery(), "query"}, {getOutput(), "output"}, {getGrad(), "grad"}},
-                          {{getQueryGrad(), "query_grad"}});
+                          {{getQuery(), "query"},
+                           {getOutput(), "output"},
+                           {getGrad(), "grad"},
+                           {getQueryGrad(), "query_grad"}});
 }
 
 LogicalResult MaskMulOp::verify() {

@@ -79,13 +79,14 @@ SmallVector<OpOperand *> matmulOperands(Operation *op) {
 }
 
 /// Ops whose kernels compute in f32 and may store `result` as bf16: the
-/// row-wise and elementwise producers, flash attention's output, the fused
+/// row-wise and elementwise producers, flash attention's output and its
+/// gradients (the three together, see tiedResults), the fused
 /// cross-entropy's logit gradient (only GEMMs read it), and GEMMs
 /// on bf16 operands without an addend (cuBLASLt rounds D; an addend C would
 /// have to be bf16 too).
 bool canNarrow(OpResult result) {
   Operation *op = result.getOwner();
-  if (isa<RMSNormOp, RopeOp, SwiGLUOp, SwiGLUGradOp>(op))
+  if (isa<RMSNormOp, RopeOp, SwiGLUOp, SwiGLUGradOp, FlashAttentionGradOp>(op))
     return true;
   if (auto fwd = dyn_cast<FlashAttentionOp>(op))
     return result == fwd.getResult();
@@ -103,6 +104,16 @@ bool canNarrow(OpResult result) {
 /// RoPE's input and the fused cross-entropy's logits. Unlike a GEMM's,
 /// these are not converted for their own sake: they only let a producer
 /// store bf16.
+SmallVector<SmallVector<Value>> bf16ReaderGroups(Operation *op);
+
+/// Results an op ties to one type, which narrow only together: flash
+/// attention's three gradients.
+SmallVector<Value> tiedResults(Operation *op) {
+  if (isa<FlashAttentionGradOp>(op))
+    return SmallVector<Value>(op->getResults());
+  return {};
+}
+
 SmallVector<SmallVector<Value>> bf16ReaderGroups(Operation *op) {
   if (auto s = dyn_cast<SwiGLUOp>(op))
     return {{s.getGate(), s.getUp()}};
@@ -151,8 +162,14 @@ void narrowProducers(ArrayRef<Value> values) {
                      [&](Operation *u) { return convertsToBf16(u) || readsBf16(u, v); }))
       candidates.insert(v);
   }
-  // A group changes only as a whole: drop every member of a group with a
-  // member that stays f32, until nothing changes.
+  // A group changes only as a whole: drop every member of a group (of
+  // operands a reader ties, or of results a producer ties) with a member
+  // that stays f32, until nothing changes.
+  SmallPtrSet<Operation *, 8> producers;
+  for (Value v : candidates)
+    if (SmallVector<Value> tied = tiedResults(v.getDefiningOp());
+        !tied.empty() && producers.insert(v.getDefiningOp()).second)
+      groups[v.getDefiningOp()].push_back(tied);
   for (bool changed = true; changed;) {
     changed = false;
     for (auto &[op, opGroups] : groups)

@@ -512,8 +512,10 @@ def Tele_FlashAttentionGradOp : Tele_PureOp<"flash_attention_grad", [AllTypesMat
     The gradients `tele.attention_grad` computes, from the forward's output
     and log-sum-exp instead of a recomputed forward pass. As for
     `tele.flash_attention`, the log-sum-exp's element type is the compute
-    type; the gradients are of that type, and the inputs (`query`, `key`,
-    `value`, `output`, `grad`) may be bf16 copies.
+    type; the inputs (`query`, `key`, `value`, `output`, `grad`) may be bf16
+    copies, and so may the gradients, all three together (computed in the
+    compute type, rounded as they are stored: tele-bf16-gemms narrows them
+    where their readers only convert them or may read bf16).
 
     ```mlir
     %dq, %dk, %dv = tele.flash_attention_grad %q, %k, %v, %out, %lse, %dout {head_dim = 16 : i64} : tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x4x8xf32>, tensor<2x8x64xf32> -> tensor<2x8x64xf32>

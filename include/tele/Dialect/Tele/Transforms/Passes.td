@@ -248,8 +248,9 @@ def TeleBf16Gemms : Pass<"tele-bf16-gemms", "::mlir::func::FuncOp"> {
     read a bf16 copy (SwiGLU's gate and up and its gradient's incoming
     gradient, together; RoPE's input; the fused cross-entropy's logits), and
     its producer can round its own result (RMSNorm, RoPE, SwiGLU and its
-    gradient, flash attention's output, the fused cross-entropy's logit
-    gradient, a GEMM on bf16 operands without an addend), the producer
+    gradient, flash attention's output, its three gradients (all or none:
+    they share a type), the fused cross-entropy's logit gradient, a GEMM on
+    bf16 operands without an addend), the producer
     writes bf16 and the conversions go: those activations then live, and
     are saved for the backward, in half the memory (the logits and their
     gradient included: the largest tensors of a small model).
