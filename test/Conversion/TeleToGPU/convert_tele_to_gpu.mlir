@@ -358,10 +358,10 @@ func.func @flash_mma_rows(%q: tensor<1x300x64xf32>) -> tensor<1x300x64xf32> {
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK-NOT: nvvm.mma.sync
 // CHECK: gpu.return
-// The backward's query side: S and dP 16 keys at a time (m64n16: two row
-// tiles a warp), dQ += dS K as m64n64 with K transposed.
+// The backward's query side: S and dP 32 keys at a time (m64n32), dQ +=
+// dS K as m64n64 with K transposed.
 // CHECK: gpu.func @flash_attention_grad_query_1x64x2x64_wgmma
-// CHECK: llvm.inline_asm has_side_effects {{.*}}m64n16k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0;
+// CHECK: llvm.inline_asm has_side_effects {{.*}}m64n32k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0;
 // CHECK: llvm.inline_asm has_side_effects {{.*}}m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
 // CHECK-NOT: nvvm.mma.sync
 // CHECK: gpu.return
