@@ -33,9 +33,9 @@
 // product is a warpgroup MMA instead (Shape::wgmma): `wgmma.mma_async` as
 // inline PTX (MLIR 22's nvvm.wgmma.mma_async takes A only from shared
 // memory). A block's 4 warps are one warpgroup; Q, dO, P and dS are A
-// fragments in registers (K and V too, from shared memory, on the key
-// side); the staged tiles are 128-byte-swizzled and read through
-// descriptors, K-major or transposed. Measured on an H200 (ms per flm-1b
+// operands in registers, and on the key side K and V are A operands read
+// from shared memory; the staged tiles are 128-byte-swizzled and read
+// through descriptors, K-major or transposed. Measured on an H200 (ms per flm-1b
 // step, mma.sync -> wgmma): forward 16.9 -> 12.2, query side 23.8 -> 15.7,
 // key side 36.3 -> 19.7; the forward on unswizzled tiles took 25.7.
 //
