@@ -39,10 +39,12 @@
 // step, mma.sync -> wgmma): forward 16.9 -> 12.2, query side 23.8 -> 15.7,
 // key side 36.3 -> 19.7; the forward on unswizzled tiles took 25.7.
 //
-// Shared-memory rows are padded by 16 bytes, so the eight 16-byte rows an
-// ldmatrix reads fall in distinct banks. The tiles live in dynamic shared
+// For ldmatrix, shared-memory rows are padded by 16 bytes, so the eight
+// 16-byte rows an ldmatrix reads fall in distinct banks (wgmma's tiles are
+// swizzled instead, see SharedTiles::add). The tiles live in dynamic shared
 // memory (the launch says how much), which may exceed static shared
-// memory's 48 KiB: 68 KiB per block at head_dim 128 with two buffers.
+// memory's 48 KiB: at head_dim 128 with two buffers 68 KiB per block
+// (padded rows) or 65 KiB (swizzled, with 1 KiB to align them).
 //
 //===----------------------------------------------------------------------===//
 
@@ -106,7 +108,8 @@ constexpr int64_t kSwizzleAtom = 1024, kSwizzleElems = 64;
 /// The forward's wgmma products for S = Q K^T per k step: at head_dim 64,
 /// S as one m64n64k16 has the same shape as O += P V's, and that measured
 /// wrong on an H200 (CUDA 13's ptxas; two n32 halves, or O in halves, or
-/// other head sizes were right), so there S is two 32-key halves.
+/// other head sizes were right; pinning the registers around the fences and
+/// waits did not help), so there S is two 32-key halves.
 int64_t scorePieces(int64_t headDim) { return headDim == kStageKeys ? 2 : 1; }
 /// Keys per step of the wgmma query-side backward: S and dP are m64n32,
 /// never dQ's m64n<head_dim> shape (head_dim is a multiple of 64).
@@ -271,23 +274,24 @@ struct WarpTile {
   /// its 64-feature segment (the hardware applies the swizzle to the
   /// address), the next 8 rows dh * 16 bytes on; the leading offset is
   /// unused (a k step stays inside one segment).
-  Value swizzledBTransposed(Value tile, Value row0, int64_t k0) {
+  Value kMajorDescriptor(Value tile, Value row0, int64_t k0) {
     int64_t within = k0 / kSwizzleElems * kSwizzleAtom + k0 % kSwizzleElems * 2;
-    return swizzledDescriptor(tile, add(mul(row0, c(2 * s.headDim)), c(within)), 16,
+    return descriptor(tile, add(mul(row0, c(2 * s.headDim)), c(within)), 16,
                               16 * s.headDim);
   }
   /// The wgmma descriptor of B = X, X rows [k0, k0 + 16) x every feature of
   /// a swizzled tile: MN-major (B's rows are the tile's), the next 64
   /// features 1024 bytes on, the next 8 rows dh * 16 bytes on.
-  Value swizzledB(Value tile, Value k0) {
-    return swizzledDescriptor(tile, mul(k0, c(2 * s.headDim)), kSwizzleAtom, 16 * s.headDim);
+  Value mnMajorDescriptor(Value tile, Value k0) {
+    return descriptor(tile, mul(k0, c(2 * s.headDim)), kSwizzleAtom, 16 * s.headDim);
   }
   /// A shared-memory matrix descriptor with the 128-byte swizzle (bit 62):
   /// the start address, the leading and stride byte offsets, each in
   /// 16-byte units.
-  Value swizzledDescriptor(Value tile, Value byteOffset, int64_t leading, int64_t stride) {
+  Value descriptor(Value tile, Value byteOffset, int64_t leading, int64_t stride) {
     Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, tile);
-    Value start = arith::ShRUIOp::create(b, add(base, byteOffset), c(4));
+    Value start = arith::AndIOp::create(b, arith::ShRUIOp::create(b, add(base, byteOffset), c(4)),
+                                        c(0x3FFF)); // 14 bits: shared memory is < 256 KiB
     Value start64 = arith::IndexCastUIOp::create(b, b.getI64Type(), start);
     int64_t fixed = ((leading >> 4) << 16) | ((stride >> 4) << 32) | (int64_t(1) << 62);
     return arith::OrIOp::create(b, start64, arith::ConstantIntOp::create(b, fixed, 64));
@@ -325,6 +329,7 @@ struct WarpTile {
   /// `a`: four registers (an A fragment) or one descriptor.
   void wgmmaWith(ValueRange a, Value descB, MutableArrayRef<Acc> d, bool transposeB,
                  bool accumulate) {
+    assert(warps % 4 == 0 && d.size() >= 1 && d.size() <= 32 && "whole warpgroups, n <= 256");
     int64_t n = 4 * d.size(), next = 2 * n;
     bool aInRegisters = a.size() == 4;
     std::string asmText, constraints;
@@ -360,12 +365,59 @@ struct WarpTile {
       d[i / 4][i % 4] = LLVM::ExtractValueOp::create(b, op.getRes(), ArrayRef<int64_t>{i});
   }
   /// Before a run of wgmma: registers written since are visible to them.
-  void wgmmaBegin() { NVVM::WgmmaFenceAlignedOp::create(b); }
+  /// `accs` and `frags`, the accumulators and A fragments the run reads
+  /// that other instructions wrote, are pinned first, so that LLVM computes
+  /// them before the fence (the fence is a call; arithmetic could move).
+  void wgmmaBegin(ArrayRef<MutableArrayRef<Acc>> accs = {},
+                  MutableArrayRef<FragA> frags = {}) {
+    pin(accs);
+    SmallVector<Value *> regs;
+    for (FragA &f : frags)
+      for (Value &v : f)
+        regs.push_back(&v);
+    pin(regs);
+    NVVM::WgmmaFenceAlignedOp::create(b);
+  }
   /// After a run of wgmma: they are done (results in registers, shared
-  /// memory free to overwrite).
-  void wgmmaEnd() {
+  /// memory free to overwrite). Their accumulators `accs` are pinned after
+  /// the wait, so that nothing reads them before it.
+  void wgmmaEnd(ArrayRef<MutableArrayRef<Acc>> accs) {
     NVVM::WgmmaGroupSyncAlignedOp::create(b);
     NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+    pin(accs);
+  }
+  /// Passes values through an empty side-effecting inline asm (CUTLASS's
+  /// warpgroup_fence_operand): later readers see the asm's results, so the
+  /// values are ordered against the wgmma fence and wait around it.
+  void pin(ArrayRef<MutableArrayRef<Acc>> accs) {
+    SmallVector<Value *> regs;
+    for (MutableArrayRef<Acc> group : accs)
+      for (Acc &a : group)
+        for (Value &v : a)
+          regs.push_back(&v);
+    pin(regs);
+  }
+  void pin(ArrayRef<Value *> regs) {
+    if (regs.empty())
+      return;
+    std::string constraints;
+    llvm::raw_string_ostream cs(constraints);
+    SmallVector<Type> types;
+    SmallVector<Value> operands;
+    for (auto [i, v] : llvm::enumerate(regs)) {
+      types.push_back(v->getType());
+      operands.push_back(*v);
+      cs << (i ? "," : "") << (v->getType().isF32() ? "=f" : "=r");
+    }
+    for (size_t i = 0; i < regs.size(); ++i)
+      cs << "," << i;
+    auto st = LLVM::LLVMStructType::getLiteral(b.getContext(), types);
+    auto op = LLVM::InlineAsmOp::create(b, st, operands, "", cs.str(),
+                                        /*has_side_effects=*/true, /*is_align_stack=*/false,
+                                        LLVM::TailCallKind::None, LLVM::AsmDialectAttr(),
+                                        ArrayAttr());
+    for (auto [i, v] : llvm::enumerate(regs))
+      *v = LLVM::ExtractValueOp::create(b, op.getRes(), ArrayRef<int64_t>{int64_t(i)});
   }
 
   Acc zero() {
@@ -448,7 +500,7 @@ struct WarpTile {
     int64_t chunksPerRow = s.headDim / vec;
     int64_t chunks = rows * chunksPerRow;
     int64_t threads = warps * kWarp;
-    bool swizzled = cast<MemRefType>(tile.getType()).getRank() == 4; // SharedTiles::add
+    bool swizzled = s.wgmma; // the layout of SharedTiles::add
     auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
     SmallVector<Value> tokens;
     for (int64_t step = 0; step * threads < chunks; ++step) {
@@ -521,8 +573,9 @@ struct WarpTile {
 
 /// The kernel's shared-memory tiles, carved one after another out of its
 /// dynamic shared memory (static shared memory stops at 48 KiB). Every tile
-/// is bf16 [rows x (dh + pad)]; sizes are multiples of 16 bytes, so each
-/// starts 16-byte aligned, as ldmatrix wants.
+/// is bf16: [rows x (dh + pad)] for ldmatrix (sizes are multiples of 16
+/// bytes, so each starts 16-byte aligned, as ldmatrix wants), or swizzled
+/// for wgmma (1024-aligned, see add).
 struct SharedTiles {
   Value base; ///< memref<?xi8, workgroup>
   int64_t bytes = 0;
@@ -740,17 +793,17 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
         SmallVector<SmallVector<Acc>> sc(
             tiles, SmallVector<Acc>(kStageKeys / 8, s.wgmma ? w.undefined() : w.zero()));
         if (s.wgmma) { // each row tile is one warpgroup-wide 64-row product
-          int64_t pieces = scorePieces(s.headDim), keys = kStageKeys / pieces;
+          int64_t pieces = scorePieces(s.headDim), pieceKeys = kStageKeys / pieces;
           w.wgmmaBegin();
           for (int64_t k0 = 0; k0 < s.headDim; k0 += 16)
             for (int64_t r = 0; r < tiles; ++r)
               for (int64_t i = 0; i < pieces; ++i) {
-                Value keyRows = w.swizzledBTransposed(sharedK, w.add(base, w.c(i * keys)), k0);
+                Value keyRows = w.kMajorDescriptor(sharedK, w.add(base, w.c(i * pieceKeys)), k0);
                 w.wgmma(q[r][k0 / 16], keyRows,
-                        MutableArrayRef<Acc>(sc[r]).slice(i * keys / 8, keys / 8),
+                        MutableArrayRef<Acc>(sc[r]).slice(i * pieceKeys / 8, pieceKeys / 8),
                         /*transposeB=*/false, /*accumulate=*/k0 > 0);
               }
-          w.wgmmaEnd();
+          w.wgmmaEnd(SmallVector<MutableArrayRef<Acc>>(sc.begin(), sc.end()));
         }
         for (int64_t n0 = 0; n0 < kStageKeys && !s.wgmma; n0 += 16)
           for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
@@ -798,17 +851,18 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
           stats.push_back({m[0], m[1], l[0], l[1]});
         }
         // O += P V, 16 keys at a time; each V fragment serves every row tile.
-        if (s.wgmma) { // P in registers before the fence
+        if (s.wgmma) { // P and the rescaled O in registers before the fence
           SmallVector<FragA> p;
           for (int64_t k0 = 0; k0 < kStageKeys; k0 += 16)
             for (int64_t r = 0; r < tiles; ++r)
               p.push_back(w.toA(sc[r][k0 / 8], sc[r][k0 / 8 + 1]));
-          w.wgmmaBegin();
+          SmallVector<MutableArrayRef<Acc>> outs(o.begin(), o.end());
+          w.wgmmaBegin(outs, p);
           for (int64_t k0 = 0; k0 < kStageKeys; k0 += 16)
             for (int64_t r = 0; r < tiles; ++r)
-              w.wgmma(p[k0 / 16 * tiles + r], w.swizzledB(sharedV, w.add(base, w.c(k0))), o[r],
+              w.wgmma(p[k0 / 16 * tiles + r], w.mnMajorDescriptor(sharedV, w.add(base, w.c(k0))), o[r],
                       /*transposeB=*/true);
-          w.wgmmaEnd();
+          w.wgmmaEnd(outs);
         }
         for (int64_t k0 = 0; k0 < kStageKeys && !s.wgmma; k0 += 16) {
           SmallVector<FragA> p;
@@ -912,12 +966,14 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
             w.wgmmaBegin();
             for (int64_t k0 = 0; k0 < s.headDim; k0 += 16)
               for (int64_t r = 0; r < tiles; ++r) {
-                w.wgmma(q[r][k0 / 16], w.swizzledBTransposed(sharedK, row, k0), sc[r], false,
+                w.wgmma(q[r][k0 / 16], w.kMajorDescriptor(sharedK, row, k0), sc[r], false,
                         k0 > 0);
-                w.wgmma(dO[r][k0 / 16], w.swizzledBTransposed(sharedV, row, k0), dp[r], false,
+                w.wgmma(dO[r][k0 / 16], w.kMajorDescriptor(sharedV, row, k0), dp[r], false,
                         k0 > 0);
               }
-            w.wgmmaEnd();
+            SmallVector<MutableArrayRef<Acc>> results(sc.begin(), sc.end());
+            results.append(dp.begin(), dp.end());
+            w.wgmmaEnd(results);
           }
           for (int64_t k0 = 0; k0 < s.headDim && !s.wgmma; k0 += 16) {
             Value row = w.add(base, w.c(j0));
@@ -946,12 +1002,15 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
             for (int64_t r = 0; r < tiles; ++r)
               ds.push_back(w.toA(sc[r][n], sc[r][n + 1]));
           if (s.wgmma) { // dQ += dS K, K transposed (MN-major)
-            w.wgmmaBegin();
+            SmallVector<MutableArrayRef<Acc>> outs;
+            for (int64_t r = 0; r < tiles; ++r)
+              outs.push_back(dq(r));
+            w.wgmmaBegin(outs, ds);
             for (int64_t k = 0; k < step / 16; ++k)
               for (int64_t r = 0; r < tiles; ++r)
-                w.wgmma(ds[k * tiles + r], w.swizzledB(sharedK, w.add(base, w.c(j0 + 16 * k))),
+                w.wgmma(ds[k * tiles + r], w.mnMajorDescriptor(sharedK, w.add(base, w.c(j0 + 16 * k))),
                         dq(r), true);
-            w.wgmmaEnd();
+            w.wgmmaEnd(outs);
           }
           for (int64_t n0 = 0; n0 < s.headDim && !s.wgmma; n0 += 16) {
             auto kb = w.loadB(sharedK, w.add(base, w.c(j0)), n0);
@@ -1032,12 +1091,12 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
       Value groupRow = w.mul(w.div(w.warp, 4), w.c(64));
       w.wgmmaBegin();
       for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
-        w.wgmma(w.swizzledBTransposed(sharedK, groupRow, k0),
-                w.swizzledBTransposed(sharedQ, i0, k0), st, false, k0 > 0);
-        w.wgmma(w.swizzledBTransposed(sharedV, groupRow, k0),
-                w.swizzledBTransposed(sharedDO, i0, k0), dpt, false, k0 > 0);
+        w.wgmma(w.kMajorDescriptor(sharedK, groupRow, k0),
+                w.kMajorDescriptor(sharedQ, i0, k0), st, false, k0 > 0);
+        w.wgmma(w.kMajorDescriptor(sharedV, groupRow, k0),
+                w.kMajorDescriptor(sharedDO, i0, k0), dpt, false, k0 > 0);
       }
-      w.wgmmaEnd();
+      w.wgmmaEnd({st, dpt});
     }
     for (int64_t k0 = 0; k0 < s.headDim && !s.wgmma; k0 += 16) {
       FragA ka = kvInRegisters ? kFrags[k0 / 16] : w.loadA(sharedK, warpRow, k0);
@@ -1098,13 +1157,15 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
       dst.push_back(w.toA(dpt[n], dpt[n + 1]));
     }
     if (s.wgmma) { // dO and Q transposed (MN-major)
-      w.wgmmaBegin();
+      SmallVector<FragA> frags(pt);
+      frags.append(dst);
+      w.wgmmaBegin({dv, dk}, frags);
       for (int64_t k = 0; k < count / 16; ++k) {
         Value row = w.add(i0, w.c(16 * k));
-        w.wgmma(pt[k], w.swizzledB(sharedDO, row), dv, true);
-        w.wgmma(dst[k], w.swizzledB(sharedQ, row), dk, true);
+        w.wgmma(frags[k], w.mnMajorDescriptor(sharedDO, row), dv, true);
+        w.wgmma(frags[pt.size() + k], w.mnMajorDescriptor(sharedQ, row), dk, true);
       }
-      w.wgmmaEnd();
+      w.wgmmaEnd({dv, dk});
     }
     for (int64_t n0 = 0; n0 < s.headDim && !s.wgmma; n0 += 16) {
       auto ob = w.loadB(sharedDO, i0, n0);
@@ -1165,7 +1226,7 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
   // f32 softmax statistics (the compute type; inputs may be bf16 copies);
   // whole 16-wide fragments; at most 128 features keep a warp's
   // accumulators in registers. (The shared-memory bound is a guard: head_dim
-  // 128 takes 68 KiB.)
+  // 128 takes 65-68 KiB.)
   Value lse = isa<FlashAttentionOp>(op) ? op->getResult(1) : op->getOperand(4);
   if (!getElementTypeOrSelf(lse.getType()).isF32() || headDim % 16 || headDim > 128 ||
       std::max(s.querySharedBytes(), s.keySharedBytes()) > kMaxShared)

@@ -98,14 +98,6 @@ bool canNarrow(OpResult result) {
   return false;
 }
 
-/// Operands that ops computing in f32 may read as bf16 copies (widened in
-/// their kernels), in groups that must change together (the ops tie their
-/// types): SwiGLU's gate and up (and, backward, the incoming gradient),
-/// RoPE's input and the fused cross-entropy's logits. Unlike a GEMM's,
-/// these are not converted for their own sake: they only let a producer
-/// store bf16.
-SmallVector<SmallVector<Value>> bf16ReaderGroups(Operation *op);
-
 /// Results an op ties to one type, which narrow only together: flash
 /// attention's three gradients.
 SmallVector<Value> tiedResults(Operation *op) {
@@ -114,6 +106,12 @@ SmallVector<Value> tiedResults(Operation *op) {
   return {};
 }
 
+/// Operands that ops computing in f32 may read as bf16 copies (widened in
+/// their kernels), in groups that must change together (the ops tie their
+/// types): SwiGLU's gate and up (and, backward, the incoming gradient),
+/// RoPE's input and the fused cross-entropy's logits. Unlike a GEMM's,
+/// these are not converted for their own sake: they only let a producer
+/// store bf16.
 SmallVector<SmallVector<Value>> bf16ReaderGroups(Operation *op) {
   if (auto s = dyn_cast<SwiGLUOp>(op))
     return {{s.getGate(), s.getUp()}};
@@ -165,18 +163,26 @@ void narrowProducers(ArrayRef<Value> values) {
   // A group changes only as a whole: drop every member of a group (of
   // operands a reader ties, or of results a producer ties) with a member
   // that stays f32, until nothing changes.
+  SmallVector<SmallVector<Value>> tied;
   SmallPtrSet<Operation *, 8> producers;
   for (Value v : candidates)
-    if (SmallVector<Value> tied = tiedResults(v.getDefiningOp());
-        !tied.empty() && producers.insert(v.getDefiningOp()).second)
-      groups[v.getDefiningOp()].push_back(tied);
+    if (SmallVector<Value> results = tiedResults(v.getDefiningOp());
+        !results.empty() && producers.insert(v.getDefiningOp()).second)
+      tied.push_back(std::move(results));
+  auto dropPartial = [&](ArrayRef<Value> g) {
+    bool changed = false;
+    if (!llvm::all_of(g, [&](Value v) { return candidates.contains(v); }))
+      for (Value v : g)
+        changed |= candidates.remove(v);
+    return changed;
+  };
   for (bool changed = true; changed;) {
     changed = false;
     for (auto &[op, opGroups] : groups)
       for (ArrayRef<Value> g : opGroups)
-        if (!llvm::all_of(g, [&](Value v) { return candidates.contains(v); }))
-          for (Value v : g)
-            changed |= candidates.remove(v);
+        changed |= dropPartial(g);
+    for (ArrayRef<Value> g : tied)
+      changed |= dropPartial(g);
   }
   for (Value v : candidates) {
     v.setType(cast<RankedTensorType>(v.getType()).clone(BFloat16Type::get(v.getContext())));
