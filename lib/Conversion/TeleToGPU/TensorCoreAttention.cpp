@@ -860,7 +860,8 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
           w.wgmmaBegin(outs, p);
           for (int64_t k0 = 0; k0 < kStageKeys; k0 += 16)
             for (int64_t r = 0; r < tiles; ++r)
-              w.wgmma(p[k0 / 16 * tiles + r], w.mnMajorDescriptor(sharedV, w.add(base, w.c(k0))), o[r],
+              w.wgmma(p[k0 / 16 * tiles + r],
+                      w.mnMajorDescriptor(sharedV, w.add(base, w.c(k0))), o[r],
                       /*transposeB=*/true);
           w.wgmmaEnd(outs);
         }
@@ -1008,8 +1009,8 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
             w.wgmmaBegin(outs, ds);
             for (int64_t k = 0; k < step / 16; ++k)
               for (int64_t r = 0; r < tiles; ++r)
-                w.wgmma(ds[k * tiles + r], w.mnMajorDescriptor(sharedK, w.add(base, w.c(j0 + 16 * k))),
-                        dq(r), true);
+                w.wgmma(ds[k * tiles + r],
+                        w.mnMajorDescriptor(sharedK, w.add(base, w.c(j0 + 16 * k))), dq(r), true);
             w.wgmmaEnd(outs);
           }
           for (int64_t n0 = 0; n0 < s.headDim && !s.wgmma; n0 += 16) {
