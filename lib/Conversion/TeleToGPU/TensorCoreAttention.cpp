@@ -371,11 +371,7 @@ struct WarpTile {
   void wgmmaBegin(ArrayRef<MutableArrayRef<Acc>> accs = {},
                   MutableArrayRef<FragA> frags = {}) {
     pin(accs);
-    SmallVector<Value *> regs;
-    for (FragA &f : frags)
-      for (Value &v : f)
-        regs.push_back(&v);
-    pin(regs);
+    pin({frags}); // (FragA and Acc are both four values)
     NVVM::WgmmaFenceAlignedOp::create(b);
   }
   /// After a run of wgmma: they are done (results in registers, shared
@@ -531,6 +527,20 @@ struct WarpTile {
     return tokens;
   }
 
+  /// Starts copying rows [first, first + rows) of `a` and `c` into rows
+  /// [tileRow, ...) of `tileA` and `tileC` as one cp.async group; returns
+  /// its token.
+  Value copyPairAsync(Value a, Value tileA, Value c, Value tileC, Value tileRow, Value first,
+                      int64_t rows) {
+    SmallVector<Value> tokens = copyAsync(a, tileA, tileRow, first, rows);
+    tokens.append(copyAsync(c, tileC, tileRow, first, rows));
+    return asyncGroup(tokens);
+  }
+  Value asyncGroup(ValueRange tokens) {
+    return nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
+  }
+
   /// Rows g and g + 8 of a 16-row tile starting at `warpRow0`.
   std::array<Value, 2> rowsOf(Value warpRow0) {
     return {add(warpRow0, g), add(warpRow0, add(g, c(8)))};
@@ -665,20 +675,14 @@ struct PairStager {
   /// After the loop: no copy is left in flight.
   void finish() {
     if (async) // (the wait needs a token: an empty group's)
-      nvgpu::DeviceAsyncWaitOp::create(w.b, group({}), w.b.getI32IntegerAttr(0));
+      nvgpu::DeviceAsyncWaitOp::create(w.b, w.asyncGroup({}), w.b.getI32IntegerAttr(0));
   }
 
 private:
   /// Starts the copies of the tile at `at` into the buffer at `bufferRow`
   /// as one group; returns its token.
   Value copy(Value at, Value bufferRow) {
-    SmallVector<Value> tokens = w.copyAsync(a, tileA, bufferRow, at, rows);
-    tokens.append(w.copyAsync(c, tileC, bufferRow, at, rows));
-    return group(tokens);
-  }
-  Value group(ValueRange tokens) {
-    return nvgpu::DeviceAsyncCreateGroupOp::create(
-        w.b, nvgpu::DeviceAsyncTokenType::get(w.b.getContext()), tokens);
+    return w.copyPairAsync(a, tileA, c, tileC, bufferRow, at, rows);
   }
 };
 
@@ -804,15 +808,16 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
                         /*transposeB=*/false, /*accumulate=*/k0 > 0);
               }
           w.wgmmaEnd(SmallVector<MutableArrayRef<Acc>>(sc.begin(), sc.end()));
-        }
-        for (int64_t n0 = 0; n0 < kStageKeys && !s.wgmma; n0 += 16)
-          for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
-            auto kb = w.loadBTransposed(sharedK, w.add(base, w.c(n0)), k0);
-            for (int64_t r = 0; r < tiles; ++r) {
-              sc[r][n0 / 8] = w.mma(q[r][k0 / 16], kb[0], kb[1], sc[r][n0 / 8]);
-              sc[r][n0 / 8 + 1] = w.mma(q[r][k0 / 16], kb[2], kb[3], sc[r][n0 / 8 + 1]);
+        } else {
+          for (int64_t n0 = 0; n0 < kStageKeys; n0 += 16)
+            for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
+              auto kb = w.loadBTransposed(sharedK, w.add(base, w.c(n0)), k0);
+              for (int64_t r = 0; r < tiles; ++r) {
+                sc[r][n0 / 8] = w.mma(q[r][k0 / 16], kb[0], kb[1], sc[r][n0 / 8]);
+                sc[r][n0 / 8 + 1] = w.mma(q[r][k0 / 16], kb[2], kb[3], sc[r][n0 / 8 + 1]);
+              }
             }
-          }
+        }
         SmallVector<SmallVector<Acc>> o;
         SmallVector<std::array<Value, 4>> stats; // m, l per row tile
         for (int64_t r = 0; r < tiles; ++r) {
@@ -864,16 +869,17 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
                       w.mnMajorDescriptor(sharedV, w.add(base, w.c(k0))), o[r],
                       /*transposeB=*/true);
           w.wgmmaEnd(outs);
-        }
-        for (int64_t k0 = 0; k0 < kStageKeys && !s.wgmma; k0 += 16) {
-          SmallVector<FragA> p;
-          for (int64_t r = 0; r < tiles; ++r)
-            p.push_back(w.toA(sc[r][k0 / 8], sc[r][k0 / 8 + 1]));
-          for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
-            auto vb = w.loadB(sharedV, w.add(base, w.c(k0)), n0);
-            for (int64_t r = 0; r < tiles; ++r) {
-              o[r][n0 / 8] = w.mma(p[r], vb[0], vb[1], o[r][n0 / 8]);
-              o[r][n0 / 8 + 1] = w.mma(p[r], vb[2], vb[3], o[r][n0 / 8 + 1]);
+        } else {
+          for (int64_t k0 = 0; k0 < kStageKeys; k0 += 16) {
+            SmallVector<FragA> p;
+            for (int64_t r = 0; r < tiles; ++r)
+              p.push_back(w.toA(sc[r][k0 / 8], sc[r][k0 / 8 + 1]));
+            for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
+              auto vb = w.loadB(sharedV, w.add(base, w.c(k0)), n0);
+              for (int64_t r = 0; r < tiles; ++r) {
+                o[r][n0 / 8] = w.mma(p[r], vb[0], vb[1], o[r][n0 / 8]);
+                o[r][n0 / 8 + 1] = w.mma(p[r], vb[2], vb[3], o[r][n0 / 8 + 1]);
+              }
             }
           }
         }
@@ -975,16 +981,17 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
             SmallVector<MutableArrayRef<Acc>> results(sc.begin(), sc.end());
             results.append(dp.begin(), dp.end());
             w.wgmmaEnd(results);
-          }
-          for (int64_t k0 = 0; k0 < s.headDim && !s.wgmma; k0 += 16) {
-            Value row = w.add(base, w.c(j0));
-            auto kb = w.loadBTransposed(sharedK, row, k0);
-            auto vb = w.loadBTransposed(sharedV, row, k0);
-            for (int64_t r = 0; r < tiles; ++r)
-              for (int64_t n = 0; n < 2; ++n) {
-                sc[r][n] = w.mma(q[r][k0 / 16], kb[2 * n], kb[2 * n + 1], sc[r][n]);
-                dp[r][n] = w.mma(dO[r][k0 / 16], vb[2 * n], vb[2 * n + 1], dp[r][n]);
-              }
+          } else {
+            for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
+              Value row = w.add(base, w.c(j0));
+              auto kb = w.loadBTransposed(sharedK, row, k0);
+              auto vb = w.loadBTransposed(sharedV, row, k0);
+              for (int64_t r = 0; r < tiles; ++r)
+                for (int64_t n = 0; n < 2; ++n) {
+                  sc[r][n] = w.mma(q[r][k0 / 16], kb[2 * n], kb[2 * n + 1], sc[r][n]);
+                  dp[r][n] = w.mma(dO[r][k0 / 16], vb[2 * n], vb[2 * n + 1], dp[r][n]);
+                }
+            }
           }
           Value chunk0 = w.add(kt, w.c(j0));
           SmallVector<FragA> ds; // per 16 keys, then per row tile
@@ -1012,12 +1019,13 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
                 w.wgmma(ds[k * tiles + r],
                         w.mnMajorDescriptor(sharedK, w.add(base, w.c(j0 + 16 * k))), dq(r), true);
             w.wgmmaEnd(outs);
-          }
-          for (int64_t n0 = 0; n0 < s.headDim && !s.wgmma; n0 += 16) {
-            auto kb = w.loadB(sharedK, w.add(base, w.c(j0)), n0);
-            for (int64_t r = 0; r < tiles; ++r) {
-              dq(r)[n0 / 8] = w.mma(ds[r], kb[0], kb[1], dq(r)[n0 / 8]);
-              dq(r)[n0 / 8 + 1] = w.mma(ds[r], kb[2], kb[3], dq(r)[n0 / 8 + 1]);
+          } else {
+            for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
+              auto kb = w.loadB(sharedK, w.add(base, w.c(j0)), n0);
+              for (int64_t r = 0; r < tiles; ++r) {
+                dq(r)[n0 / 8] = w.mma(ds[r], kb[0], kb[1], dq(r)[n0 / 8]);
+                dq(r)[n0 / 8 + 1] = w.mma(ds[r], kb[2], kb[3], dq(r)[n0 / 8 + 1]);
+              }
             }
           }
         }
@@ -1043,10 +1051,7 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
   Value tile = gpu::BlockIdOp::create(b, gpu::Dimension::x); // low key tiles see most queries
   Value keyTile0 = w.mul(tile, w.c(w.blockRows()));
   if (s.wgmma) { // one cp.async group, complete by the first query tile's
-    SmallVector<Value> tokens = w.copyAsync(args[1], sharedK, w.c(0), keyTile0, w.blockRows());
-    tokens.append(w.copyAsync(args[2], sharedV, w.c(0), keyTile0, w.blockRows()));
-    nvgpu::DeviceAsyncCreateGroupOp::create(
-        b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
+    w.copyPairAsync(args[1], sharedK, args[2], sharedV, w.c(0), keyTile0, w.blockRows());
   } else {
     w.stage(args[1], sharedK, keyTile0, w.blockRows());
     w.stage(args[2], sharedV, keyTile0, w.blockRows());
@@ -1098,15 +1103,16 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
                 w.kMajorDescriptor(sharedDO, i0, k0), dpt, false, k0 > 0);
       }
       w.wgmmaEnd({st, dpt});
-    }
-    for (int64_t k0 = 0; k0 < s.headDim && !s.wgmma; k0 += 16) {
-      FragA ka = kvInRegisters ? kFrags[k0 / 16] : w.loadA(sharedK, warpRow, k0);
-      FragA va = kvInRegisters ? vFrags[k0 / 16] : w.loadA(sharedV, warpRow, k0);
-      auto qb = w.loadBTransposed(sharedQ, i0, k0);
-      auto ob = w.loadBTransposed(sharedDO, i0, k0);
-      for (int64_t n = 0; n < 2; ++n) {
-        st[n] = w.mma(ka, qb[2 * n], qb[2 * n + 1], st[n]);
-        dpt[n] = w.mma(va, ob[2 * n], ob[2 * n + 1], dpt[n]);
+    } else {
+      for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
+        FragA ka = kvInRegisters ? kFrags[k0 / 16] : w.loadA(sharedK, warpRow, k0);
+        FragA va = kvInRegisters ? vFrags[k0 / 16] : w.loadA(sharedV, warpRow, k0);
+        auto qb = w.loadBTransposed(sharedQ, i0, k0);
+        auto ob = w.loadBTransposed(sharedDO, i0, k0);
+        for (int64_t n = 0; n < 2; ++n) {
+          st[n] = w.mma(ka, qb[2 * n], qb[2 * n + 1], st[n]);
+          dpt[n] = w.mma(va, ob[2 * n], ob[2 * n + 1], dpt[n]);
+        }
       }
     }
     // Columns are queries: lane t holds queries 2t, 2t + 1 of each chunk
@@ -1167,14 +1173,15 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
         w.wgmma(frags[pt.size() + k], w.mnMajorDescriptor(sharedQ, row), dk, true);
       }
       w.wgmmaEnd({dv, dk});
-    }
-    for (int64_t n0 = 0; n0 < s.headDim && !s.wgmma; n0 += 16) {
-      auto ob = w.loadB(sharedDO, i0, n0);
-      dv[n0 / 8] = w.mma(pt[0], ob[0], ob[1], dv[n0 / 8]);
-      dv[n0 / 8 + 1] = w.mma(pt[0], ob[2], ob[3], dv[n0 / 8 + 1]);
-      auto qb = w.loadB(sharedQ, i0, n0);
-      dk[n0 / 8] = w.mma(dst[0], qb[0], qb[1], dk[n0 / 8]);
-      dk[n0 / 8 + 1] = w.mma(dst[0], qb[2], qb[3], dk[n0 / 8 + 1]);
+    } else {
+      for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
+        auto ob = w.loadB(sharedDO, i0, n0);
+        dv[n0 / 8] = w.mma(pt[0], ob[0], ob[1], dv[n0 / 8]);
+        dv[n0 / 8 + 1] = w.mma(pt[0], ob[2], ob[3], dv[n0 / 8 + 1]);
+        auto qb = w.loadB(sharedQ, i0, n0);
+        dk[n0 / 8] = w.mma(dst[0], qb[0], qb[1], dk[n0 / 8]);
+        dk[n0 / 8 + 1] = w.mma(dst[0], qb[2], qb[3], dk[n0 / 8 + 1]);
+      }
     }
     return flatten(all);
   };
