@@ -296,11 +296,16 @@ template <typename T> llvm::Error Executor<T>::run(Operation *op) {
         int64_t D = lastDim(n.getInput());
         auto dx = output(n.getInputGrad());
         auto dg = output(n.getGainGrad());
-        kernels::rmsNormGrad(data(n.getInput()), data(n.getGain()),
-                         dataOrNull(n.getMask()), data(n.getGrad()), dx.data(),
-                         dg.data(), numElements(n.getInput()) / D, D,
-                         n.getEps().convertToDouble());
+        // The output gradient is the sum of the op's gradients.
+        std::vector<T> dy(data(n.getGrads()[0]), data(n.getGrads()[0]) + dx.size());
+        for (Value grad : n.getGrads().drop_front())
+          addAddend(grad, dy);
+        kernels::rmsNormGrad(data(n.getInput()), data(n.getGain()), dataOrNull(n.getMask()),
+                             dy.data(), dx.data(), dg.data(), numElements(n.getInput()) / D, D,
+                             n.getEps().convertToDouble());
         addAddend(n.getAddend(), dx);
+        if (n.getInputGradCopy())
+          return opError(n, "has a bf16 copy result, which the CPU executor does not run");
         finish(n.getInputGrad(), std::move(dx));
         finish(n.getGainGrad(), std::move(dg));
         return llvm::Error::success();

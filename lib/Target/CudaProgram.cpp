@@ -233,6 +233,8 @@ json::Object describeOp(Operation *op, int64_t id) {
       attrs[a.getName().getValue()] = i.getInt();
     else if (isa<UnitAttr>(a.getValue()))
       attrs[a.getName().getValue()] = true;
+    else if (auto segments = dyn_cast<DenseI32ArrayAttr>(a.getValue()))
+      attrs[a.getName().getValue()] = json::Array(segments.asArrayRef()); // operandSegmentSizes
   }
   if (auto lr = dyn_cast<LRScheduleOp>(op))
     attrs["decay"] = stringifyDecayKind(lr.getDecay());
@@ -266,7 +268,9 @@ LogicalResult Emitter::emitLaunches(Operation *op, ArrayAttr launches) {
   }
   auto at = [&](int64_t i) -> FailureOr<json::Object> {
     if (i < 0 || i >= int64_t(buffers.size()))
-      return op->emitError("launch argument ") << i << " is out of range";
+      return op->emitError("launch argument ")
+             << i << " of " << op->getName() << " is out of range (" << buffers.size()
+             << " operands, results and workspaces)";
     return json::Object(buffers[i]);
   };
   StringRef name = op->getName().getStringRef();

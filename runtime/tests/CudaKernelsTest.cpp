@@ -203,34 +203,47 @@ bool reference(const json &op, std::vector<Buffer> &in,
     out[2] = in[3].host;
     k::adamw(out[0].data(), in[1].host.data(), out[1].data(), out[2].data(), n, 1e-3,
              attrs["beta1"], attrs["beta2"], attrs["eps"], attrs["weight_decay"], 5, 0.7);
-  } else if (name == "tele.rms_norm" || name == "tele.rms_norm_grad") {
-    bool grad = name == "tele.rms_norm_grad";
+  } else if (name == "tele.rms_norm") {
     int64_t d = in[1].host.size();
-    size_t maskAt = grad ? 3 : 2;
+    // An optional [D] mask after the gain.
     const double *mask = nullptr;
-    // Optional operands by shape: a [D] mask, then (backward) an addend
-    // shaped like the input that is added to dx.
-    if (in.size() > maskAt && in[maskAt].host.size() == size_t(d)) {
-      for (double &x : in[maskAt].host)
+    if (in.size() > 2) {
+      for (double &x : in[2].host)
         x = unit(rng);
-      mask = in[maskAt].host.data();
+      mask = in[2].host.data();
     }
-    const Buffer *addend =
-        grad && in.back().host.size() == in[0].host.size() && in.size() > 3 ? &in.back() : nullptr;
     for (Buffer &b : in) // the reference sees the fp32-rounded inputs
       for (double &x : b.host)
         x = double(float(x));
-    int64_t rows = int64_t(in[0].host.size()) / d;
-    if (grad) {
-      k::rmsNormGrad(in[0].host.data(), in[1].host.data(), mask, in[2].host.data(),
-                     out[0].data(), out[1].data(), rows, d, attrs["eps"].get<double>());
-      if (addend)
-        for (size_t i = 0; i < out[0].size(); ++i)
-          out[0][i] += addend->host[i];
-    }
-    else
-      k::rmsNorm(in[0].host.data(), in[1].host.data(), mask, out[0].data(), rows, d,
-                 attrs["eps"].get<double>());
+    k::rmsNorm(in[0].host.data(), in[1].host.data(), mask, out[0].data(),
+               int64_t(in[0].host.size()) / d, d, attrs["eps"].get<double>());
+  } else if (name == "tele.rms_norm_grad") {
+    // Operands: input, gain, the output gradients (summed; f32 or bf16
+    // copies), an optional mask and an optional addend (added to dx), as
+    // operandSegmentSizes says. Results: dx, dgain and, optionally, dx's
+    // bf16 copy.
+    const json &segments = attrs["operandSegmentSizes"];
+    size_t grads = segments[2], maskAt = 2 + grads;
+    bool masked = segments[3] == 1, plus = segments[4] == 1;
+    int64_t d = in[1].host.size();
+    if (masked)
+      for (double &x : in[maskAt].host)
+        x = unit(rng);
+    for (Buffer &b : in) // bf16 copies are exact; f32 inputs fp32-rounded
+      for (double &x : b.host)
+        x = b.dtype == "bf16" ? roundToBf16(x) : double(float(x));
+    std::vector<double> dy(in[0].host.size(), 0.0);
+    for (size_t g = 0; g < grads; ++g)
+      for (size_t i = 0; i < dy.size(); ++i)
+        dy[i] += in[2 + g].host[i];
+    k::rmsNormGrad(in[0].host.data(), in[1].host.data(), masked ? in[maskAt].host.data() : nullptr,
+                   dy.data(), out[0].data(), out[1].data(), int64_t(dy.size()) / d, d,
+                   attrs["eps"].get<double>());
+    if (plus)
+      for (size_t i = 0; i < out[0].size(); ++i)
+        out[0][i] += in.back().host[i];
+    if (out.size() > 2)
+      out[2] = out[0];
   } else if (name == "tele.rope") {
     auto s = dims(0);
     int64_t dh = attrs["head_dim"];

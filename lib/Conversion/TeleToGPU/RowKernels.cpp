@@ -113,38 +113,46 @@ OpKernels buildNormForward(RMSNormOp norm, gpu::GPUModuleOp kernels) {
 
 // With S = sum_j m_j x_j^2, W = sum_j m_j, r = (S/W + eps)^-1/2, y = g x r:
 //   dx_j = r g_j dy_j - (r^3 / W) m_j x_j sum_i dy_i g_i x_i,
-//   dg_i = sum_rows dy_i x_i r.
+//   dg_i = sum_rows dy_i x_i r,
+// where dy is the sum of the op's output gradients (f32, or bf16 copies).
 OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
   auto ty = norm.getInput().getType();
   int64_t d = ty.getShape().back(), rows = ty.getNumElements() / d;
   bool masked = static_cast<bool>(norm.getMask());
   bool plus = static_cast<bool>(norm.getAddend());
+  bool copy = static_cast<bool>(norm.getInputGradCopy());
+  int64_t numGrads = norm.getGrads().size();
   double eps = norm.getEps().convertToDouble();
   Type f32Type = ty.getElementType();
   // Warp w walks rows [w R, (w + 1) R) and leaves its gain-gradient partial
   // sums in row w of the workspace.
   int64_t warps = (rows + kGainRowsPerWarp - 1) / kGainRowsPerWarp;
-  // Operands: input 0, gain 1, grad 2, [mask], [addend]; results dx, dgain;
-  // then the workspace of partial sums.
-  int64_t nOperands = norm->getNumOperands();
-  int64_t dxArg = nOperands, dgArg = nOperands + 1, partialArg = nOperands + 2;
+  // Operands: input 0, gain 1, grads 2.., [mask], [addend]; results dx,
+  // dgain, [dx's bf16 copy]; then the workspace of partial sums.
+  int64_t nOperands = norm->getNumOperands(), nResults = norm->getNumResults();
+  int64_t dxArg = nOperands, dgArg = nOperands + 1, partialArg = nOperands + nResults;
   RowWalk walk = RowWalk::of(d);
 
   SmallVector<Type> rowArgs;
   for (Value v : norm->getOperands())
     rowArgs.push_back(flatMemRef(v));
   rowArgs.push_back(flatMemRef(norm.getInputGrad()));
+  if (copy)
+    rowArgs.push_back(flatMemRef(norm.getInputGradCopy()));
   rowArgs.push_back(flatMemRef(f32Type, warps * d));
-  std::string suffix = shapeName(rows, d);
+  std::string suffix = shapeName(rows, d) + bf16Signature(norm);
   std::string stem = std::string("rms_norm_grad_") + (masked ? "masked_" : "") +
-                     (plus ? "plus_" : "");
+                     (plus ? "plus_" : "") +
+                     (numGrads > 1 ? "sum" + std::to_string(numGrads) + "_" : "");
   auto rowKernel = getOrCreateKernel(
-      kernels, stem + suffix,
-      rowArgs, norm.getLoc(), [&](ImplicitLocOpBuilder &b, ValueRange args) {
-        Value x = args[0], gain = args[1], dy = args[2];
-        Value mask = masked ? args[3] : Value();
+      kernels, stem + suffix, rowArgs, norm.getLoc(),
+      [&](ImplicitLocOpBuilder &b, ValueRange args) {
+        Value x = args[0], gain = args[1];
+        ValueRange grads = args.slice(2, numGrads);
+        Value mask = masked ? args[2 + numGrads] : Value();
         Value addend = plus ? args[nOperands - 1] : Value();
-        Value dx = args[nOperands], partials = args[nOperands + 1];
+        Value dx = args[nOperands], dxCopy = copy ? args[nOperands + 1] : Value();
+        Value partials = args.back();
         // One "row" per warp: the warp's row of partial sums.
         forEachWarpRow(b, warps, d, [&](ImplicitLocOpBuilder &b, Value warp, Value lane,
                                         Value partialBase) {
@@ -157,7 +165,15 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
               [&](ImplicitLocOpBuilder &b, Value row, ValueRange acc) -> SmallVector<Value> {
                 Value rowBase = arith::MulIOp::create(b, row, idx(b, d));
                 RowValues xs = RowValues::load(b, walk, x, rowBase, lane);
-                RowValues dys = RowValues::load(b, walk, dy, rowBase, lane);
+                SmallVector<RowValues> dyParts;
+                for (Value g : grads)
+                  dyParts.push_back(RowValues::load(b, walk, g, rowBase, lane));
+                auto dys = [&](ImplicitLocOpBuilder &b, int64_t i) {
+                  Value sum = dyParts[0](b, i);
+                  for (const RowValues &part : ArrayRef(dyParts).drop_front())
+                    sum = arith::AddFOp::create(b, sum, part(b, i));
+                  return sum;
+                };
                 auto [rstd, w] = rowRstd(b, walk, xs, mask, lane, eps);
                 Value dot = splatFloat(b, walk.type(b), 0.0);
                 for (int64_t i = 0; i < walk.count; ++i) {
@@ -184,6 +200,8 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
                   if (addend) // the residual stream's gradient
                     out = arith::AddFOp::create(b, out, walk.load(b, addend, rowBase, lane, i));
                   walk.store(b, out, dx, rowBase, lane, i);
+                  if (dxCopy)
+                    walk.store(b, out, dxCopy, rowBase, lane, i);
                 }
                 return next;
               });
@@ -248,7 +266,10 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
   KernelLaunch rowPass = warpRowLaunch(rowKernel, warps);
   for (int64_t i = 0; i < nOperands; ++i)
     rowPass.args.push_back(i);
-  rowPass.args.append({dxArg, partialArg});
+  rowPass.args.push_back(dxArg);
+  if (copy)
+    rowPass.args.push_back(dxArg + 2);
+  rowPass.args.push_back(partialArg);
   KernelLaunch colLaunch{colKernel,
                          {(d + kWarp - 1) / kWarp, 1, 1},
                          {kGainSlices * kWarp, 1, 1},

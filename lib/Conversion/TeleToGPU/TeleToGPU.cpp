@@ -84,8 +84,9 @@ struct ConvertTeleToGPUPass
       b.setInsertionPointToEnd(module.getBody());
       kernels = gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModuleName);
     }
-    // Ops that print identically (same op, attributes and types) share
-    // their kernels, so that a step's 24 identical layers share code.
+    // Ops that print identically (same op, attributes, operand and result
+    // types: a narrowed or extra result changes the kernel) share their
+    // kernels, so that a step's 24 identical layers share code.
     Builder attrs(ctx);
     llvm::StringMap<std::optional<OpKernels>> byKey;
     module.walk([&](Operation *op) {
@@ -97,6 +98,9 @@ struct ConvertTeleToGPUPass
         llvm::raw_string_ostream os(key);
         os << op->getName() << op->getAttrDictionary();
         for (Type t : op->getOperandTypes())
+          os << t;
+        os << "->";
+        for (Type t : op->getResultTypes())
           os << t;
       }
       auto [it, inserted] = byKey.try_emplace(key);

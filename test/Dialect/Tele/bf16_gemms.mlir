@@ -242,3 +242,27 @@ func.func @attention_grads_tied(%q: tensor<1x16x32xf32>, %o: tensor<1x16x32xf32>
   %rk = tele.rope %dk {head_dim = 16 : i64, theta = 10000.0 : f64, inverse} : tensor<1x16x32xf32>
   return %rq, %rk, %dv : tensor<1x16x32xf32>, tensor<1x16x32xf32>, tensor<1x16x32xf32>
 }
+
+// -----
+
+// The input gradients a norm's backward sums are stored bf16 by their GEMMs
+// (each on its own: one with another f32 reader stays f32), and the norm's
+// backward writes the bf16 copy of its input gradient that the next GEMMs
+// read, in place of a conversion.
+// CHECK-LABEL: func.func @norm_grad
+// CHECK: %[[DQ:.+]] = tele.linear_grad_input %{{.+}}, %{{.+}} : tensor<2x4x8xbf16>, tensor<8x8xbf16> -> tensor<2x4x8xbf16>
+// CHECK: %[[DK:.+]] = tele.linear_grad_input %{{.+}}, %{{.+}} : tensor<2x4x8xbf16>, tensor<8x8xbf16> -> tensor<2x4x8xf32>
+// CHECK-NEXT: %[[DX:.+]], %{{.+}}, %[[COPY:.+]] = tele.rms_norm_grad %arg0, %arg1, %[[DQ]], %[[DK]] plus %arg2 {eps = 1.000000e-05 : f64} : tensor<2x4x8xf32>, tensor<8xf32> plus tensor<2x4x8xf32> grads (tensor<2x4x8xbf16>, tensor<2x4x8xf32>) copy tensor<2x4x8xbf16>
+// CHECK-NOT: tele.convert %[[DX]]
+// CHECK: tele.linear_grad_input %[[COPY]], %{{.+}} : tensor<2x4x8xbf16>, tensor<8x8xbf16> -> tensor<2x4x8xf32>
+// CHECK: tele.linear_grad_weight %[[COPY]], %{{.+}} : tensor<2x4x8xbf16>, tensor<2x4x8xbf16> -> tensor<8x8xf32>
+// CHECK: return %[[DX]]
+func.func @norm_grad(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %r: tensor<2x4x8xf32>, %dy: tensor<2x4x8xf32>,
+                     %w: tensor<8x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<8x8xf32>) {
+  %dq = tele.linear_grad_input %dy, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %dk = tele.linear_grad_input %dy, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %dx, %dg = tele.rms_norm_grad %x, %g, %dq, %dk plus %r {eps = 1.0e-5 : f64} : tensor<2x4x8xf32>, tensor<8xf32> plus tensor<2x4x8xf32>
+  %dh = tele.linear_grad_input %dx, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %dw = tele.linear_grad_weight %dx, %x : tensor<2x4x8xf32>, tensor<2x4x8xf32> -> tensor<8x8xf32>
+  return %dx, %dk, %dh, %dw : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<8x8xf32>
+}

@@ -149,3 +149,32 @@ func.func @add_into_norm_grad(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %dy: ten
   %s3 = tele.add %dx3, %late : tensor<2x4x8xf32>
   return %s, %dg2, %s3 : tensor<2x4x8xf32>, tensor<8xf32>, tensor<2x4x8xf32>
 }
+
+// -----
+
+// A sum of input gradients that only a norm's backward reads is summed by
+// that kernel (sums of sums taken apart), not in a GEMM's epilogue; a sum
+// that something else reads too stays.
+// CHECK-LABEL: func.func @sum_into_norm_grad
+// CHECK-NEXT: %[[DQ:.+]] = tele.linear_grad_input %arg2, %arg3
+// CHECK-NEXT: %[[DK:.+]] = tele.linear_grad_input %arg2, %arg4
+// CHECK-NEXT: %[[DV:.+]] = tele.linear_grad_input %arg2, %arg5
+// CHECK-NEXT: %[[DX:.+]], %[[DG:.+]] = tele.rms_norm_grad %arg0, %arg1, %[[DQ]], %[[DK]], %[[DV]] {eps
+// CHECK-NEXT: %[[S:.+]] = tele.add %arg2, %arg2
+// CHECK-NEXT: %{{.+}}, %{{.+}} = tele.rms_norm_grad %arg0, %arg1, %[[S]] {eps
+// CHECK-NOT: tele.add
+// CHECK: return
+func.func @sum_into_norm_grad(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %dy: tensor<2x4x8xf32>,
+                              %wq: tensor<8x8xf32>, %wk: tensor<8x8xf32>, %wv: tensor<8x8xf32>)
+    -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>) {
+  %dq = tele.linear_grad_input %dy, %wq : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %dk = tele.linear_grad_input %dy, %wk : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %dv = tele.linear_grad_input %dy, %wv : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %qk = tele.add %dq, %dk : tensor<2x4x8xf32>
+  %qkv = tele.add %qk, %dv : tensor<2x4x8xf32>
+  %dx, %dg = tele.rms_norm_grad %x, %g, %qkv {eps = 1.0e-5 : f64} : tensor<2x4x8xf32>, tensor<8xf32>
+  // Kept: the sum is returned too.
+  %s = tele.add %dy, %dy : tensor<2x4x8xf32>
+  %dx2, %dg2 = tele.rms_norm_grad %x, %g, %s {eps = 1.0e-5 : f64} : tensor<2x4x8xf32>, tensor<8xf32>
+  return %dx, %dx2, %s : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>
+}

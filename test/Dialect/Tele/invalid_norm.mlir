@@ -111,11 +111,47 @@ func.func @grad_eps(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %dy: tensor<2x4x8x
 
 // -----
 
-// The incoming gradient has the input's type.
+// The incoming gradients have the input's type (or are bf16 copies of f32).
 func.func @grad_type(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %dy: tensor<2x4x8xf64>) -> tensor<2x4x8xf32> {
-  // expected-error @+1 {{'tele.rms_norm_grad' op failed to verify that all of {input, grad, input_grad} have same type}}
+  // expected-error @+1 {{'tele.rms_norm_grad' op grad has type 'tensor<2x4x8xf64>' but expected 'tensor<2x4x8xf32>' (or its bf16 copy for f32)}}
   %dx, %dg = "tele.rms_norm_grad"(%x, %g, %dy) <{eps = 1.0e-5 : f64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<2x4x8xf32>, tensor<8xf32>, tensor<2x4x8xf64>) -> (tensor<2x4x8xf32>, tensor<8xf32>)
   return %dx : tensor<2x4x8xf32>
+}
+
+// -----
+
+// A second gradient of another shape.
+func.func @grad_shape(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %dy: tensor<2x4x8xbf16>, %dz: tensor<2x8x4xbf16>) -> tensor<2x4x8xf32> {
+  // expected-error @+1 {{'tele.rms_norm_grad' op grad has type 'tensor<2x8x4xbf16>' but expected 'tensor<2x4x8xf32>' (or its bf16 copy for f32)}}
+  %dx, %dg = tele.rms_norm_grad %x, %g, %dy, %dz {eps = 1.0e-5 : f64} : tensor<2x4x8xf32>, tensor<8xf32> grads (tensor<2x4x8xbf16>, tensor<2x8x4xbf16>)
+  return %dx : tensor<2x4x8xf32>
+}
+
+// -----
+
+// At least one incoming gradient.
+func.func @no_grads(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>) -> tensor<2x4x8xf32> {
+  // expected-error @+1 {{'tele.rms_norm_grad' op needs at least one output gradient}}
+  %dx, %dg = "tele.rms_norm_grad"(%x, %g) <{eps = 1.0e-5 : f64, operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>}> : (tensor<2x4x8xf32>, tensor<8xf32>) -> (tensor<2x4x8xf32>, tensor<8xf32>)
+  return %dx : tensor<2x4x8xf32>
+}
+
+// -----
+
+// The input gradient's copy is bf16.
+func.func @copy_type(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %dy: tensor<2x4x8xf32>) -> tensor<2x4x8xf16> {
+  // expected-error @+1 {{'tele.rms_norm_grad' op input_grad_copy has type 'tensor<2x4x8xf16>' but expected 'tensor<2x4x8xbf16>'}}
+  %dx, %dg, %c = tele.rms_norm_grad %x, %g, %dy {eps = 1.0e-5 : f64} : tensor<2x4x8xf32>, tensor<8xf32> copy tensor<2x4x8xf16>
+  return %c : tensor<2x4x8xf16>
+}
+
+// -----
+
+// Only an f32 input gradient has a bf16 copy.
+func.func @copy_of_f64(%x: tensor<2x4x8xf64>, %g: tensor<8xf64>, %dy: tensor<2x4x8xf64>) -> tensor<2x4x8xbf16> {
+  // expected-error @+1 {{'tele.rms_norm_grad' op a bf16 copy of the input gradient needs an f32 input}}
+  %dx, %dg, %c = tele.rms_norm_grad %x, %g, %dy {eps = 1.0e-5 : f64} : tensor<2x4x8xf64>, tensor<8xf64> copy tensor<2x4x8xbf16>
+  return %c : tensor<2x4x8xbf16>
 }
 
 // -----

@@ -46,6 +46,28 @@ static void printNarrowedResults(OpAsmPrinter &printer, Operation *, Type input,
     printer << " -> (" << first << ", " << second << ")";
 }
 
+/// The types of tele.rms_norm_grad's output gradients, printed only when one
+/// differs from the input's: ` grads (tensor<..xbf16>, tensor<..xbf16>)`.
+static ParseResult parseGradTypes(OpAsmParser &parser, Type input,
+                                  ArrayRef<OpAsmParser::UnresolvedOperand> grads,
+                                  SmallVectorImpl<Type> &types) {
+  if (failed(parser.parseOptionalKeyword("grads"))) {
+    types.assign(grads.size(), input);
+    return success();
+  }
+  return parser.parseCommaSeparatedList(OpAsmParser::Delimiter::Paren,
+                                        [&] { return parser.parseType(types.emplace_back()); });
+}
+
+static void printGradTypes(OpAsmPrinter &printer, Operation *, Type input, OperandRange,
+                           TypeRange types) {
+  if (llvm::all_of(types, [&](Type t) { return t == input; }))
+    return;
+  printer << "grads (";
+  llvm::interleaveComma(types, printer);
+  printer << ")";
+}
+
 #define GET_OP_CLASSES
 #include "tele/Dialect/Tele/IR/TeleOps.cpp.inc"
 
@@ -646,12 +668,25 @@ LogicalResult EmbedGradOp::verify() {
 LogicalResult RMSNormGradOp::verify() {
   if (!(getEps().convertToDouble() > 0.0))
     return emitOpError() << "eps must be positive";
+  if (getGrads().empty())
+    return emitOpError() << "needs at least one output gradient";
+  auto input = tensorTypeOf(getInput());
+  for (Value grad : getGrads()) {
+    auto t = tensorTypeOf(grad);
+    if (t.getShape() != input.getShape() ||
+        !isComputeTypeOrBf16Copy(t.getElementType(), input.getElementType()))
+      return emitOpError() << "grad has type " << t << " but expected " << input
+                           << " (or its bf16 copy for f32)";
+  }
+  if (Value copy = getInputGradCopy()) {
+    auto expected = input.clone(BFloat16Type::get(getContext()));
+    if (!input.getElementType().isF32())
+      return emitOpError() << "a bf16 copy of the input gradient needs an f32 input";
+    if (failed(expectType(*this, copy, expected, "input_grad_copy")))
+      return failure();
+  }
   if (failed(expectFeatureVector(*this, getGain(), getInput(), "gain")) ||
-      (getMask() &&
-       failed(expectFeatureVector(*this, getMask(), getInput(), "mask"))) ||
-      failed(expectType(*this, getGrad(), getInput().getType(), "grad")) ||
-      failed(expectType(*this, getInputGrad(), getInput().getType(),
-                        "input_grad")) ||
+      (getMask() && failed(expectFeatureVector(*this, getMask(), getInput(), "mask"))) ||
       (getAddend() && failed(expectType(*this, getAddend(), getInput().getType(), "addend"))))
     return failure();
   return expectType(*this, getGainGrad(), getGain().getType(), "gain_grad");

@@ -121,6 +121,12 @@ SmallVector<SmallVector<Value>> bf16ReaderGroups(Operation *op) {
     return {{r.getInput()}};
   if (auto ce = dyn_cast<CrossEntropyFusedOp>(op); ce && isF32(ce.getGrad()))
     return {{ce.getLogits()}};
+  if (auto n = dyn_cast<RMSNormGradOp>(op); n && isF32(n.getInput())) {
+    SmallVector<SmallVector<Value>> groups; // each output gradient on its own
+    for (Value g : n.getGrads())
+      groups.push_back({g});
+    return groups;
+  }
   return {};
 }
 
@@ -194,6 +200,39 @@ void narrowProducers(ArrayRef<Value> values) {
   }
 }
 
+/// Folds the bf16 conversions of an f32 RMSNorm input gradient (the
+/// residual stream's gradient, which the next projections' gradient GEMMs
+/// read) into the norm's backward as its `copy` result: the row kernel
+/// rounds what it stores anyway, which saves the conversion's read of the
+/// f32 gradient and a launch.
+void foldNormGradCopies(Block &block) {
+  for (auto norm : llvm::make_early_inc_range(block.getOps<RMSNormGradOp>())) {
+    if (norm.getInputGradCopy() || !isF32(norm.getInput()))
+      continue;
+    SmallVector<Operation *> converts;
+    for (Operation *user : norm.getInputGrad().getUsers())
+      if (convertsToBf16(user) && user->getBlock() == &block)
+        converts.push_back(user);
+    if (converts.empty())
+      continue;
+    OpBuilder b(norm);
+    auto ty = cast<RankedTensorType>(norm.getInput().getType());
+    auto fused =
+        RMSNormGradOp::create(b, norm.getLoc(),
+                              TypeRange{norm.getInputGrad().getType(), norm.getGainGrad().getType(),
+                                        ty.clone(b.getBF16Type())},
+                              norm.getInput(), norm.getGain(), norm.getGrads(), norm.getMask(),
+                              norm.getAddend(), norm.getEpsAttr());
+    for (Operation *convert : converts) {
+      convert->getResult(0).replaceAllUsesWith(fused.getInputGradCopy());
+      convert->erase();
+    }
+    norm.getInputGrad().replaceAllUsesWith(fused.getInputGrad());
+    norm.getGainGrad().replaceAllUsesWith(fused.getGainGrad());
+    norm.erase();
+  }
+}
+
 struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
   using Base::Base;
   void runOnOperation() override {
@@ -232,6 +271,7 @@ struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
         for (ArrayRef<Value> g : bf16ReaderGroups(&op))
           values.insert(g.begin(), g.end());
       narrowProducers(values.getArrayRef());
+      foldNormGradCopies(block);
     }
   }
 };

@@ -5,8 +5,9 @@
 // gradient (both need the softmax statistics of every row of logits, the
 // largest tensor of a step), attention and its gradient (the backward
 // reads the forward's output and log-sum-exp instead of recomputing them),
-// and an add into the GEMM or the RMSNorm backward that produces one of its
-// operands (cuBLASLt's epilogue or the norm's row kernel adds the other).
+// an add into the GEMM or the RMSNorm backward that produces one of its
+// operands (cuBLASLt's epilogue or the norm's row kernel adds the other),
+// and the sum of a norm's output gradients into the norm's backward.
 //
 //===----------------------------------------------------------------------===//
 
@@ -159,9 +160,9 @@ struct FuseAddIntoNormGrad : OpRewritePattern<AddOp> {
       if (!availableAt(addend, grad))
         continue;
       rewriter.setInsertionPoint(grad);
-      auto fused = RMSNormGradOp::create(
-          rewriter, grad.getLoc(), grad->getResultTypes(), grad.getInput(), grad.getGain(),
-          grad.getGrad(), grad.getMask(), addend, grad.getEpsAttr());
+      auto fused = RMSNormGradOp::create(rewriter, grad.getLoc(), grad->getResultTypes(),
+                                         grad.getInput(), grad.getGain(), grad.getGrads(),
+                                         grad.getMask(), addend, grad.getEpsAttr());
       rewriter.replaceOp(add, fused.getInputGrad());
       rewriter.replaceAllUsesWith(grad.getGainGrad(), fused.getGainGrad());
       rewriter.eraseOp(grad);
@@ -171,8 +172,43 @@ struct FuseAddIntoNormGrad : OpRewritePattern<AddOp> {
   }
 };
 
+/// rms_norm_grad(x, g, add(a, b), ...) -> rms_norm_grad(x, g, a, b, ...)
+/// when only the norm reads the sum: the input gradients of the projections
+/// that read one normalized input (q, k and v; gate and up) are summed in
+/// the norm's row kernel, so each GEMM writes its own (bf16 after
+/// tele-bf16-gemms) instead of adding into an f32 sum through its epilogue,
+/// which reads and writes that sum once per GEMM.
+struct FuseGradSumIntoNormGrad : OpRewritePattern<RMSNormGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RMSNormGradOp grad, PatternRewriter &rewriter) const override {
+    SmallVector<Value> grads;
+    SmallVector<AddOp> sums;
+    for (Value g : grad.getGrads()) {
+      auto add = g.getDefiningOp<AddOp>();
+      if (add && g.hasOneUse() && add->getBlock() == grad->getBlock()) {
+        grads.append({add.getLhs(), add.getRhs()});
+        sums.push_back(add);
+      } else {
+        grads.push_back(g);
+      }
+    }
+    if (sums.empty())
+      return rewriter.notifyMatchFailure(grad, "no single-use sum among the gradients");
+    rewriter.modifyOpInPlace(grad, [&] { grad.getGradsMutable().assign(grads); });
+    for (AddOp add : sums) // sums of sums are taken apart on the next match
+      rewriter.eraseOp(add);
+    return success();
+  }
+};
+
 struct FusePass : tele::impl::TeleFuseBase<FusePass> {
   void runOnOperation() override {
+    // Sums into the norms' backward first, before the GEMMs' epilogues
+    // could absorb them.
+    RewritePatternSet sums(&getContext());
+    sums.add<FuseGradSumIntoNormGrad>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(sums))))
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseCrossEntropy, FuseAttention, FuseAddIntoGemm, FuseAddIntoNormGrad>(
         &getContext());

@@ -341,25 +341,42 @@ def Tele_EmbedGradOp : Tele_PureOp<"embed_grad"> {
   let hasVerifier = 1;
 }
 
-def Tele_RMSNormGradOp : Tele_PureOp<"rms_norm_grad", [AttrSizedOperandSegments, AllTypesMatch<["input", "grad", "input_grad"]>, AllTypesMatch<["gain", "gain_grad"]>]> {
+def Tele_RMSNormGradOp : Tele_PureOp<"rms_norm_grad", [AttrSizedOperandSegments, AllTypesMatch<["input", "input_grad"]>, AllTypesMatch<["gain", "gain_grad"]>]> {
   let summary = "Input and gain gradients of tele.rms_norm";
   let description = [{
+    The norm's output gradient is the sum of `grads` (one or more, each
+    shaped like the input): `tele-fuse` folds the sum of several
+    projections' input gradients (q, k and v; gate and up) into the norm's
+    backward, so each GEMM writes its own gradient (bf16, after
+    `tele-bf16-gemms`) instead of accumulating into an f32 one.
+
     With `plus %r` (r has the input's type) the input gradient is the norm's
     plus r: `tele-fuse` folds the residual stream's gradient sum into the
     norm's backward kernel.
 
+    With a `copy` result the kernel also stores the input gradient rounded
+    to bf16 (`tele-bf16-gemms` folds the conversion the GEMMs that read it
+    would need).
+
+    Gradients of another type than the input (bf16 copies) are listed after
+    `grads`.
+
     ```mlir
     %dx, %dg = tele.rms_norm_grad %x, %g, %dy {eps = 1.0e-05 : f64} : tensor<2x8x64xf32>, tensor<64xf32>
     %dx2, %dg2 = tele.rms_norm_grad %x, %g, %dy plus %r {eps = 1.0e-05 : f64} : tensor<2x8x64xf32>, tensor<64xf32> plus tensor<2x8x64xf32>
+    %dx3, %dg3, %c = tele.rms_norm_grad %x, %g, %dq, %dk plus %r {eps = 1.0e-05 : f64} : tensor<2x8x64xf32>, tensor<64xf32> plus tensor<2x8x64xf32> grads (tensor<2x8x64xbf16>, tensor<2x8x64xbf16>) copy tensor<2x8x64xbf16>
     ```
   }];
   let arguments = (ins Tele_FloatTensor:$input, Tele_FloatTensor:$gain,
-                       Tele_FloatTensor:$grad, Optional<Tele_FloatTensor>:$mask,
+                       Variadic<Tele_FloatTensor>:$grads, Optional<Tele_FloatTensor>:$mask,
                        Optional<Tele_FloatTensor>:$addend, F64Attr:$eps);
-  let results = (outs Tele_FloatTensor:$input_grad, Tele_FloatTensor:$gain_grad);
+  let results = (outs Tele_FloatTensor:$input_grad, Tele_FloatTensor:$gain_grad,
+                      Optional<Tele_FloatTensor>:$input_grad_copy);
   let assemblyFormat = [{
-    $input `,` $gain `,` $grad (`mask` $mask^)? (`plus` $addend^)? attr-dict `:` type($input) `,`
+    $input `,` $gain `,` $grads (`mask` $mask^)? (`plus` $addend^)? attr-dict `:` type($input) `,`
     type($gain) (`,` type($mask)^)? (`plus` type($addend)^)?
+    custom<GradTypes>(ref(type($input)), ref($grads), type($grads))
+    (`copy` type($input_grad_copy)^)?
   }];
   let hasVerifier = 1;
 }

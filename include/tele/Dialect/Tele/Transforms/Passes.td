@@ -210,7 +210,11 @@ def TeleFuse : Pass<"tele-fuse", "::mlir::func::FuncOp"> {
     projection, the sum of several projections' input gradients), which
     cuBLASLt adds in its epilogue; an add of a `tele.rms_norm_grad` input
     gradient and a value defined before it becomes that op `plus` the value
-    (the residual stream's gradient sum, in the norm's row kernel). Run it on a
+    (the residual stream's gradient sum, in the norm's row kernel); a sum
+    that only a `tele.rms_norm_grad` reads as its output gradient (the
+    input gradients of the q/k/v or gate/up projections) becomes that op's
+    list of gradients, summed by its row kernel; this runs first, so those
+    GEMMs write their own results rather than accumulating. Run it on a
     training step (after `tele-optimizer`); `tele compile --target cuda`
     and `tele train --device cuda` do.
 
@@ -253,7 +257,12 @@ def TeleBf16Gemms : Pass<"tele-bf16-gemms", "::mlir::func::FuncOp"> {
     bf16 operands without an addend), the producer
     writes bf16 and the conversions go: those activations then live, and
     are saved for the backward, in half the memory (the logits and their
-    gradient included: the largest tensors of a small model).
+    gradient included: the largest tensors of a small model). The output
+    gradients of `tele.rms_norm_grad` count as such readers, each on its
+    own, so the projections' input-gradient GEMMs it sums write bf16.
+    Finally, the bf16 conversions of a `tele.rms_norm_grad` input gradient
+    (the residual stream's gradient, which the next projections' gradient
+    GEMMs read) become that op's `copy` result, stored by its row kernel.
     `tele compile --target cuda` runs it after `tele-fuse`.
 
     ```mlir
