@@ -255,10 +255,10 @@ KernelLaunch mlir::tele::warpRowLaunch(gpu::GPUFuncOp kernel, int64_t rows) {
                       {}};
 }
 
-RowWalk RowWalk::of(int64_t width) {
-  int64_t vec = width % (4 * kWarp) == 0 ? 4 : width % (2 * kWarp) == 0 ? 2 : 1;
-  int64_t count = (width + vec * kWarp - 1) / (vec * kWarp);
-  return {width, vec, count, width % (vec * kWarp) != 0};
+RowWalk RowWalk::of(int64_t width, int64_t lanes) {
+  int64_t vec = width % (4 * lanes) == 0 ? 4 : width % (2 * lanes) == 0 ? 2 : 1;
+  int64_t count = (width + vec * lanes - 1) / (vec * lanes);
+  return {width, vec, count, width % (vec * lanes) != 0, lanes};
 }
 
 VectorType RowWalk::type(ImplicitLocOpBuilder &b) const {
@@ -267,7 +267,7 @@ VectorType RowWalk::type(ImplicitLocOpBuilder &b) const {
 
 Value RowWalk::column(ImplicitLocOpBuilder &b, Value lane, Value i) const {
   return arith::MulIOp::create(
-      b, arith::AddIOp::create(b, arith::MulIOp::create(b, i, idx(b, kWarp)), lane),
+      b, arith::AddIOp::create(b, arith::MulIOp::create(b, i, idx(b, lanes)), lane),
       idx(b, vec));
 }
 

@@ -153,16 +153,18 @@ void forEachWarpRow(ImplicitLocOpBuilder &b, int64_t rows, int64_t width,
 /// The launch of a kernel built with forEachWarpRow over `rows` rows.
 KernelLaunch warpRowLaunch(gpu::GPUFuncOp kernel, int64_t rows);
 
-/// How a warp walks a row of `width` elements: lane l's chunks are columns
-/// [(i * 32 + l) * vec, ... + vec) for i < count, read as f32 vectors
-/// (widened from bf16 copies). Rows a multiple of 128 wide take chunks of
-/// four, of 64 two; others single elements, the last chunks guarded when
-/// the row is not a multiple of 32 (`ragged`).
+/// How a warp (or `lanes` threads, several warps) walks a row of `width`
+/// elements: lane l's chunks are columns [(i * lanes + l) * vec, ... + vec)
+/// for i < count, read as f32 vectors (widened from bf16 copies). Rows a
+/// multiple of 4 * lanes wide take chunks of four, of 2 * lanes two; others
+/// single elements, the last chunks guarded when the row is not a multiple
+/// of `lanes` (`ragged`).
 struct RowWalk {
   int64_t width, vec, count;
   bool ragged;
+  int64_t lanes = kWarp;
 
-  static RowWalk of(int64_t width);
+  static RowWalk of(int64_t width, int64_t lanes = kWarp);
   VectorType type(ImplicitLocOpBuilder &b) const;
   /// The first column of chunk `i` of this lane.
   Value column(ImplicitLocOpBuilder &b, Value lane, Value i) const;
@@ -184,7 +186,7 @@ struct RowWalk {
   static Value max(ImplicitLocOpBuilder &b, Value v);
 
 private:
-  bool mayPassEnd(int64_t i) const { return ragged && (i + 1) * vec * kWarp > width; }
+  bool mayPassEnd(int64_t i) const { return ragged && (i + 1) * vec * lanes > width; }
   Value load(ImplicitLocOpBuilder &b, Value memref, Value rowBase, Value lane, Value i,
              bool guarded, double fill) const;
   void store(ImplicitLocOpBuilder &b, Value value, Value memref, Value rowBase, Value lane,

@@ -15,6 +15,8 @@
 
 #include "KernelBuilders.h"
 
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+
 using namespace mlir;
 using namespace mlir::tele;
 
@@ -30,6 +32,63 @@ constexpr int64_t kGainSlices = 32, kGainUnroll = 8;
 /// Floats per lane a row kernel keeps in registers per row-sized tensor
 /// between its two passes; wider rows are read again (from L1/L2).
 constexpr int64_t kKeptFloats = 64;
+/// Chunks per lane and row-sized tensor of the RMSNorm backward: rows with
+/// more are split over 2 or 4 warps, which keep x, the summed dy, the
+/// addend, the gain and the gain-gradient sums in registers (five tensors'
+/// chunks) and load a row all at once. One warp a row at flm-1b's 2048 kept
+/// 64 floats per tensor, spilled, and read the addend only after the row's
+/// sums: 2.0-2.7 TB/s on an H200.
+constexpr int64_t kBackwardChunks = 4;
+/// Floats per lane up to which the backward keeps the gain and mask in
+/// registers across its rows and x, dy and the addend across a row's two
+/// passes (wider rows read them again).
+constexpr int64_t kBackwardKeptFloats = 16;
+
+/// Warps sharing a row of the RMSNorm backward: 1, 2 or 4 (a block).
+int64_t backwardWarpsPerRow(int64_t d) {
+  int64_t warps = 1;
+  while (warps < kWarpRowsPerBlock && RowWalk::of(d, warps * kWarp).count > kBackwardChunks)
+    warps *= 2;
+  return warps;
+}
+
+/// Sums over a row that `warps` warps share: each warp's butterfly, then
+/// the warps' sums through shared memory in warp order (the same every
+/// run) behind a named barrier of the row's threads (id 1 + the row's
+/// group in the block; 0 is the block's). The slots alternate by row
+/// parity, so a warp writing the next row's sums cannot overwrite sums
+/// another warp has yet to read: it passed that warp's barrier in between.
+struct RowGroupSum {
+  int64_t warps, quantities;
+  Value shared, warpInBlock, firstWarp, barrierId;
+
+  SmallVector<Value> operator()(ImplicitLocOpBuilder &b, ArrayRef<Value> partials,
+                                Value parity) const {
+    SmallVector<Value> sums;
+    for (Value p : partials)
+      sums.push_back(warpSum(b, p));
+    if (warps == 1)
+      return sums;
+    auto slot = [&](Value warp, int64_t q) {
+      Value half = arith::MulIOp::create(b, parity, idx(b, kWarpRowsPerBlock));
+      Value at = arith::MulIOp::create(b, arith::AddIOp::create(b, half, warp),
+                                       idx(b, quantities));
+      return arith::AddIOp::create(b, at, idx(b, q));
+    };
+    for (size_t q = 0; q < sums.size(); ++q)
+      store(b, sums[q], shared, slot(warpInBlock, q));
+    Value threads = arith::ConstantIntOp::create(b, b.getI32Type(), warps * kWarp);
+    NVVM::BarrierOp::create(b, Type(), barrierId, threads, {}, Value());
+    for (size_t q = 0; q < sums.size(); ++q) {
+      Value total = f32(b, 0.0);
+      for (int64_t w = 0; w < warps; ++w)
+        total = arith::AddFOp::create(
+            b, total, load(b, shared, slot(arith::AddIOp::create(b, firstWarp, idx(b, w)), q)));
+      sums[q] = total;
+    }
+    return sums;
+  }
+};
 
 bool keep(const RowWalk &walk) { return walk.count * walk.vec <= kKeptFloats; }
 
@@ -124,14 +183,17 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
   int64_t numGrads = norm.getGrads().size();
   double eps = norm.getEps().convertToDouble();
   Type f32Type = ty.getElementType();
-  // Warp w walks rows [w R, (w + 1) R) and leaves its gain-gradient partial
-  // sums in row w of the workspace.
-  int64_t warps = (rows + kGainRowsPerWarp - 1) / kGainRowsPerWarp;
+  // A group of `warpsPerRow` warps walks rows [g R, (g + 1) R) and leaves
+  // its gain-gradient partial sums in row g of the workspace.
+  int64_t warpsPerRow = backwardWarpsPerRow(d);
+  int64_t groupsPerBlock = kWarpRowsPerBlock / warpsPerRow;
+  int64_t groups = (rows + kGainRowsPerWarp - 1) / kGainRowsPerWarp;
   // Operands: input 0, gain 1, grads 2.., [mask], [addend]; results dx,
   // dgain, [dx's bf16 copy]; then the workspace of partial sums.
   int64_t nOperands = norm->getNumOperands(), nResults = norm->getNumResults();
   int64_t dxArg = nOperands, dgArg = nOperands + 1, partialArg = nOperands + nResults;
-  RowWalk walk = RowWalk::of(d);
+  RowWalk walk = RowWalk::of(d, warpsPerRow * kWarp);
+  bool kept = walk.count * walk.vec <= kBackwardKeptFloats;
 
   SmallVector<Type> rowArgs;
   for (Value v : norm->getOperands())
@@ -139,7 +201,7 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
   rowArgs.push_back(flatMemRef(norm.getInputGrad()));
   if (copy)
     rowArgs.push_back(flatMemRef(norm.getInputGradCopy()));
-  rowArgs.push_back(flatMemRef(f32Type, warps * d));
+  rowArgs.push_back(flatMemRef(f32Type, groups * d));
   std::string suffix = shapeName(rows, d) + bf16Signature(norm);
   std::string stem = std::string("rms_norm_grad_") + (masked ? "masked_" : "") +
                      (plus ? "plus_" : "") +
@@ -153,10 +215,56 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
         Value addend = plus ? args[nOperands - 1] : Value();
         Value dx = args[nOperands], dxCopy = copy ? args[nOperands + 1] : Value();
         Value partials = args.back();
-        // One "row" per warp: the warp's row of partial sums.
-        forEachWarpRow(b, warps, d, [&](ImplicitLocOpBuilder &b, Value warp, Value lane,
-                                        Value partialBase) {
-          Value first = arith::MulIOp::create(b, warp, idx(b, kGainRowsPerWarp));
+
+        Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+        Value warpInBlock = arith::DivUIOp::create(b, tid, idx(b, kWarp));
+        Value groupInBlock = arith::DivUIOp::create(b, warpInBlock, idx(b, warpsPerRow));
+        Value firstWarp = arith::MulIOp::create(b, groupInBlock, idx(b, warpsPerRow));
+        Value lane = arith::AddIOp::create(
+            b, arith::MulIOp::create(b, arith::SubIOp::create(b, warpInBlock, firstWarp),
+                                     idx(b, kWarp)),
+            arith::RemUIOp::create(b, tid, idx(b, kWarp)));
+        Value group = arith::AddIOp::create(
+            b,
+            arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
+                                  idx(b, groupsPerBlock)),
+            groupInBlock);
+        RowGroupSum groupSum{
+            warpsPerRow, 2,
+            warpsPerRow > 1 ? addWorkgroupBuffer(b, 2 * kWarpRowsPerBlock * 2) : Value(),
+            warpInBlock, firstWarp,
+            // A constant where one group fills the block (ptxas then
+            // reserves one barrier, not all 16).
+            groupsPerBlock == 1
+                ? arith::ConstantIntOp::create(b, b.getI32Type(), 1).getResult()
+                : arith::IndexCastOp::create(b, b.getI32Type(),
+                                             arith::AddIOp::create(b, groupInBlock, idx(b, 1)))
+                      .getResult()};
+        ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, group, idx(b, groups)),
+               [&](ImplicitLocOpBuilder &b) {
+          // Per-feature vectors, the same for every row.
+          auto feature = [&](Value memref) {
+            SmallVector<Value> chunks;
+            for (int64_t i = 0; kept && i < walk.count; ++i)
+              chunks.push_back(walk.load(b, memref, Value(), lane, i));
+            return chunks;
+          };
+          SmallVector<Value> gains = feature(gain), masks = mask ? feature(mask) : SmallVector<Value>();
+          auto gainAt = [&](ImplicitLocOpBuilder &b, int64_t i) {
+            return kept ? gains[i] : walk.load(b, gain, Value(), lane, i);
+          };
+          auto maskAt = [&](ImplicitLocOpBuilder &b, int64_t i) {
+            return kept ? masks[i] : walk.load(b, mask, Value(), lane, i);
+          };
+          // W = sum_i m_i: the same for every row.
+          Value width = f32(b, double(d));
+          if (mask) {
+            Value count = splatFloat(b, walk.type(b), 0.0);
+            for (int64_t i = 0; i < walk.count; ++i)
+              count = arith::AddFOp::create(b, count, maskAt(b, i));
+            width = groupSum(b, {RowWalk::sum(b, count)}, idx(b, 1))[0];
+          }
+          Value first = arith::MulIOp::create(b, group, idx(b, kGainRowsPerWarp));
           Value last = arith::MinUIOp::create(
               b, arith::AddIOp::create(b, first, idx(b, kGainRowsPerWarp)), idx(b, rows));
           SmallVector<Value> zeros(walk.count, splatFloat(b, walk.type(b), 0.0));
@@ -164,47 +272,68 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
               b, first, last, idx(b, 1), zeros,
               [&](ImplicitLocOpBuilder &b, Value row, ValueRange acc) -> SmallVector<Value> {
                 Value rowBase = arith::MulIOp::create(b, row, idx(b, d));
-                RowValues xs = RowValues::load(b, walk, x, rowBase, lane);
-                SmallVector<RowValues> dyParts;
-                for (Value g : grads)
-                  dyParts.push_back(RowValues::load(b, walk, g, rowBase, lane));
-                auto dys = [&](ImplicitLocOpBuilder &b, int64_t i) {
-                  Value sum = dyParts[0](b, i);
-                  for (const RowValues &part : ArrayRef(dyParts).drop_front())
-                    sum = arith::AddFOp::create(b, sum, part(b, i));
-                  return sum;
+                // The row's x, summed dy and addend, loaded together (kept)
+                // or at each use.
+                using Chunks = std::function<Value(ImplicitLocOpBuilder &, int64_t)>;
+                auto rowTensor = [&](Chunks at) -> Chunks {
+                  SmallVector<Value> chunks;
+                  for (int64_t i = 0; kept && i < walk.count; ++i)
+                    chunks.push_back(at(b, i));
+                  return [=](ImplicitLocOpBuilder &b, int64_t i) {
+                    return kept ? chunks[i] : at(b, i);
+                  };
                 };
-                auto [rstd, w] = rowRstd(b, walk, xs, mask, lane, eps);
-                Value dot = splatFloat(b, walk.type(b), 0.0);
+                auto xs = rowTensor([&](ImplicitLocOpBuilder &b, int64_t i) {
+                  return walk.load(b, x, rowBase, lane, i);
+                });
+                auto dys = rowTensor([&](ImplicitLocOpBuilder &b, int64_t i) {
+                  Value sum = walk.load(b, grads[0], rowBase, lane, i);
+                  for (Value g : grads.drop_front())
+                    sum = arith::AddFOp::create(b, sum, walk.load(b, g, rowBase, lane, i));
+                  return sum;
+                });
+                Chunks addends;
+                if (addend)
+                  addends = rowTensor([&](ImplicitLocOpBuilder &b, int64_t i) {
+                    return walk.load(b, addend, rowBase, lane, i);
+                  });
+                Value sq = splatFloat(b, walk.type(b), 0.0), dot = sq;
                 for (int64_t i = 0; i < walk.count; ++i) {
-                  Value g = walk.load(b, gain, Value(), lane, i);
-                  dot = vector::FMAOp::create(b, arith::MulFOp::create(b, dys(b, i), g),
-                                              xs(b, i), dot);
+                  Value xv = xs(b, i);
+                  Value x2 = arith::MulFOp::create(b, xv, xv);
+                  sq = vector::FMAOp::create(b, mask ? maskAt(b, i) : xv, mask ? x2 : xv, sq);
+                  dot = vector::FMAOp::create(b, arith::MulFOp::create(b, dys(b, i), gainAt(b, i)),
+                                              xv, dot);
                 }
+                Value parity = arith::RemUIOp::create(b, row, idx(b, 2));
+                SmallVector<Value> rowSums =
+                    groupSum(b, {RowWalk::sum(b, sq), RowWalk::sum(b, dot)}, parity);
+                Value rstd = math::RsqrtOp::create(
+                    b, arith::AddFOp::create(b, arith::DivFOp::create(b, rowSums[0], width),
+                                             f32(b, eps)));
                 Value r3 = arith::MulFOp::create(b, arith::MulFOp::create(b, rstd, rstd), rstd);
-                Value c = arith::DivFOp::create(
-                    b, arith::MulFOp::create(b, r3, warpSum(b, RowWalk::sum(b, dot))), w);
+                Value c = arith::DivFOp::create(b, arith::MulFOp::create(b, r3, rowSums[1]), width);
                 Value rv = vector::BroadcastOp::create(b, walk.type(b), rstd);
                 Value cv = vector::BroadcastOp::create(b, walk.type(b), c);
                 SmallVector<Value> next;
                 for (int64_t i = 0; i < walk.count; ++i) {
-                  Value g = walk.load(b, gain, Value(), lane, i);
                   Value rdy = arith::MulFOp::create(b, rv, dys(b, i));
                   Value mx = xs(b, i);
                   // dg's term dy x r (unmasked: the mask only enters rstd).
                   next.push_back(vector::FMAOp::create(b, rdy, mx, acc[i]));
                   if (mask)
-                    mx = arith::MulFOp::create(b, walk.load(b, mask, Value(), lane, i), mx);
-                  Value out = arith::SubFOp::create(b, arith::MulFOp::create(b, g, rdy),
+                    mx = arith::MulFOp::create(b, maskAt(b, i), mx);
+                  Value out = arith::SubFOp::create(b, arith::MulFOp::create(b, gainAt(b, i), rdy),
                                                     arith::MulFOp::create(b, cv, mx));
                   if (addend) // the residual stream's gradient
-                    out = arith::AddFOp::create(b, out, walk.load(b, addend, rowBase, lane, i));
+                    out = arith::AddFOp::create(b, out, addends(b, i));
                   walk.store(b, out, dx, rowBase, lane, i);
                   if (dxCopy)
                     walk.store(b, out, dxCopy, rowBase, lane, i);
                 }
                 return next;
               });
+          Value partialBase = arith::MulIOp::create(b, group, idx(b, d));
           for (int64_t i = 0; i < walk.count; ++i)
             walk.store(b, sums[i], partials, partialBase, lane, i);
         });
@@ -213,6 +342,7 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
   // dgain: thread (slice s, column j of the block's 32) adds rows s, s + 32,
   // ... of the warps' partial sums; then the 32 slices' sums are added in
   // order (the same order every run).
+  int64_t warps = groups; // rows of partial sums
   SmallVector<Type> colArgs{flatMemRef(f32Type, warps * d), flatMemRef(norm.getGainGrad())};
   int64_t stride = kGainSlices * kGainUnroll, whole = warps / stride * stride;
   auto colKernel = getOrCreateKernel(
@@ -263,7 +393,10 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
         });
       });
 
-  KernelLaunch rowPass = warpRowLaunch(rowKernel, warps);
+  KernelLaunch rowPass{rowKernel,
+                      {(groups + groupsPerBlock - 1) / groupsPerBlock, 1, 1},
+                      {kWarpRowsPerBlock * kWarp, 1, 1},
+                      {}};
   for (int64_t i = 0; i < nOperands; ++i)
     rowPass.args.push_back(i);
   rowPass.args.push_back(dxArg);
