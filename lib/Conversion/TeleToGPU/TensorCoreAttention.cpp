@@ -111,6 +111,14 @@ constexpr int64_t kSwizzleAtom = 1024, kSwizzleElems = 64;
 /// other head sizes were right; pinning the registers around the fences and
 /// waits did not help), so there S is two 32-key halves.
 int64_t scorePieces(int64_t headDim) { return headDim == kStageKeys ? 2 : 1; }
+/// Register cap of the wgmma forward kernel (one warpgroup a block), so
+/// that one more block fits an SM: 3 at head_dim 128 (168 registers, ptxas
+/// spills 28 bytes outside the key loop), 4 at 64 (128, no spills). It is
+/// latency-bound (Nsight Compute: an instruction issued on half the
+/// cycles); the extra warpgroup measured on an H200: flm-1b forward 12.4 ->
+/// 11.9 ms a step, flm-tiny 1.57 -> 1.52. The backward kernels spill at
+/// such caps and slowed (query side 16.6 -> 24.3 ms at 168).
+int64_t forwardMaxRegisters(int64_t headDim) { return headDim >= 128 ? 168 : 128; }
 /// Keys per step of the wgmma query-side backward: S and dP are m64n32,
 /// never dQ's m64n<head_dim> shape (head_dim is a multiple of 64).
 constexpr int64_t kQueryGradKeys = 32;
@@ -1257,6 +1265,10 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
                                 loc, [&](ImplicitLocOpBuilder &b, ValueRange args) {
                                   buildForward(b, s, args, scale);
                                 });
+    if (s.wgmma)
+      fn->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
+                  IntegerAttr::get(IntegerType::get(op->getContext(), 32),
+                                   forwardMaxRegisters(s.headDim)));
     return OpKernels{
         {launch(fn, warps, rowTiles, s.querySharedBytes(), {})}, {}, {}};
   }

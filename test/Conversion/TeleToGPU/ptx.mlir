@@ -58,9 +58,11 @@
 // The forward then multiplies with warpgroup MMAs: the copies made visible
 // to the async proxy, S = Q K^T as m64n64k16 (K-major B), O += P V as
 // m64n128k16 with B transposed, descriptors with the 128-byte swizzle
-// (bit 62), each run fenced, committed and waited for.
+// (bit 62), each run fenced, committed and waited for; its registers
+// capped at 168, so that three blocks fit an SM.
 // (LLVM lays the blocks out in its own order, hence CHECK-DAG.)
 // CHECK-SAME: .entry flash_attention_1x80x1x128_wgmma_bbb_bf
+// CHECK-DAG: .maxnreg 168
 // CHECK-DAG: cp.async.cg.shared.global {{\[%rd[0-9]+\], \[%rd[0-9]+\]}}, 16;
 // CHECK-DAG: cp.async.commit_group
 // CHECK-DAG: cp.async.wait_group \091;
