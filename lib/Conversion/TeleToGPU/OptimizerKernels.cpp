@@ -70,7 +70,7 @@ KernelLaunch sumSquaresPieces(ArrayRef<Value> inputs, int64_t firstPartial,
     pieces.push_back({n, vec, count, blocks});
     blocks += count;
     argTypes.push_back(flatMemRef(input));
-    key += std::to_string(n) + ",";
+    key += std::to_string(n) + (getElementTypeOrSelf(input.getType()).isBF16() ? "b," : ",");
   }
   argTypes.push_back(partialsType);
   key += "@" + std::to_string(firstPartial) + "/" + std::to_string(partialsType.getNumElements());

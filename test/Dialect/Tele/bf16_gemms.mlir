@@ -266,3 +266,25 @@ func.func @norm_grad(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %r: tensor<2x4x8x
   %dw = tele.linear_grad_weight %dx, %x : tensor<2x4x8xf32>, tensor<2x4x8xf32> -> tensor<8x8xf32>
   return %dx, %dk, %dh, %dw : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<8x8xf32>
 }
+
+// -----
+
+// A weight gradient that only the optimizer reads (AdamW and the global
+// norm widen it as they load) is stored bf16 by its GEMM, as PyTorch's
+// autocast does; one that is also returned stays f32.
+// CHECK-LABEL: func.func @weight_grads
+// CHECK: %[[DW:.+]] = tele.linear_grad_weight %{{.+}}, %{{.+}} : tensor<2x4x8xbf16>, tensor<2x4x8xbf16> -> tensor<8x8xbf16>
+// CHECK: %[[DV:.+]] = tele.linear_grad_weight %{{.+}}, %{{.+}} : tensor<2x4x8xbf16>, tensor<2x4x8xbf16> -> tensor<8x8xf32>
+// CHECK: tele.global_norm %[[DW]], %[[DV]] : tensor<8x8xbf16>, tensor<8x8xf32> -> tensor<f32>
+// CHECK: tele.adamw %arg0, %[[DW]], {{.+}} : tensor<8x8xf32>, tensor<f32>, tensor<i64> grad tensor<8x8xbf16>
+// CHECK: tele.adamw %arg0, %[[DV]], {{.+}} : tensor<8x8xf32>, tensor<f32>, tensor<i64>{{$}}
+func.func @weight_grads(%w: tensor<8x8xf32>, %x: tensor<2x4x8xf32>, %dy: tensor<2x4x8xf32>,
+                        %lr: tensor<f32>, %t: tensor<i64>)
+    -> (tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>) {
+  %dw = tele.linear_grad_weight %dy, %x : tensor<2x4x8xf32>, tensor<2x4x8xf32> -> tensor<8x8xf32>
+  %dv = tele.linear_grad_weight %x, %dy : tensor<2x4x8xf32>, tensor<2x4x8xf32> -> tensor<8x8xf32>
+  %n = tele.global_norm %dw, %dv : tensor<8x8xf32>, tensor<8x8xf32> -> tensor<f32>
+  %p1, %m1, %v1 = tele.adamw %w, %dw, %w, %w, %lr, %n, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<8x8xf32>, tensor<f32>, tensor<i64>
+  %p2, %m2, %v2 = tele.adamw %w, %dv, %w, %w, %lr, %n, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<8x8xf32>, tensor<f32>, tensor<i64>
+  return %p1, %p2, %dv : tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>
+}

@@ -21,11 +21,21 @@ func.func @global_norm_vector(%g: tensor<8xf32>) -> tensor<1xf32> {
 
 // -----
 
-// Every input has the element type of the norm (second input here).
-func.func @global_norm_mixed(%a: tensor<8xf32>, %b: tensor<8xbf16>) -> tensor<f32> {
-  // expected-error @+1 {{'tele.global_norm' op input element type 'bf16' differs from 'f32'}}
-  %n = tele.global_norm %a, %b : tensor<8xf32>, tensor<8xbf16> -> tensor<f32>
+// Every input has the element type of the norm, or is a bf16 copy for an
+// f32 norm (second input here: f16 is neither).
+func.func @global_norm_mixed(%a: tensor<8xbf16>, %b: tensor<8xf16>) -> tensor<f32> {
+  // expected-error @+1 {{'tele.global_norm' op input element type 'f16' differs from 'f32' (a bf16 copy is allowed for f32)}}
+  %n = tele.global_norm %a, %b : tensor<8xbf16>, tensor<8xf16> -> tensor<f32>
   return %n : tensor<f32>
+}
+
+// -----
+
+// A bf16 copy is no f64 norm's input.
+func.func @global_norm_bf16_for_f64(%a: tensor<8xbf16>) -> tensor<f64> {
+  // expected-error @+1 {{'tele.global_norm' op input element type 'bf16' differs from 'f64' (a bf16 copy is allowed for f32)}}
+  %n = tele.global_norm %a : tensor<8xbf16> -> tensor<f64>
+  return %n : tensor<f64>
 }
 
 // -----
@@ -167,9 +177,18 @@ func.func @adamw_grad_scale(%p: tensor<8x8xf32>, %lr: tensor<f32>, %s: tensor<f6
 
 // The gradient and moments have the parameter's type.
 func.func @adamw_grad_type(%p: tensor<8x8xf32>, %g: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> tensor<8x8xf32> {
-  // expected-error @+1 {{'tele.adamw' op failed to verify that all of {param, grad, moment1, moment2, new_param, new_moment1, new_moment2} have same type}}
-  %p1, %m1, %v1 = "tele.adamw"(%p, %g, %p, %p, %lr, %lr, %t) <{beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.1 : f64}> : (tensor<8x8xf32>, tensor<8xf32>, tensor<8x8xf32>, tensor<8x8xf32>, tensor<f32>, tensor<f32>, tensor<i64>) -> (tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>)
+  // expected-error @+1 {{'tele.adamw' op grad has type 'tensor<8xf32>' but expected 'tensor<8x8xf32>' (or its bf16 copy for f32)}}
+  %p1, %m1, %v1 = tele.adamw %p, %g, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<8x8xf32>, tensor<f32>, tensor<i64> grad tensor<8xf32>
   return %p1 : tensor<8x8xf32>
+}
+
+// -----
+
+// A bf16 gradient updates only an f32 parameter.
+func.func @adamw_bf16_grad_f64(%p: tensor<8x8xf64>, %g: tensor<8x8xbf16>, %lr: tensor<f64>, %t: tensor<i64>) -> tensor<8x8xf64> {
+  // expected-error @+1 {{'tele.adamw' op grad has type 'tensor<8x8xbf16>' but expected 'tensor<8x8xf64>' (or its bf16 copy for f32)}}
+  %p1, %m1, %v1 = tele.adamw %p, %g, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<8x8xf64>, tensor<f64>, tensor<i64> grad tensor<8x8xbf16>
+  return %p1 : tensor<8x8xf64>
 }
 
 // -----

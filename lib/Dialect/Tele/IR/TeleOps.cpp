@@ -63,9 +63,23 @@ static void printGradTypes(OpAsmPrinter &printer, Operation *, Type input, Opera
                            TypeRange types) {
   if (llvm::all_of(types, [&](Type t) { return t == input; }))
     return;
-  printer << "grads (";
+  printer << " grads (";
   llvm::interleaveComma(types, printer);
   printer << ")";
+}
+
+/// tele.adamw's gradient type, printed only when it differs from the
+/// parameter's (a bf16 copy): ` grad tensor<64x64xbf16>`.
+static ParseResult parseAdamWGradType(OpAsmParser &parser, Type param, Type &grad) {
+  grad = param;
+  if (succeeded(parser.parseOptionalKeyword("grad")))
+    return parser.parseType(grad);
+  return success();
+}
+
+static void printAdamWGradType(OpAsmPrinter &printer, Operation *, Type param, Type grad) {
+  if (grad != param)
+    printer << " grad " << grad;
 }
 
 #define GET_OP_CLASSES
@@ -695,9 +709,13 @@ LogicalResult RMSNormGradOp::verify() {
 LogicalResult GlobalNormOp::verify() {
   if (getInputs().empty())
     return emitOpError() << "needs at least one tensor";
-  for (Value v : getInputs())
-    if (failed(expectScalarOf(*this, v, getResult(), "input")))
-      return failure();
+  Type result = getResult().getType().getElementType();
+  for (Value v : getInputs()) {
+    Type e = tensorTypeOf(v).getElementType();
+    if (!isComputeTypeOrBf16Copy(e, result))
+      return emitOpError() << "input element type " << e << " differs from " << result
+                           << " (a bf16 copy is allowed for f32)";
+  }
   return success();
 }
 
@@ -720,11 +738,13 @@ LogicalResult LRScheduleOp::verify() {
 }
 
 LogicalResult AdamWOp::verify() {
-  Type t = getParam().getType();
-  if (failed(expectType(*this, getGrad(), t, "grad")) ||
-      failed(expectType(*this, getMoment1(), t, "moment1")) ||
-      failed(expectType(*this, getMoment2(), t, "moment2")) ||
-      failed(expectScalarOf(*this, getLr(), getParam(), "lr")) ||
+  auto t = tensorTypeOf(getParam());
+  auto g = tensorTypeOf(getGrad());
+  if (g.getShape() != t.getShape() ||
+      !isComputeTypeOrBf16Copy(g.getElementType(), t.getElementType()))
+    return emitOpError() << "grad has type " << g << " but expected " << t
+                         << " (or its bf16 copy for f32)";
+  if (failed(expectScalarOf(*this, getLr(), getParam(), "lr")) ||
       failed(expectScalarOf(*this, getGradScale(), getParam(), "grad_scale")))
     return failure();
   double b1 = getBeta1().convertToDouble(), b2 = getBeta2().convertToDouble();

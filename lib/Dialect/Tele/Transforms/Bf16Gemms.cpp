@@ -24,10 +24,12 @@
 //
 // Where every reader of a value is such a conversion (or an op that may
 // read a bf16 copy: SwiGLU and its gradient, RoPE, the fused loss's
-// logits) and its producer can store bf16 itself (RMSNorm, RoPE, SwiGLU
-// and its gradient, flash attention's output, the fused cross-entropy's
-// logit gradient and GEMMs without an addend compute in f32 and may round
-// at the store), the producer's result becomes bf16 and the conversions
+// logits, the RMSNorm backward's output gradients, AdamW's gradient and the
+// global norm's inputs) and its producer can store bf16 itself (RMSNorm,
+// RoPE, SwiGLU and its gradient, flash attention's output, the fused
+// cross-entropy's logit gradient and GEMMs without an addend compute in f32
+// and may round at the store), the producer's result becomes bf16 and the
+// conversions
 // go: the normalized inputs of the projections, the rotated queries and
 // keys and the projections they come from, the values, the attention
 // output and its gradient, the SwiGLU product, its inputs and their
@@ -35,7 +37,9 @@
 // live in bf16, which
 // halves their memory (most are saved for the backward; the logits are
 // the largest tensors of a small model) and saves the conversions'
-// traffic.
+// traffic. The weight gradients then live in bf16 too, as in PyTorch's
+// autocast (the gradient of a bf16 weight copy), which halves what AdamW
+// and the global norm read.
 //
 //===----------------------------------------------------------------------===//
 
@@ -92,7 +96,7 @@ bool canNarrow(OpResult result) {
     return result == fwd.getResult();
   if (auto ce = dyn_cast<CrossEntropyFusedOp>(op))
     return result == ce.getLogitsGrad() && isF32(ce.getGrad());
-  if (isa<LinearOp, LinearGradInputOp>(op))
+  if (isa<LinearOp, LinearGradInputOp, LinearGradWeightOp>(op))
     return getElementTypeOrSelf(op->getOperand(0).getType()).isBF16() &&
            op->getNumOperands() == 2;
   return false;
@@ -121,12 +125,20 @@ SmallVector<SmallVector<Value>> bf16ReaderGroups(Operation *op) {
     return {{r.getInput()}};
   if (auto ce = dyn_cast<CrossEntropyFusedOp>(op); ce && isF32(ce.getGrad()))
     return {{ce.getLogits()}};
-  if (auto n = dyn_cast<RMSNormGradOp>(op); n && isF32(n.getInput())) {
-    SmallVector<SmallVector<Value>> groups; // each output gradient on its own
-    for (Value g : n.getGrads())
-      groups.push_back({g});
+  auto eachOnItsOwn = [](ValueRange values) {
+    SmallVector<SmallVector<Value>> groups;
+    for (Value v : values)
+      groups.push_back({v});
     return groups;
-  }
+  };
+  if (auto n = dyn_cast<RMSNormGradOp>(op); n && isF32(n.getInput()))
+    return eachOnItsOwn(n.getGrads());
+  // The weight gradients that the optimizer reads: AdamW and the global
+  // norm widen them as they load.
+  if (auto a = dyn_cast<AdamWOp>(op); a && isF32(a.getParam()))
+    return {{a.getGrad()}};
+  if (auto g = dyn_cast<GlobalNormOp>(op); g && isF32(g.getResult()))
+    return eachOnItsOwn(g.getInputs());
   return {};
 }
 

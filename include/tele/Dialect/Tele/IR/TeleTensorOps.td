@@ -374,7 +374,7 @@ def Tele_RMSNormGradOp : Tele_PureOp<"rms_norm_grad", [AttrSizedOperandSegments,
                       Optional<Tele_FloatTensor>:$input_grad_copy);
   let assemblyFormat = [{
     $input `,` $gain `,` $grads (`mask` $mask^)? (`plus` $addend^)? attr-dict `:` type($input) `,`
-    type($gain) (`,` type($mask)^)? (`plus` type($addend)^)?
+    type($gain) (`,` type($mask)^)? (`plus` type($addend)^)?``
     custom<GradTypes>(ref(type($input)), ref($grads), type($grads))
     (`copy` type($input_grad_copy)^)?
   }];
@@ -558,6 +558,8 @@ def Tele_GlobalNormOp : Tele_PureOp<"global_norm"> {
   let summary = "L2 norm over a list of tensors";
   let description = [{
     `sqrt(sum over all tensors and elements of g^2)`, accumulated in fp64.
+    Inputs have the result's element type, or are bf16 copies for an f32
+    result (weight gradients that `tele-bf16-gemms` narrowed).
 
     ```mlir
     %n = tele.global_norm %g0, %g1 : tensor<64xf32>, tensor<64x64xf32> -> tensor<f32>
@@ -602,16 +604,19 @@ def Tele_LRScheduleOp : Tele_PureOp<"lr_schedule"> {
   let hasVerifier = 1;
 }
 
-def Tele_AdamWOp : Tele_PureOp<"adamw", [AllTypesMatch<["param", "grad", "moment1", "moment2", "new_param", "new_moment1", "new_moment2"]>, AllTypesMatch<["lr", "grad_scale"]>]> {
+def Tele_AdamWOp : Tele_PureOp<"adamw", [AllTypesMatch<["param", "moment1", "moment2", "new_param", "new_moment1", "new_moment2"]>, AllTypesMatch<["lr", "grad_scale"]>]> {
   let summary = "One AdamW update of a parameter and its moments";
   let description = [{
     With g' = g * `grad_scale` (the clip factor): m = b1 m + (1-b1) g',
     v = b2 v + (1-b2) g'^2, p = p - lr * wd * p - lr * m_hat / (sqrt(v_hat) + eps)
     where the hats are bias-corrected with the 1-based optimizer step.
-    Decoupled weight decay as in PyTorch's AdamW.
+    Decoupled weight decay as in PyTorch's AdamW. The gradient has the
+    parameter's type, or is a bf16 copy of an f32 one (a weight gradient
+    that `tele-bf16-gemms` narrowed), printed after `grad` then.
 
     ```mlir
     %p1, %m1, %v1 = tele.adamw %p, %g, %m, %v, %lr, %s, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-08 : f64, weight_decay = 0.1 : f64} : tensor<64x64xf32>, tensor<f32>, tensor<i64>
+    %q1, %n1, %w1 = tele.adamw %p, %gb, %m, %v, %lr, %s, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-08 : f64, weight_decay = 0.1 : f64} : tensor<64x64xf32>, tensor<f32>, tensor<i64> grad tensor<64x64xbf16>
     ```
   }];
   let arguments = (ins Tele_FloatTensor:$param, Tele_FloatTensor:$grad,
@@ -621,7 +626,8 @@ def Tele_AdamWOp : Tele_PureOp<"adamw", [AllTypesMatch<["param", "grad", "moment
   let results = (outs Tele_FloatTensor:$new_param, Tele_FloatTensor:$new_moment1,
                       Tele_FloatTensor:$new_moment2);
   let assemblyFormat = [{
-    $param `,` $grad `,` $moment1 `,` $moment2 `,` $lr `,` $grad_scale `,` $step attr-dict `:` type($param) `,` type($lr) `,` type($step)
+    $param `,` $grad `,` $moment1 `,` $moment2 `,` $lr `,` $grad_scale `,` $step attr-dict `:` type($param) `,` type($lr) `,` type($step)``
+    custom<AdamWGradType>(ref(type($param)), type($grad))
   }];
   let hasVerifier = 1;
 }
