@@ -293,6 +293,8 @@ template <typename T> llvm::Error Executor<T>::run(Operation *op) {
         return llvm::Error::success();
       })
       .Case([&](RMSNormGradOp n) -> llvm::Error {
+        if (n.getInputGradCopy())
+          return opError(n, "has a bf16 copy result, which the CPU executor does not run");
         int64_t D = lastDim(n.getInput());
         auto dx = output(n.getInputGrad());
         auto dg = output(n.getGainGrad());
@@ -304,8 +306,6 @@ template <typename T> llvm::Error Executor<T>::run(Operation *op) {
                              dy.data(), dx.data(), dg.data(), numElements(n.getInput()) / D, D,
                              n.getEps().convertToDouble());
         addAddend(n.getAddend(), dx);
-        if (n.getInputGradCopy())
-          return opError(n, "has a bf16 copy result, which the CPU executor does not run");
         finish(n.getInputGrad(), std::move(dx));
         finish(n.getGainGrad(), std::move(dg));
         return llvm::Error::success();

@@ -1,15 +1,17 @@
 //===- RowKernels.cpp - RMSNorm forward and backward GPU kernels ----------===//
 //
-// This file builds the kernels of tele.rms_norm and tele.rms_norm_grad. One
-// warp handles one row (four rows a block): each lane reads 16-byte chunks
-// of the row (strided by the warp, so each load instruction covers 512
-// contiguous bytes), keeps them in registers between the statistics and
-// the output pass when the row is narrow enough, and partial sums are
-// combined with a butterfly of warp shuffles. The gain gradient sums over
-// all rows: each warp of the backward walks a run of rows, adds its rows'
-// terms to per-lane partial sums in registers while it has their x and dy
-// at hand, and stores them; a second kernel adds the warps' partials per
-// column in a fixed order (no atomics: the sum is reproducible).
+// This file builds the kernels of tele.rms_norm and tele.rms_norm_grad. In
+// the forward one warp handles one row (four rows a block): each lane reads
+// 16-byte chunks of the row (strided by the warp, so each load instruction
+// covers 512 contiguous bytes), keeps them in registers between the
+// statistics and the output pass when the row is narrow enough, and partial
+// sums are combined with a butterfly of warp shuffles. In the backward a
+// group of 1, 2 or 4 warps shares a row (wide rows), combining the warps'
+// sums through shared memory. The gain gradient sums over all rows: each
+// group of the backward walks a run of rows, adds its rows' terms to
+// per-lane partial sums in registers while it has their x and dy at hand,
+// and stores them; a second kernel adds the groups' partials per column in
+// a fixed order (no atomics: the sum is reproducible).
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,16 +23,19 @@ using namespace mlir;
 using namespace mlir::tele;
 
 namespace {
-/// Rows one warp of the RMSNorm backward walks, summing their gain-gradient
-/// terms. Fewer warps would leave too few loads in flight; more would make
-/// more partial sums to add.
-constexpr int64_t kGainRowsPerWarp = 8;
+/// Rows one group of warps of the RMSNorm backward walks, summing their
+/// gain-gradient terms. Fewer groups would leave too few loads in flight;
+/// more would make more partial sums to add. Even: a group's first row then
+/// has parity 0, so the masked width's sums (parity-1 slots, see
+/// RowGroupSum) are read before any row's sums reuse those slots.
+constexpr int64_t kGainRowsPerGroup = 8;
+static_assert(kGainRowsPerGroup % 2 == 0, "a group's first row must be even");
 /// The partial sums' reduction: a block adds 32 columns, each over 32
-/// slices of the warps' rows, 8 rows at a time (independent loads in
+/// slices of the groups' rows, 8 rows at a time (independent loads in
 /// flight), then the slices' sums through shared memory.
 constexpr int64_t kGainSlices = 32, kGainUnroll = 8;
-/// Floats per lane a row kernel keeps in registers per row-sized tensor
-/// between its two passes; wider rows are read again (from L1/L2).
+/// Floats per lane the RMSNorm forward keeps in registers per row-sized
+/// tensor between its two passes; wider rows are read again (from L1/L2).
 constexpr int64_t kKeptFloats = 64;
 /// Chunks per lane and row-sized tensor of the RMSNorm backward: rows with
 /// more are split over 2 or 4 warps, which keep x, the summed dy, the
@@ -112,10 +117,9 @@ struct RowValues {
   }
 };
 
-/// rstd = (sum_i m_i x_i^2 / sum_i m_i + eps)^-1/2 over the whole row, and
-/// W = sum_i m_i (the row's width without a mask).
-std::pair<Value, Value> rowRstd(ImplicitLocOpBuilder &b, const RowWalk &walk,
-                                const RowValues &x, Value mask, Value lane, double eps) {
+/// rstd = (sum_i m_i x_i^2 / sum_i m_i + eps)^-1/2 over a warp's row.
+Value rowRstd(ImplicitLocOpBuilder &b, const RowWalk &walk, const RowValues &x, Value mask,
+              Value lane, double eps) {
   Value sq = splatFloat(b, walk.type(b), 0.0), count = sq;
   for (int64_t i = 0; i < walk.count; ++i) {
     Value xv = x(b, i);
@@ -127,9 +131,8 @@ std::pair<Value, Value> rowRstd(ImplicitLocOpBuilder &b, const RowWalk &walk,
   }
   Value total = warpSum(b, RowWalk::sum(b, sq));
   Value w = mask ? warpSum(b, RowWalk::sum(b, count)) : f32(b, double(walk.width));
-  Value rstd = math::RsqrtOp::create(
+  return math::RsqrtOp::create(
       b, arith::AddFOp::create(b, arith::DivFOp::create(b, total, w), f32(b, eps)));
-  return {rstd, w};
 }
 
 std::string shapeName(int64_t rows, int64_t d) {
@@ -157,7 +160,7 @@ OpKernels buildNormForward(RMSNormOp norm, gpu::GPUModuleOp kernels) {
         forEachWarpRow(b, rows, d, [&](ImplicitLocOpBuilder &b, Value row, Value lane,
                                        Value rowBase) {
           RowValues xs = RowValues::load(b, walk, x, rowBase, lane);
-          Value rstd = rowRstd(b, walk, xs, mask, lane, eps).first;
+          Value rstd = rowRstd(b, walk, xs, mask, lane, eps);
           // y = gain * x * rstd.
           Value r = vector::BroadcastOp::create(b, walk.type(b), rstd);
           for (int64_t i = 0; i < walk.count; ++i) {
@@ -187,7 +190,7 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
   // its gain-gradient partial sums in row g of the workspace.
   int64_t warpsPerRow = backwardWarpsPerRow(d);
   int64_t groupsPerBlock = kWarpRowsPerBlock / warpsPerRow;
-  int64_t groups = (rows + kGainRowsPerWarp - 1) / kGainRowsPerWarp;
+  int64_t groups = (rows + kGainRowsPerGroup - 1) / kGainRowsPerGroup;
   // Operands: input 0, gain 1, grads 2.., [mask], [addend]; results dx,
   // dgain, [dx's bf16 copy]; then the workspace of partial sums.
   int64_t nOperands = norm->getNumOperands(), nResults = norm->getNumResults();
@@ -264,9 +267,9 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
               count = arith::AddFOp::create(b, count, maskAt(b, i));
             width = groupSum(b, {RowWalk::sum(b, count)}, idx(b, 1))[0];
           }
-          Value first = arith::MulIOp::create(b, group, idx(b, kGainRowsPerWarp));
+          Value first = arith::MulIOp::create(b, group, idx(b, kGainRowsPerGroup));
           Value last = arith::MinUIOp::create(
-              b, arith::AddIOp::create(b, first, idx(b, kGainRowsPerWarp)), idx(b, rows));
+              b, arith::AddIOp::create(b, first, idx(b, kGainRowsPerGroup)), idx(b, rows));
           SmallVector<Value> zeros(walk.count, splatFloat(b, walk.type(b), 0.0));
           SmallVector<Value> sums = forLoop(
               b, first, last, idx(b, 1), zeros,
@@ -340,13 +343,12 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
       });
 
   // dgain: thread (slice s, column j of the block's 32) adds rows s, s + 32,
-  // ... of the warps' partial sums; then the 32 slices' sums are added in
+  // ... of the groups' partial sums; then the 32 slices' sums are added in
   // order (the same order every run).
-  int64_t warps = groups; // rows of partial sums
-  SmallVector<Type> colArgs{flatMemRef(f32Type, warps * d), flatMemRef(norm.getGainGrad())};
-  int64_t stride = kGainSlices * kGainUnroll, whole = warps / stride * stride;
+  SmallVector<Type> colArgs{flatMemRef(f32Type, groups * d), flatMemRef(norm.getGainGrad())};
+  int64_t stride = kGainSlices * kGainUnroll, whole = groups / stride * stride;
   auto colKernel = getOrCreateKernel(
-      kernels, "rms_norm_gain_grad_" + shapeName(warps, d), colArgs, norm.getLoc(),
+      kernels, "rms_norm_gain_grad_" + shapeName(groups, d), colArgs, norm.getLoc(),
       [&](ImplicitLocOpBuilder &b, ValueRange args) {
         Value partials = args[0], dg = args[1];
         Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
@@ -375,7 +377,7 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
         Value sum = accs[0];
         for (int64_t u = 1; u < kGainUnroll; ++u)
           sum = arith::AddFOp::create(b, sum, accs[u]);
-        sum = forLoop(b, arith::AddIOp::create(b, slice, idx(b, whole)), idx(b, warps),
+        sum = forLoop(b, arith::AddIOp::create(b, slice, idx(b, whole)), idx(b, groups),
                       idx(b, kGainSlices), {sum},
                       [&](ImplicitLocOpBuilder &b, Value w, ValueRange acc) -> SmallVector<Value> {
                         return {arith::AddFOp::create(b, acc[0], at(b, w))};
@@ -407,7 +409,7 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
                          {(d + kWarp - 1) / kWarp, 1, 1},
                          {kGainSlices * kWarp, 1, 1},
                          {partialArg, dgArg}};
-  return OpKernels{{rowPass, colLaunch}, {warps * d * 4}, {}};
+  return OpKernels{{rowPass, colLaunch}, {groups * d * 4}, {}};
 }
 } // namespace
 

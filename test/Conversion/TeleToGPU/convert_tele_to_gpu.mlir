@@ -112,13 +112,16 @@ func.func @rope(%x: tensor<2x4x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>)
 // then workspaces), writing dx and reducing the squares and dy g x with
 // shuffles, and leaves its sums of the gain gradient's terms in a row of
 // the workspace; a column kernel adds the warps' rows in order, without
-// atomics (dgain needs no zeroing).
+// atomics (dgain needs no zeroing). A row this narrow needs no shared
+// memory.
 // CHECK-LABEL: func.func @norm_grad
 // CHECK: tele.rms_norm_grad {{.*}}tele.launches = [{args = array<i64: 0, 1, 2, 3, 5>, block = array<i64: 128, 1, 1>, grid = array<i64: 1, 1, 1>, kernel = @tele_kernels::@rms_norm_grad_6x64xf32}, {args = array<i64: 5, 4>, block = array<i64: 1024, 1, 1>, grid = array<i64: 2, 1, 1>, kernel = @tele_kernels::@rms_norm_gain_grad_1x64xf32}], tele.workspace = array<i64: 256>}
 // CHECK: gpu.func @rms_norm_grad_6x64xf32
+// CHECK-NOT: workgroup(
 // CHECK: scf.for {{.*}} -> (vector<2xf32>)
 // CHECK-COUNT-10: gpu.shuffle  xor
 // CHECK-NOT: gpu.shuffle
+// CHECK-NOT: nvvm.barrier
 // CHECK: gpu.func @rms_norm_gain_grad_1x64xf32
 // CHECK: scf.for
 // CHECK-NOT: memref.atomic_rmw
@@ -126,6 +129,35 @@ func.func @rope(%x: tensor<2x4x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>)
 func.func @norm_grad(%x: tensor<2x3x64xf32>, %g: tensor<64xf32>, %dy: tensor<2x3x64xf32>) -> (tensor<2x3x64xf32>, tensor<64xf32>) {
   %dx, %dg = tele.rms_norm_grad %x, %g, %dy {eps = 1.0e-05 : f64} : tensor<2x3x64xf32>, tensor<64xf32>
   return %dx, %dg : tensor<2x3x64xf32>, tensor<64xf32>
+}
+
+// -----
+
+// A wide row (1024 features) is shared by two warps, which add their
+// warps' sums through shared memory (two sums, two row parities, four
+// warps: 16 floats) behind a named barrier of the row's 64 threads; the
+// gradients are summed as they are loaded (bf16, widened), and dx is also
+// stored as its bf16 copy (launch argument 7, after dx 5 and dgain 6).
+// CHECK-LABEL: func.func @norm_grad_wide
+// CHECK: tele.rms_norm_grad {{.*}}tele.launches = [{args = array<i64: 0, 1, 2, 3, 4, 5, 7, 8>, block = array<i64: 128, 1, 1>, grid = array<i64: 1, 1, 1>, kernel = @tele_kernels::@rms_norm_grad_plus_sum2_16x1024xf32_ffbbf_ffb}, {args = array<i64: 8, 6>, block = array<i64: 1024, 1, 1>, grid = array<i64: 32, 1, 1>, kernel = @tele_kernels::@rms_norm_gain_grad_2x1024xf32}], tele.workspace = array<i64: 8192>}
+// CHECK: gpu.func @rms_norm_grad_plus_sum2_16x1024xf32_ffbbf_ffb({{.*}}) workgroup(%[[SUMS:.*]] : memref<16xf32, #gpu.address_space<workgroup>>) kernel
+// CHECK: %[[DQ:.*]] = vector.load %arg2[{{.*}}] {{.*}}: memref<16384xbf16>, vector<4xbf16>
+// CHECK: %[[DQF:.*]] = arith.extf %[[DQ]]
+// CHECK: %[[DK:.*]] = vector.load %arg3[{{.*}}] {{.*}}: memref<16384xbf16>, vector<4xbf16>
+// CHECK: %[[DKF:.*]] = arith.extf %[[DK]]
+// CHECK: arith.addf %[[DQF]], %[[DKF]]
+// CHECK-COUNT-10: gpu.shuffle  xor
+// CHECK: memref.store {{.*}}, %[[SUMS]]
+// CHECK: memref.store {{.*}}, %[[SUMS]]
+// CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %c64_i32
+// CHECK: memref.load %[[SUMS]]
+// CHECK: vector.store {{.*}}, %arg5[{{.*}}] {{.*}}: memref<16384xf32>, vector<4xf32>
+// CHECK: vector.store {{.*}}, %arg6[{{.*}}] {{.*}}: memref<16384xbf16>, vector<4xbf16>
+func.func @norm_grad_wide(%x: tensor<2x8x1024xf32>, %g: tensor<1024xf32>, %dq: tensor<2x8x1024xbf16>,
+                          %dk: tensor<2x8x1024xbf16>, %r: tensor<2x8x1024xf32>)
+    -> (tensor<2x8x1024xf32>, tensor<1024xf32>, tensor<2x8x1024xbf16>) {
+  %dx, %dg, %c = tele.rms_norm_grad %x, %g, %dq, %dk plus %r {eps = 1.0e-05 : f64} : tensor<2x8x1024xf32>, tensor<1024xf32> plus tensor<2x8x1024xf32> grads (tensor<2x8x1024xbf16>, tensor<2x8x1024xbf16>) copy tensor<2x8x1024xbf16>
+  return %dx, %dg, %c : tensor<2x8x1024xf32>, tensor<1024xf32>, tensor<2x8x1024xbf16>
 }
 
 // -----

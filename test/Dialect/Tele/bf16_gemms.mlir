@@ -288,3 +288,17 @@ func.func @weight_grads(%w: tensor<8x8xf32>, %x: tensor<2x4x8xf32>, %dy: tensor<
   %p2, %m2, %v2 = tele.adamw %w, %dv, %w, %w, %lr, %n, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<8x8xf32>, tensor<f32>, tensor<i64>
   return %p1, %p2, %dv : tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>
 }
+
+// -----
+
+// Only operands count as bf16 readers, not values: a gradient that the
+// norm's backward also adds as its residual gradient stays f32.
+// CHECK-LABEL: func.func @reader_operand
+// CHECK: %[[D:.+]] = tele.linear_grad_input %{{.+}}, %{{.+}} : tensor<2x4x8xbf16>, tensor<8x8xbf16> -> tensor<2x4x8xf32>
+// CHECK: tele.rms_norm_grad %arg0, %arg1, %[[D]] plus %[[D]]
+func.func @reader_operand(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %dy: tensor<2x4x8xf32>,
+                          %w: tensor<8x8xf32>) -> tensor<2x4x8xf32> {
+  %d = tele.linear_grad_input %dy, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %dx, %dg = tele.rms_norm_grad %x, %g, %d plus %d {eps = 1.0e-5 : f64} : tensor<2x4x8xf32>, tensor<8xf32> plus tensor<2x4x8xf32>
+  return %dx : tensor<2x4x8xf32>
+}

@@ -65,3 +65,18 @@ func.func @swiglu_grad(%g: tensor<2x4x12xf64>, %u: tensor<2x4x12xf64>, %dy: tens
   %dg, %du = tele.swiglu_grad %g, %u, %dy : tensor<2x4x12xf64>
   return %du, %dg : tensor<2x4x12xf64>, tensor<2x4x12xf64>
 }
+
+// -----
+
+// RMSNorm gradient summing several output gradients (bf16 copies, listed
+// after `grads`; f32 ones print no types), with a residual addend and the
+// bf16 copy of its input gradient.
+// CHECK-LABEL: func.func @rms_norm_grad_sum
+// CHECK-SAME: (%[[X:.+]]: tensor<2x4x8xf32>, %[[G:.+]]: tensor<8xf32>, %[[A:.+]]: tensor<2x4x8xbf16>, %[[B:.+]]: tensor<2x4x8xbf16>, %[[DY:.+]]: tensor<2x4x8xf32>)
+// CHECK: %{{.+}}, %{{.+}}, %[[C:[^ ,]+]] = tele.rms_norm_grad %[[X]], %[[G]], %[[A]], %[[B]] plus %[[DY]] {eps = 1.000000e-05 : f64} : tensor<2x4x8xf32>, tensor<8xf32> plus tensor<2x4x8xf32> grads (tensor<2x4x8xbf16>, tensor<2x4x8xbf16>) copy tensor<2x4x8xbf16>
+// CHECK: tele.rms_norm_grad %[[X]], %[[G]], %[[DY]], %[[DY]] {eps = 1.000000e-05 : f64} : tensor<2x4x8xf32>, tensor<8xf32>{{$}}
+func.func @rms_norm_grad_sum(%x: tensor<2x4x8xf32>, %g: tensor<8xf32>, %a: tensor<2x4x8xbf16>, %b: tensor<2x4x8xbf16>, %dy: tensor<2x4x8xf32>) -> (tensor<2x4x8xbf16>, tensor<2x4x8xf32>) {
+  %dx0, %dg0, %c = tele.rms_norm_grad %x, %g, %a, %b plus %dy {eps = 1.0e-5 : f64} : tensor<2x4x8xf32>, tensor<8xf32> plus tensor<2x4x8xf32> grads (tensor<2x4x8xbf16>, tensor<2x4x8xbf16>) copy tensor<2x4x8xbf16>
+  %dx1, %dg1 = tele.rms_norm_grad %x, %g, %dy, %dy {eps = 1.0e-5 : f64} : tensor<2x4x8xf32>, tensor<8xf32>
+  return %c, %dx1 : tensor<2x4x8xbf16>, tensor<2x4x8xf32>
+}

@@ -52,3 +52,15 @@ func.func @adamw(%p: tensor<12x8xf32>, %g: tensor<12x8xf32>, %m: tensor<12x8xf32
   %p1, %m1, %v1 = tele.adamw %p, %g, %m, %v, %lr, %s, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<12x8xf32>, tensor<f32>, tensor<i64>
   return %p1, %m1, %v1 : tensor<12x8xf32>, tensor<12x8xf32>, tensor<12x8xf32>
 }
+
+// -----
+
+// AdamW on a bf16 copy of the gradient (printed after `grad`).
+// CHECK-LABEL: func.func @adamw_bf16_grad
+// CHECK: tele.adamw %arg0, %arg1, %arg0, %arg0, %arg2, %arg2, %arg3 {{{.+}}} : tensor<12x8xf32>, tensor<f32>, tensor<i64> grad tensor<12x8xbf16>
+// CHECK: tele.global_norm %arg1, %arg0 : tensor<12x8xbf16>, tensor<12x8xf32> -> tensor<f32>
+func.func @adamw_bf16_grad(%p: tensor<12x8xf32>, %g: tensor<12x8xbf16>, %lr: tensor<f32>, %t: tensor<i64>) -> (tensor<12x8xf32>, tensor<f32>) {
+  %p1, %m1, %v1 = tele.adamw %p, %g, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<12x8xf32>, tensor<f32>, tensor<i64> grad tensor<12x8xbf16>
+  %n = tele.global_norm %g, %p : tensor<12x8xbf16>, tensor<12x8xf32> -> tensor<f32>
+  return %p1, %n : tensor<12x8xf32>, tensor<f32>
+}

@@ -113,32 +113,36 @@ SmallVector<Value> tiedResults(Operation *op) {
 /// Operands that ops computing in f32 may read as bf16 copies (widened in
 /// their kernels), in groups that must change together (the ops tie their
 /// types): SwiGLU's gate and up (and, backward, the incoming gradient),
-/// RoPE's input and the fused cross-entropy's logits. Unlike a GEMM's,
-/// these are not converted for their own sake: they only let a producer
-/// store bf16.
-SmallVector<SmallVector<Value>> bf16ReaderGroups(Operation *op) {
-  if (auto s = dyn_cast<SwiGLUOp>(op))
-    return {{s.getGate(), s.getUp()}};
-  if (auto s = dyn_cast<SwiGLUGradOp>(op))
-    return {{s.getGate(), s.getUp(), s.getGrad()}};
-  if (auto r = dyn_cast<RopeOp>(op))
-    return {{r.getInput()}};
-  if (auto ce = dyn_cast<CrossEntropyFusedOp>(op); ce && isF32(ce.getGrad()))
-    return {{ce.getLogits()}};
-  auto eachOnItsOwn = [](ValueRange values) {
-    SmallVector<SmallVector<Value>> groups;
-    for (Value v : values)
-      groups.push_back({v});
+/// RoPE's input, the fused cross-entropy's logits, and each on its own the
+/// RMSNorm backward's output gradients, AdamW's gradient and the global
+/// norm's inputs. Unlike a GEMM's, these are not converted for their own
+/// sake: they only let a producer store bf16. Operands, not values: a value
+/// that an op also reads elsewhere (a norm's gradient that is its addend
+/// too) must stay f32.
+using OperandGroup = SmallVector<OpOperand *>;
+SmallVector<OperandGroup> bf16ReaderGroups(Operation *op) {
+  auto eachOnItsOwn = [](MutableOperandRange operands) {
+    SmallVector<OperandGroup> groups;
+    for (unsigned i = 0; i < operands.size(); ++i)
+      groups.push_back({&operands[i]});
     return groups;
   };
+  if (auto s = dyn_cast<SwiGLUOp>(op))
+    return {{&s.getGateMutable(), &s.getUpMutable()}};
+  if (auto s = dyn_cast<SwiGLUGradOp>(op))
+    return {{&s.getGateMutable(), &s.getUpMutable(), &s.getGradMutable()}};
+  if (auto r = dyn_cast<RopeOp>(op))
+    return {{&r.getInputMutable()}};
+  if (auto ce = dyn_cast<CrossEntropyFusedOp>(op); ce && isF32(ce.getGrad()))
+    return {{&ce.getLogitsMutable()}};
   if (auto n = dyn_cast<RMSNormGradOp>(op); n && isF32(n.getInput()))
-    return eachOnItsOwn(n.getGrads());
+    return eachOnItsOwn(n.getGradsMutable());
   // The weight gradients that the optimizer reads: AdamW and the global
   // norm widen them as they load.
   if (auto a = dyn_cast<AdamWOp>(op); a && isF32(a.getParam()))
-    return {{a.getGrad()}};
+    return {{&a.getGradMutable()}};
   if (auto g = dyn_cast<GlobalNormOp>(op); g && isF32(g.getResult()))
-    return eachOnItsOwn(g.getInputs());
+    return eachOnItsOwn(g.getInputsMutable());
   return {};
 }
 
@@ -162,20 +166,22 @@ bool convertsToBf16(Operation *user) {
 /// bf16, halving their memory (most are saved for the backward) and the
 /// conversions' traffic.
 void narrowProducers(ArrayRef<Value> values) {
-  DenseMap<Operation *, SmallVector<SmallVector<Value>>> groups;
-  auto readsBf16 = [&](Operation *user, Value v) {
-    auto [it, inserted] = groups.try_emplace(user);
+  DenseMap<Operation *, SmallVector<OperandGroup>> groups;
+  auto readsBf16 = [&](OpOperand &use) {
+    auto [it, inserted] = groups.try_emplace(use.getOwner());
     if (inserted)
-      it->second = bf16ReaderGroups(user);
-    return llvm::any_of(it->second, [&](ArrayRef<Value> g) { return llvm::is_contained(g, v); });
+      it->second = bf16ReaderGroups(use.getOwner());
+    return llvm::any_of(it->second,
+                        [&](ArrayRef<OpOperand *> g) { return llvm::is_contained(g, &use); });
   };
   SetVector<Value> candidates;
   for (Value v : values) {
     auto result = dyn_cast<OpResult>(v);
     if (!result || !canNarrow(result) || v.use_empty())
       continue;
-    if (llvm::all_of(v.getUsers(),
-                     [&](Operation *u) { return convertsToBf16(u) || readsBf16(u, v); }))
+    if (llvm::all_of(v.getUses(), [&](OpOperand &use) {
+          return convertsToBf16(use.getOwner()) || readsBf16(use);
+        }))
       candidates.insert(v);
   }
   // A group changes only as a whole: drop every member of a group (of
@@ -197,8 +203,12 @@ void narrowProducers(ArrayRef<Value> values) {
   for (bool changed = true; changed;) {
     changed = false;
     for (auto &[op, opGroups] : groups)
-      for (ArrayRef<Value> g : opGroups)
-        changed |= dropPartial(g);
+      for (ArrayRef<OpOperand *> g : opGroups) {
+        SmallVector<Value> members;
+        for (OpOperand *o : g)
+          members.push_back(o->get());
+        changed |= dropPartial(members);
+      }
     for (ArrayRef<Value> g : tied)
       changed |= dropPartial(g);
   }
@@ -280,8 +290,9 @@ struct Bf16GemmsPass : tele::impl::TeleBf16GemmsBase<Bf16GemmsPass> {
       for (auto &[value, copy] : copies)
         values.insert(value);
       for (Operation &op : block)
-        for (ArrayRef<Value> g : bf16ReaderGroups(&op))
-          values.insert(g.begin(), g.end());
+        for (ArrayRef<OpOperand *> g : bf16ReaderGroups(&op))
+          for (OpOperand *o : g)
+            values.insert(o->get());
       narrowProducers(values.getArrayRef());
       foldNormGradCopies(block);
     }

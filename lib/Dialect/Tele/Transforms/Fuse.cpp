@@ -154,8 +154,8 @@ struct FuseAddIntoNormGrad : OpRewritePattern<AddOp> {
     for (int i : {1, 0}) {
       auto grad = add->getOperand(i).getDefiningOp<RMSNormGradOp>();
       Value addend = add->getOperand(1 - i);
-      if (!grad || grad.getAddend() || !grad.getInputGrad().hasOneUse() ||
-          grad->getBlock() != add->getBlock())
+      if (!grad || grad.getAddend() || grad.getInputGradCopy() ||
+          !grad.getInputGrad().hasOneUse() || grad->getBlock() != add->getBlock())
         continue;
       if (!availableAt(addend, grad))
         continue;
