@@ -95,31 +95,23 @@ struct RowGroupSum {
   }
 };
 
-bool keep(const RowWalk &walk) { return walk.count * walk.vec <= kKeptFloats; }
+/// Chunk i of a tensor a row kernel reads more than once (a row's x, dy or
+/// addend; a per-feature gain or mask).
+using Chunks = std::function<Value(ImplicitLocOpBuilder &, int64_t)>;
 
-/// A row-sized tensor read by a row kernel's two passes: its chunks are
-/// loaded once and kept in registers when the row is narrow enough, else
-/// read again by the second pass.
-struct RowValues {
-  const RowWalk &walk;
-  Value memref, rowBase, lane;
-  SmallVector<Value> kept;
-
-  static RowValues load(ImplicitLocOpBuilder &b, const RowWalk &walk, Value memref,
-                        Value rowBase, Value lane) {
-    RowValues r{walk, memref, rowBase, lane, {}};
-    for (int64_t i = 0; keep(walk) && i < walk.count; ++i)
-      r.kept.push_back(walk.load(b, memref, rowBase, lane, i));
-    return r;
-  }
-  Value operator()(ImplicitLocOpBuilder &b, int64_t i) const {
-    return keep(walk) ? kept[i] : walk.load(b, memref, rowBase, lane, i);
-  }
-};
+/// `at`'s `count` chunks computed here and kept in registers when `kept`
+/// (the row is narrow enough), else computed again at each use (read again
+/// from L1/L2).
+Chunks keptOrAgain(ImplicitLocOpBuilder &b, bool kept, int64_t count, Chunks at) {
+  SmallVector<Value> chunks;
+  for (int64_t i = 0; kept && i < count; ++i)
+    chunks.push_back(at(b, i));
+  return [=](ImplicitLocOpBuilder &b, int64_t i) { return kept ? chunks[i] : at(b, i); };
+}
 
 /// rstd = (sum_i m_i x_i^2 / sum_i m_i + eps)^-1/2 over a warp's row.
-Value rowRstd(ImplicitLocOpBuilder &b, const RowWalk &walk, const RowValues &x, Value mask,
-              Value lane, double eps) {
+Value rowRstd(ImplicitLocOpBuilder &b, const RowWalk &walk, const Chunks &x, Value mask, Value lane,
+              double eps) {
   Value sq = splatFloat(b, walk.type(b), 0.0), count = sq;
   for (int64_t i = 0; i < walk.count; ++i) {
     Value xv = x(b, i);
@@ -159,7 +151,10 @@ OpKernels buildNormForward(RMSNormOp norm, gpu::GPUModuleOp kernels) {
         Value y = args.back();
         forEachWarpRow(b, rows, d, [&](ImplicitLocOpBuilder &b, Value row, Value lane,
                                        Value rowBase) {
-          RowValues xs = RowValues::load(b, walk, x, rowBase, lane);
+          Chunks xs = keptOrAgain(b, walk.count * walk.vec <= kKeptFloats, walk.count,
+                                  [&](ImplicitLocOpBuilder &b, int64_t i) {
+                                    return walk.load(b, x, rowBase, lane, i);
+                                  });
           Value rstd = rowRstd(b, walk, xs, mask, lane, eps);
           // y = gain * x * rstd.
           Value r = vector::BroadcastOp::create(b, walk.type(b), rstd);
@@ -245,20 +240,15 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
                       .getResult()};
         ifThen(b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, group, idx(b, groups)),
                [&](ImplicitLocOpBuilder &b) {
-          // Per-feature vectors, the same for every row.
-          auto feature = [&](Value memref) {
-            SmallVector<Value> chunks;
-            for (int64_t i = 0; kept && i < walk.count; ++i)
-              chunks.push_back(walk.load(b, memref, Value(), lane, i));
-            return chunks;
+          // Chunks of a row-sized tensor at `rowBase`, or (null) of a
+          // per-feature vector, the same for every row.
+          auto chunksOf = [&](ImplicitLocOpBuilder &b, Value memref, Value rowBase) {
+            return keptOrAgain(b, kept, walk.count, [=, &walk](ImplicitLocOpBuilder &b, int64_t i) {
+              return walk.load(b, memref, rowBase, lane, i);
+            });
           };
-          SmallVector<Value> gains = feature(gain), masks = mask ? feature(mask) : SmallVector<Value>();
-          auto gainAt = [&](ImplicitLocOpBuilder &b, int64_t i) {
-            return kept ? gains[i] : walk.load(b, gain, Value(), lane, i);
-          };
-          auto maskAt = [&](ImplicitLocOpBuilder &b, int64_t i) {
-            return kept ? masks[i] : walk.load(b, mask, Value(), lane, i);
-          };
+          Chunks gainAt = chunksOf(b, gain, Value());
+          Chunks maskAt = mask ? chunksOf(b, mask, Value()) : Chunks();
           // W = sum_i m_i: the same for every row.
           Value width = f32(b, double(d));
           if (mask) {
@@ -277,29 +267,15 @@ OpKernels buildNormBackward(RMSNormGradOp norm, gpu::GPUModuleOp kernels) {
                 Value rowBase = arith::MulIOp::create(b, row, idx(b, d));
                 // The row's x, summed dy and addend, loaded together (kept)
                 // or at each use.
-                using Chunks = std::function<Value(ImplicitLocOpBuilder &, int64_t)>;
-                auto rowTensor = [&](Chunks at) -> Chunks {
-                  SmallVector<Value> chunks;
-                  for (int64_t i = 0; kept && i < walk.count; ++i)
-                    chunks.push_back(at(b, i));
-                  return [=](ImplicitLocOpBuilder &b, int64_t i) {
-                    return kept ? chunks[i] : at(b, i);
-                  };
-                };
-                auto xs = rowTensor([&](ImplicitLocOpBuilder &b, int64_t i) {
-                  return walk.load(b, x, rowBase, lane, i);
-                });
-                auto dys = rowTensor([&](ImplicitLocOpBuilder &b, int64_t i) {
+                Chunks xs = chunksOf(b, x, rowBase);
+                Chunks dys = keptOrAgain(b, kept, walk.count, [&](ImplicitLocOpBuilder &b,
+                                                                  int64_t i) {
                   Value sum = walk.load(b, grads[0], rowBase, lane, i);
                   for (Value g : grads.drop_front())
                     sum = arith::AddFOp::create(b, sum, walk.load(b, g, rowBase, lane, i));
                   return sum;
                 });
-                Chunks addends;
-                if (addend)
-                  addends = rowTensor([&](ImplicitLocOpBuilder &b, int64_t i) {
-                    return walk.load(b, addend, rowBase, lane, i);
-                  });
+                Chunks addends = addend ? chunksOf(b, addend, rowBase) : Chunks();
                 Value sq = splatFloat(b, walk.type(b), 0.0), dot = sq;
                 for (int64_t i = 0; i < walk.count; ++i) {
                   Value xv = xs(b, i);
