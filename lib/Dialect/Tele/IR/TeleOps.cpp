@@ -109,6 +109,18 @@ bool isComputeTypeOrBf16Copy(Type e, Type compute) {
   return e == compute || (compute.isF32() && e.isBF16());
 }
 
+/// Checks that `v` has the shape of `expected` and its element type, or is
+/// a bf16 copy where that is f32 (an operand tele-bf16-gemms narrowed).
+LogicalResult expectTypeOrBf16Copy(Operation *op, Value v, RankedTensorType expected,
+                                   StringRef what) {
+  auto t = tensorTypeOf(v);
+  if (t.getShape() != expected.getShape() ||
+      !isComputeTypeOrBf16Copy(t.getElementType(), expected.getElementType()))
+    return op->emitOpError() << what << " has type " << t << " but expected " << expected
+                             << " (or its bf16 copy for f32)";
+  return success();
+}
+
 /// Results of ops that may narrow (see parseNarrowedResult) have the
 /// input's element type, or bf16 for an f32 input; shapes are tied by
 /// AllShapesMatch.
@@ -685,13 +697,9 @@ LogicalResult RMSNormGradOp::verify() {
   if (getGrads().empty())
     return emitOpError() << "needs at least one output gradient";
   auto input = tensorTypeOf(getInput());
-  for (Value grad : getGrads()) {
-    auto t = tensorTypeOf(grad);
-    if (t.getShape() != input.getShape() ||
-        !isComputeTypeOrBf16Copy(t.getElementType(), input.getElementType()))
-      return emitOpError() << "grad has type " << t << " but expected " << input
-                           << " (or its bf16 copy for f32)";
-  }
+  for (Value grad : getGrads())
+    if (failed(expectTypeOrBf16Copy(*this, grad, input, "grad")))
+      return failure();
   if (Value copy = getInputGradCopy()) {
     auto expected = input.clone(BFloat16Type::get(getContext()));
     if (!input.getElementType().isF32())
@@ -738,13 +746,8 @@ LogicalResult LRScheduleOp::verify() {
 }
 
 LogicalResult AdamWOp::verify() {
-  auto t = tensorTypeOf(getParam());
-  auto g = tensorTypeOf(getGrad());
-  if (g.getShape() != t.getShape() ||
-      !isComputeTypeOrBf16Copy(g.getElementType(), t.getElementType()))
-    return emitOpError() << "grad has type " << g << " but expected " << t
-                         << " (or its bf16 copy for f32)";
-  if (failed(expectScalarOf(*this, getLr(), getParam(), "lr")) ||
+  if (failed(expectTypeOrBf16Copy(*this, getGrad(), tensorTypeOf(getParam()), "grad")) ||
+      failed(expectScalarOf(*this, getLr(), getParam(), "lr")) ||
       failed(expectScalarOf(*this, getGradScale(), getParam(), "grad_scale")))
     return failure();
   double b1 = getBeta1().convertToDouble(), b2 = getBeta2().convertToDouble();
