@@ -363,14 +363,24 @@ struct WarpTile {
     operands.append(a.begin(), a.end());
     operands.push_back(descB);
     operands.push_back(arith::ConstantIntOp::create(b, accumulate ? 1 : 0, 32));
-    SmallVector<Type> fields(n, b.getF32Type());
-    auto st = LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
-    auto op = LLVM::InlineAsmOp::create(b, st, operands, os.str(), cs.str(),
-                                        /*has_side_effects=*/true, /*is_align_stack=*/false,
-                                        LLVM::TailCallKind::None, LLVM::AsmDialectAttr(),
-                                        ArrayAttr());
+    SmallVector<Value> results =
+        sideEffectingAsm(SmallVector<Type>(n, b.getF32Type()), operands, os.str(), cs.str());
     for (int64_t i = 0; i < n; ++i)
-      d[i / 4][i % 4] = LLVM::ExtractValueOp::create(b, op.getRes(), ArrayRef<int64_t>{i});
+      d[i / 4][i % 4] = results[i];
+  }
+  /// Inline PTX `text` with `constraints`, kept in place and in order
+  /// (side-effecting); its results, one per type.
+  SmallVector<Value> sideEffectingAsm(ArrayRef<Type> types, ValueRange operands, StringRef text,
+                                      StringRef constraints) {
+    auto st = LLVM::LLVMStructType::getLiteral(b.getContext(), types);
+    auto op =
+        LLVM::InlineAsmOp::create(b, st, operands, text, constraints,
+                                  /*has_side_effects=*/true, /*is_align_stack=*/false,
+                                  LLVM::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr());
+    SmallVector<Value> results;
+    for (int64_t i = 0; i < int64_t(types.size()); ++i)
+      results.push_back(LLVM::ExtractValueOp::create(b, op.getRes(), ArrayRef<int64_t>{i}));
+    return results;
   }
   /// Before a run of wgmma: registers written since are visible to them.
   /// `accs` and `frags`, the accumulators and A fragments the run reads
@@ -415,13 +425,9 @@ struct WarpTile {
     }
     for (size_t i = 0; i < regs.size(); ++i)
       cs << "," << i;
-    auto st = LLVM::LLVMStructType::getLiteral(b.getContext(), types);
-    auto op = LLVM::InlineAsmOp::create(b, st, operands, "", cs.str(),
-                                        /*has_side_effects=*/true, /*is_align_stack=*/false,
-                                        LLVM::TailCallKind::None, LLVM::AsmDialectAttr(),
-                                        ArrayAttr());
-    for (auto [i, v] : llvm::enumerate(regs))
-      *v = LLVM::ExtractValueOp::create(b, op.getRes(), ArrayRef<int64_t>{int64_t(i)});
+    SmallVector<Value> results = sideEffectingAsm(types, operands, "", cs.str());
+    for (auto [v, result] : llvm::zip(regs, results))
+      *v = result;
   }
 
   Acc zero() {
