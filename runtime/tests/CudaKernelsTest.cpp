@@ -78,6 +78,18 @@ struct Buffer {
   uint64_t device = 0;
 };
 
+/// Rounds a float buffer's host values to what the device holds (fp32, or
+/// bf16 for a copy tele-bf16-gemms made), so the reference computes on the
+/// kernel's inputs. Integer buffers stay.
+void roundAsStored(Buffer &b) {
+  if (b.dtype == "f32")
+    for (double &x : b.host)
+      x = double(float(x));
+  if (b.dtype == "bf16")
+    for (double &x : b.host)
+      x = roundToBf16(x);
+}
+
 class CudaKernels : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -107,12 +119,7 @@ protected:
       }
     }
     // Rounded to what the device sees, so the reference uses the same inputs.
-    if (b.dtype == "f32")
-      for (double &x : b.host)
-        x = double(float(x));
-    if (b.dtype == "bf16")
-      for (double &x : b.host)
-        x = roundToBf16(x);
+    roundAsStored(b);
     ASSERT_EQ(tele_rt_copy_to_device(device, b.device, raw.data(), b.bytes), TELE_RT_OK);
   }
   std::vector<double> download(const Buffer &b) {
@@ -213,8 +220,7 @@ bool reference(const json &op, std::vector<Buffer> &in,
       mask = in[2].host.data();
     }
     for (Buffer &b : in) // the reference sees the fp32-rounded inputs
-      for (double &x : b.host)
-        x = double(float(x));
+      roundAsStored(b);
     k::rmsNorm(in[0].host.data(), in[1].host.data(), mask, out[0].data(),
                int64_t(in[0].host.size()) / d, d, attrs["eps"].get<double>());
   } else if (name == "tele.rms_norm_grad") {
@@ -230,8 +236,7 @@ bool reference(const json &op, std::vector<Buffer> &in,
       for (double &x : in[maskAt].host)
         x = unit(rng);
     for (Buffer &b : in) // bf16 copies are exact; f32 inputs fp32-rounded
-      for (double &x : b.host)
-        x = b.dtype == "bf16" ? roundToBf16(x) : double(float(x));
+      roundAsStored(b);
     std::vector<double> dy(in[0].host.size(), 0.0);
     for (size_t g = 0; g < grads; ++g)
       for (size_t i = 0; i < dy.size(); ++i)
@@ -296,8 +301,7 @@ bool reference(const json &op, std::vector<Buffer> &in,
     auto s = dims(0);
     int64_t dh = attrs["head_dim"], h = s[2].get<int64_t>() / dh;
     for (Buffer &b : in) // f32, or bf16 copies (tele-bf16-gemms)
-      for (double &x : b.host)
-        x = b.dtype == "bf16" ? roundToBf16(x) : double(float(x));
+      roundAsStored(b);
     if (name == "tele.flash_attention") {
       k::attention(in[0].host.data(), in[1].host.data(), in[2].host.data(), out[0].data(),
                    s[0], s[1], h, dh, out[1].data());
