@@ -528,6 +528,8 @@ template <typename T> llvm::Error Executor<T>::run(Operation *op) {
         int64_t step = get(a.getStep()).step;
         if (step < 1)
           return opError(op, "optimizer step must be >= 1, got " + Twine(step));
+        if (a.getNewParamCopy()) // bf16, like the GEMMs' copies it is for
+          return opError(op, "with a bf16 copy is not supported by the CPU executor");
         std::vector<T> p(*get(a.getParam()).floats);
         std::vector<T> m(*get(a.getMoment1()).floats);
         std::vector<T> v(*get(a.getMoment2()).floats);

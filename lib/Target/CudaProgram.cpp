@@ -54,27 +54,34 @@ public:
 
 private:
   LogicalResult emit(Operation *op);
-  LogicalResult emitLaunches(Operation *op, ArrayAttr launches);
+  /// The op's kernel launches, appended to `into` (the program's steps,
+  /// or the refresh of a cached copy).
+  LogicalResult emitLaunches(Operation *op, ArrayAttr launches, json::Array &into);
+  LogicalResult emitCachedConvert(CachedConvertOp copy);
   void emitGemm(Operation *op, bool transA, bool transB, int64_t m, int64_t n,
                 int64_t k, Value a, int64_t lda, Value b, int64_t ldb,
                 Value c, int64_t ldc, Value addend = Value());
   json::Object refOf(Value v) { return json::Object(refs.find(v)->second); }
   /// Records a state entry the program reads or writes, with how a fresh
-  /// run initialises it (so that the runtime can run a program alone).
-  void addState(StringRef name, Type type, ParamInit init = ParamInit::zeros) {
-    if (!stateNames.insert(name.str()).second)
-      return;
-    auto ty = cast<RankedTensorType>(type);
-    state.push_back(json::Object{{"name", name},
-                                 {"shape", json::Array(ty.getShape())},
-                                 {"dtype", dtypeOf(type)},
-                                 {"init", stringifyParamInit(init)}});
+  /// run initialises it (so that the runtime can run a program alone):
+  /// a ParamInit, or "derived" for a cached copy (the runtime makes it).
+  json::Object &addState(StringRef name, Type type, StringRef init = "zeros") {
+    auto [it, inserted] = stateIndex.try_emplace(name, state.size());
+    if (inserted) {
+      auto ty = cast<RankedTensorType>(type);
+      state.push_back(json::Object{{"name", name},
+                                   {"shape", json::Array(ty.getShape())},
+                                   {"dtype", dtypeOf(type)},
+                                   {"init", init}});
+    }
+    return *state[it->second].getAsObject();
   }
 
   func::FuncOp fn;
   llvm::DenseMap<Value, json::Object> refs;
-  std::set<std::string> stateNames, maskNames;
-  json::Array state, masks, constants, steps, ops;
+  llvm::StringMap<size_t> stateIndex; ///< entries of `state` by name
+  std::set<std::string> maskNames;
+  json::Array state, masks, constants, steps, refresh, ops;
   /// Index of the op being emitted, recorded on each of its steps.
   int64_t opId = -1;
 };
@@ -113,6 +120,7 @@ FailureOr<json::Object> Emitter::run() {
                       {"constants", std::move(constants)},
                       {"outputs", std::move(outputs)},
                       {"ops", std::move(ops)},
+                      {"refresh", std::move(refresh)},
                       {"steps", std::move(steps)}};
 }
 
@@ -122,8 +130,10 @@ LogicalResult Emitter::emit(Operation *op) {
   for (OpResult r : op->getResults()) {
     int64_t bytes = bytesOf(r.getType());
     if (auto param = dyn_cast<ParamOp>(op)) {
-      addState(param.getName(), r.getType(), param.getInit());
+      addState(param.getName(), r.getType(), stringifyParamInit(param.getInit()));
       refs[r] = ref("state", param.getName(), bytes);
+    } else if (auto copy = dyn_cast<CachedConvertOp>(op)) {
+      refs[r] = ref("state", copy.getName(), bytes);
     } else if (auto mask = dyn_cast<MaskValueOp>(op)) {
       if (maskNames.insert(mask.getName().str()).second)
         masks.push_back(mask.getName());
@@ -148,9 +158,11 @@ LogicalResult Emitter::emit(Operation *op) {
   }
   if (isa<ParamOp, MaskValueOp, arith::ConstantOp>(op))
     return success();
+  if (auto copy = dyn_cast<CachedConvertOp>(op))
+    return emitCachedConvert(copy);
 
   if (auto assign = dyn_cast<AssignOp>(op)) {
-    addState(assign.getName(), assign.getValue().getType());
+    addState(assign.getName(), assign.getValue().getType())["written"] = true;
     json::Object src = refOf(assign.getValue());
     if (src.getString("state") == assign.getName())
       return success(); // updated in place
@@ -191,7 +203,7 @@ LogicalResult Emitter::emit(Operation *op) {
     return success();
   }
   if (auto launches = op->getAttrOfType<ArrayAttr>(kLaunchesAttrName))
-    return emitLaunches(op, launches);
+    return emitLaunches(op, launches, steps);
   return op->emitError("has no GPU kernel yet (the CUDA target supports the "
                        "unmasked f32 training step; see the README's status)");
 }
@@ -249,7 +261,24 @@ json::Object describeOp(Operation *op, int64_t id) {
                       {"workspace", std::move(workspace)}};
 }
 
-LogicalResult Emitter::emitLaunches(Operation *op, ArrayAttr launches) {
+/// A cached copy is a state entry ("init": "derived", with its "source")
+/// and the launches that make it from its source, listed under "refresh":
+/// the runtime runs them before the steps where the copy is stale.
+LogicalResult Emitter::emitCachedConvert(CachedConvertOp copy) {
+  auto source = copy.getInput().getDefiningOp<ParamOp>();
+  json::Object &entry = addState(copy.getName(), copy.getType(), "derived");
+  entry["source"] = source.getName();
+  if (stateIndex.count(source.getName()) &&
+      state[stateIndex.lookup(source.getName())].getAsObject()->get("written"))
+    return copy.emitOpError() << "copies '" << source.getName()
+                              << "' after the function assigned it";
+  auto launches = copy->getAttrOfType<ArrayAttr>(kLaunchesAttrName);
+  if (!launches)
+    return copy.emitOpError() << "has no GPU kernel (run convert-tele-to-gpu)";
+  return emitLaunches(copy, launches, refresh);
+}
+
+LogicalResult Emitter::emitLaunches(Operation *op, ArrayAttr launches, json::Array &into) {
   ++opId;
   ops.push_back(describeOp(op, opId));
   // Buffers in launch-argument order: operands, results, workspaces.
@@ -279,8 +308,8 @@ LogicalResult Emitter::emitLaunches(Operation *op, ArrayAttr launches) {
       auto buffer = at(i);
       if (failed(buffer))
         return failure();
-      steps.push_back(json::Object{
-          {"op", name}, {"id", opId}, {"index", i}, {"zero", std::move(*buffer)}});
+      into.push_back(
+          json::Object{{"op", name}, {"id", opId}, {"index", i}, {"zero", std::move(*buffer)}});
     }
   for (Attribute a : launches) {
     auto launch = cast<DictionaryAttr>(a);
@@ -302,7 +331,7 @@ LogicalResult Emitter::emitLaunches(Operation *op, ArrayAttr launches) {
         {"args", std::move(args)}};
     if (auto shared = launch.getAs<IntegerAttr>("shared_bytes"))
       step["shared_bytes"] = shared.getInt();
-    steps.push_back(std::move(step));
+    into.push_back(std::move(step));
   }
   return success();
 }
@@ -325,6 +354,7 @@ FailureOr<CudaProgram> mlir::tele::compileCudaProgram(ModuleOp module,
   PassManager pm(module.getContext());
   pm.addNestedPass<func::FuncOp>(createTeleFuse());
   pm.addNestedPass<func::FuncOp>(createTeleBf16Gemms());
+  pm.addNestedPass<func::FuncOp>(createTeleCacheWeightCopies());
   pm.addPass(createConvertTeleToGPU());
   pm.addNestedPass<func::FuncOp>(createTelePlanMemory());
   if (failed(pm.run(module)))

@@ -122,12 +122,44 @@ struct tele_rt_state {
   struct Entry {
     uint64_t pointer = 0;
     size_t bytes = 0;
+    /// The value of `clock` when the entry last changed (uploaded, or
+    /// written by a program run).
+    uint64_t version = 0;
   };
   std::map<std::string, Entry> entries;
   /// Bumped whenever an entry is (re)allocated: graphs that captured the
   /// old pointers must be re-captured.
   uint64_t generation = 0;
+  uint64_t clock = 0;
+  /// For each cached copy (a program's "derived" entry), the version of its
+  /// source it was made from: the copy is stale once the source moves on.
+  std::map<std::string, uint64_t> copiedFrom;
+
+  /// The entry `name`, (re)allocated to `bytes` (contents undefined then).
+  tele_rt_status allocate(const std::string &name, size_t bytes, Entry *&out);
 };
+
+tele_rt_status tele_rt_state::allocate(const std::string &name, size_t bytes, Entry *&out) {
+  Entry &e = entries[name];
+  if (e.bytes != bytes || !e.pointer) {
+    if (e.pointer)
+      driver().cuMemFree(e.pointer);
+    e = {};
+    CUdeviceptr p = 0;
+    if (tele_rt_status s =
+            check(driver().cuMemAlloc(&p, bytes ? bytes : 1),
+                  "cuMemAlloc(state '" + name + "', " + std::to_string(bytes) + " bytes)");
+        s != TELE_RT_OK) {
+      entries.erase(name);
+      return s;
+    }
+    e = {p, bytes, ++clock};
+    copiedFrom.erase(name);
+    ++generation;
+  }
+  out = &e;
+  return TELE_RT_OK;
+}
 
 extern "C" {
 
@@ -163,23 +195,13 @@ tele_rt_status tele_rt_state_upload(tele_rt_state *state, const char *name,
     return fail(TELE_RT_ERROR_INVALID, "tele_rt_state_upload: null argument");
   if (tele_rt_status s = bind(state->device); s != TELE_RT_OK)
     return s;
-  auto &e = state->entries[name];
-  if (e.bytes != bytes || !e.pointer) {
-    if (e.pointer)
-      driver().cuMemFree(e.pointer);
-    e = {};
-    CUdeviceptr p = 0;
-    if (tele_rt_status s = check(driver().cuMemAlloc(&p, bytes ? bytes : 1),
-                                 "cuMemAlloc(state '" + std::string(name) + "', " +
-                                     std::to_string(bytes) + " bytes)");
-        s != TELE_RT_OK) {
-      state->entries.erase(name);
-      return s;
-    }
-    e = {p, bytes};
-    ++state->generation;
-  }
-  return check(driver().cuMemcpyHtoD(e.pointer, data, bytes),
+  tele_rt_state::Entry *e = nullptr;
+  if (tele_rt_status s = state->allocate(name, bytes, e); s != TELE_RT_OK)
+    return s;
+  // New contents: copies of it are stale, and an uploaded copy is plain data.
+  e->version = ++state->clock;
+  state->copiedFrom.erase(name);
+  return check(driver().cuMemcpyHtoD(e->pointer, data, bytes),
                "cuMemcpyHtoD(state '" + std::string(name) + "')");
 }
 
@@ -284,6 +306,18 @@ struct tele_rt_program {
   std::vector<uint64_t> constants;
   std::vector<BufferRef> outputs;
   std::vector<Step> steps;
+  /// A cached copy the program reads (state entry with "init": "derived"):
+  /// the launches that remake it from its source, run before the steps
+  /// where it is stale.
+  struct CachedCopy {
+    std::string entry, source;
+    size_t bytes = 0;
+    bool written = false; ///< the program stores the next copy itself
+    std::vector<Step> refresh;
+  };
+  std::vector<CachedCopy> copies;
+  /// The state entries the program writes.
+  std::vector<std::string> written;
   cublasLtHandle_t blas = nullptr;
   // The captured graph and what it was captured against.
   CUgraph graph = nullptr;
@@ -306,6 +340,13 @@ struct tele_rt_program {
                          uint64_t &out) const;
   tele_rt_status tuneGemms();
   tele_rt_status enqueue(const tele_rt_state *state);
+  tele_rt_status enqueueStep(const Step &step, const tele_rt_state *state,
+                             std::vector<uint64_t> &pointers, std::vector<void *> &params);
+  /// Before a run: allocates the cached copies and remakes the stale ones.
+  tele_rt_status refreshCopies(tele_rt_state *state);
+  /// After a run: the entries it wrote changed; the copies it wrote are
+  /// those of its sources' new values.
+  void recordWrites(tele_rt_state *state) const;
   tele_rt_status recordProfile();
   void releaseGraph();
   ~tele_rt_program();
@@ -532,8 +573,7 @@ tele_rt_status tele_rt_program::load(const json &j, const std::string &ptx) {
       return s;
   }
   std::map<std::string, CUfunction> functions;
-  for (const json &js : j.at("steps")) {
-    Step step;
+  auto parseStep = [&](const json &js, Step &step) -> tele_rt_status {
     step.op = js.value("op", "?");
     auto refs = [&](const json &list) -> tele_rt_status {
       for (const json &r : list) {
@@ -585,7 +625,39 @@ tele_rt_status tele_rt_program::load(const json &j, const std::string &ptx) {
     } else {
       return fail(TELE_RT_ERROR_INVALID, path + ": unknown step " + js.dump());
     }
-    steps.push_back(std::move(step));
+    return TELE_RT_OK;
+  };
+  for (const json &js : j.at("steps")) {
+    steps.emplace_back();
+    if (auto s = parseStep(js, steps.back()); s != TELE_RT_OK)
+      return s;
+  }
+  for (const json &e : j.at("state")) {
+    std::string name = e.at("name");
+    if (e.value("written", false))
+      written.push_back(name);
+    if (e.value("init", "") != "derived")
+      continue;
+    CachedCopy copy{name, e.at("source").get<std::string>(), 0, e.value("written", false), {}};
+    size_t n = 1;
+    for (size_t dim : e.at("shape"))
+      n *= dim;
+    copy.bytes = n * (e.at("dtype") == "bf16" ? 2 : 4);
+    copies.push_back(std::move(copy));
+  }
+  // Each refresh launch writes one copy: its last argument.
+  for (const json &js : j.value("refresh", json::array())) {
+    Step step;
+    if (auto s = parseStep(js, step); s != TELE_RT_OK)
+      return s;
+    auto copy = std::find_if(copies.begin(), copies.end(), [&](const CachedCopy &c) {
+      return !step.args.empty() && step.args.back().kind == BufferRef::Kind::State &&
+             step.args.back().name == c.entry;
+    });
+    if (copy == copies.end())
+      return fail(TELE_RT_ERROR_INVALID,
+                  path + ": a refresh step writes no derived state entry: " + js.dump());
+    copy->refresh.push_back(std::move(step));
   }
   if (anyGemm && gemmTuning())
     if (auto s = tuneGemms(); s != TELE_RT_OK)
@@ -666,45 +738,7 @@ tele_rt_status tele_rt_program::enqueue(const tele_rt_state *state) {
       return s;
   }
   for (const Step &step : steps) {
-    pointers.resize(step.args.size());
-    for (size_t i = 0; i < step.args.size(); ++i)
-      if (auto s = resolve(step.args[i], state, pointers[i]); s != TELE_RT_OK)
-        return s;
-    tele_rt_status s = TELE_RT_OK;
-    switch (step.kind) {
-    case Step::Kind::Launch:
-      params.resize(pointers.size());
-      for (size_t i = 0; i < pointers.size(); ++i)
-        params[i] = &pointers[i];
-      s = check(d.cuLaunchKernel(step.function, step.grid[0], step.grid[1], step.grid[2],
-                                 step.block[0], step.block[1], step.block[2], step.sharedBytes,
-                                 stream,
-                                 params.data(), nullptr),
-                "cuLaunchKernel(" + step.describe() + ")");
-      break;
-    case Step::Kind::Gemm: {
-      // D = A B, or A B + C with a fourth (addend) argument.
-      bool addend = pointers.size() > 3;
-      const float alpha = 1.0f, beta = addend ? 1.0f : 0.0f;
-      s = checkBlas(blasLt().cublasLtMatmul(
-                        blas, step.gemm.desc, &alpha, reinterpret_cast<void *>(pointers[0]),
-                        step.gemm.a, reinterpret_cast<void *>(pointers[1]), step.gemm.b, &beta,
-                        reinterpret_cast<void *>(pointers[addend ? 3 : 2]), step.gemm.c,
-                        reinterpret_cast<void *>(pointers[2]), step.gemm.c, &step.gemm.algo,
-                        reinterpret_cast<void *>(gemmWorkspace), kGemmWorkspaceBytes, stream),
-                    "cublasLtMatmul(" + step.op + ")");
-      break;
-    }
-    case Step::Kind::Zero:
-      s = check(d.cuMemsetD8Async(pointers[0], 0, step.args[0].bytes, stream),
-                "cuMemsetD8Async(" + step.op + ")");
-      break;
-    case Step::Kind::Copy:
-      s = check(d.cuMemcpyDtoDAsync(pointers[1], pointers[0], step.args[0].bytes, stream),
-                "cuMemcpyDtoDAsync(" + step.op + " '" + step.args[1].name + "')");
-      break;
-    }
-    if (s != TELE_RT_OK)
+    if (auto s = enqueueStep(step, state, pointers, params); s != TELE_RT_OK)
       return s;
     ++stepsDone;
     if (profiling())
@@ -712,10 +746,89 @@ tele_rt_status tele_rt_program::enqueue(const tele_rt_state *state) {
           s != TELE_RT_OK)
         return s;
     if (eagerChecks)
-      if (auto s = check(d.cuStreamSynchronize(stream), "after " + step.describe()); s != TELE_RT_OK)
+      if (auto s = check(d.cuStreamSynchronize(stream), "after " + step.describe());
+          s != TELE_RT_OK)
         return s;
   }
   return TELE_RT_OK;
+}
+
+/// Resolves the step's arguments into `pointers` and enqueues it on the
+/// program's stream (`params` is scratch for a launch's parameters).
+tele_rt_status tele_rt_program::enqueueStep(const Step &step, const tele_rt_state *state,
+                                            std::vector<uint64_t> &pointers,
+                                            std::vector<void *> &params) {
+  const Driver &d = driver();
+  pointers.resize(step.args.size());
+  for (size_t i = 0; i < step.args.size(); ++i)
+    if (auto s = resolve(step.args[i], state, pointers[i]); s != TELE_RT_OK)
+      return s;
+  tele_rt_status s = TELE_RT_OK;
+  switch (step.kind) {
+  case Step::Kind::Launch:
+    params.resize(pointers.size());
+    for (size_t i = 0; i < pointers.size(); ++i)
+      params[i] = &pointers[i];
+    s = check(d.cuLaunchKernel(step.function, step.grid[0], step.grid[1], step.grid[2],
+                               step.block[0], step.block[1], step.block[2], step.sharedBytes,
+                               stream, params.data(), nullptr),
+              "cuLaunchKernel(" + step.describe() + ")");
+    break;
+  case Step::Kind::Gemm: {
+    // D = A B, or A B + C with a fourth (addend) argument.
+    bool addend = pointers.size() > 3;
+    const float alpha = 1.0f, beta = addend ? 1.0f : 0.0f;
+    s = checkBlas(blasLt().cublasLtMatmul(
+                      blas, step.gemm.desc, &alpha, reinterpret_cast<void *>(pointers[0]),
+                      step.gemm.a, reinterpret_cast<void *>(pointers[1]), step.gemm.b, &beta,
+                      reinterpret_cast<void *>(pointers[addend ? 3 : 2]), step.gemm.c,
+                      reinterpret_cast<void *>(pointers[2]), step.gemm.c, &step.gemm.algo,
+                      reinterpret_cast<void *>(gemmWorkspace), kGemmWorkspaceBytes, stream),
+                  "cublasLtMatmul(" + step.op + ")");
+    break;
+  }
+  case Step::Kind::Zero:
+    s = check(d.cuMemsetD8Async(pointers[0], 0, step.args[0].bytes, stream),
+              "cuMemsetD8Async(" + step.op + ")");
+    break;
+  case Step::Kind::Copy:
+    s = check(d.cuMemcpyDtoDAsync(pointers[1], pointers[0], step.args[0].bytes, stream),
+              "cuMemcpyDtoDAsync(" + step.op + " '" + step.args[1].name + "')");
+    break;
+  }
+  return s;
+}
+
+tele_rt_status tele_rt_program::refreshCopies(tele_rt_state *state) {
+  std::vector<uint64_t> pointers;
+  std::vector<void *> params;
+  for (const CachedCopy &copy : copies) {
+    auto source = state->entries.find(copy.source);
+    if (source == state->entries.end())
+      return fail(TELE_RT_ERROR_NOT_FOUND, path + ": the state has no entry '" + copy.source +
+                                               "' (the source of '" + copy.entry + "')");
+    tele_rt_state::Entry *entry = nullptr;
+    if (auto s = state->allocate(copy.entry, copy.bytes, entry); s != TELE_RT_OK)
+      return s;
+    auto made = state->copiedFrom.find(copy.entry);
+    if (made != state->copiedFrom.end() && made->second == source->second.version)
+      continue;
+    for (const Step &step : copy.refresh)
+      if (auto s = enqueueStep(step, state, pointers, params); s != TELE_RT_OK)
+        return s;
+    state->copiedFrom[copy.entry] = source->second.version;
+    debug("%s: made the cached copy '%s'", path.c_str(), copy.entry.c_str());
+  }
+  return TELE_RT_OK;
+}
+
+void tele_rt_program::recordWrites(tele_rt_state *state) const {
+  for (const std::string &name : written)
+    if (auto it = state->entries.find(name); it != state->entries.end())
+      it->second.version = ++state->clock;
+  for (const CachedCopy &copy : copies)
+    if (copy.written)
+      state->copiedFrom[copy.entry] = state->entries.at(copy.source).version;
 }
 
 /// After a profiled run has finished: adds each step's time (its event
@@ -890,6 +1003,10 @@ tele_rt_status tele_rt_program_run(tele_rt_program *program, tele_rt_state *stat
   if (tele_rt_status s = bind(program->device); s != TELE_RT_OK)
     return s;
   const Driver &d = driver();
+  // Outside the graph: which copies are stale changes from run to run (and
+  // a first allocation makes the graph be captured again).
+  if (auto s = program->refreshCopies(state); s != TELE_RT_OK)
+    return s;
   // TELE_RT_GRAPH=0 turns graphs off; profiling times steps one by one.
   const char *graphs = std::getenv("TELE_RT_GRAPH");
   bool useGraph = !(graphs && std::string(graphs) == "0") && !profiling() && program->runs > 0;
@@ -925,6 +1042,7 @@ tele_rt_status tele_rt_program_run(tele_rt_program *program, tele_rt_state *stat
     return s;
   }
   ++program->runs;
+  program->recordWrites(state);
   if (auto s = check(d.cuStreamSynchronize(program->stream),
                      "cuStreamSynchronize(" + program->path + ")");
       s != TELE_RT_OK)

@@ -190,7 +190,7 @@ bool reference(const json &op, std::vector<Buffer> &in,
   } else if (name == "tele.lerp_grad") {
     in[1].host[0] = 0.3;
     k::lerpGrad(in[0].host.data(), 0.3, out[0].data(), out[1].data(), n);
-  } else if (name == "tele.convert") {
+  } else if (name == "tele.convert" || name == "tele.cached_convert") {
     for (int64_t i = 0; i < n; ++i) // the device rounds the f32 it reads
       out[0][i] = roundToBf16(in[0].host[i]);
   } else if (name == "tele.adamw") {
@@ -210,6 +210,8 @@ bool reference(const json &op, std::vector<Buffer> &in,
     out[2] = in[3].host;
     k::adamw(out[0].data(), in[1].host.data(), out[1].data(), out[2].data(), n, 1e-3,
              attrs["beta1"], attrs["beta2"], attrs["eps"], attrs["weight_decay"], 5, 0.7);
+    if (out.size() > 3) // the new parameter's bf16 copy
+      out[3] = out[0];
   } else if (name == "tele.rms_norm") {
     int64_t d = in[1].host.size();
     // An optional [D] mask after the gain.
@@ -371,9 +373,11 @@ TEST_F(CudaKernels, EveryKernelMatchesTheCpuReference) {
     ASSERT_EQ(tele_rt_module_load_ptx(device, ptx.str().c_str(), &module), TELE_RT_OK)
         << tele_rt_last_error();
     std::map<int64_t, std::vector<const json *>> stepsOf;
-    for (const json &s : program["steps"])
-      if (s.contains("id"))
-        stepsOf[s["id"]].push_back(&s);
+    for (const char *list : {"steps", "refresh"}) // refresh: the cached copies' launches
+      if (program.contains(list))
+        for (const json &s : program.at(list))
+          if (s.contains("id"))
+            stepsOf[s["id"]].push_back(&s);
     for (const json &op : program["ops"]) {
       std::string key = op["op"].get<std::string>();
       for (const json *s : stepsOf[op["id"]])
@@ -469,6 +473,84 @@ TEST_F(CudaKernels, EveryKernelMatchesTheCpuReference) {
     skipped += " " + s;
   std::printf("checked %d ops' kernels on %s; no reference:%s\n", tested,
               tele_rt_device_name(device), skipped.empty() ? " none" : skipped.c_str());
+}
+
+/// Uploads every state entry of `program` a fresh run initialises (not the
+/// cached copies, which the runtime makes): ones, zeros, or normal(0, std)
+/// scaled by `weightScale`.
+void uploadInitialState(const json &program, tele_rt_state *state, double weightScale,
+                        uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, float(program.value("init_std", 0.02)));
+  for (const json &e : program["state"]) {
+    std::string init = e.value("init", "zeros");
+    if (init == "derived")
+      continue;
+    std::vector<float> data(numel(e), init == "ones" ? 1.0f : 0.0f);
+    if (init == "normal")
+      for (float &x : data)
+        x = float(weightScale) * normal(rng);
+    ASSERT_EQ(tele_rt_state_upload(state, e["name"].get<std::string>().c_str(), data.data(),
+                                   data.size() * 4),
+              TELE_RT_OK)
+        << tele_rt_last_error();
+  }
+}
+
+// A step's GEMMs read the weights' bf16 copies that the previous step's
+// AdamW stored (tele-cache-weight-copies). When the host uploads other
+// weights, the runtime must make the copies again: a run on re-uploaded
+// weights gives the loss of the first run on them, not one computed with
+// the copies of weights uploaded in between.
+TEST_F(CudaKernels, CachedWeightCopiesFollowUploads) {
+  std::string path = programPaths().front();
+  std::ifstream in(path);
+  json j = json::parse(in);
+  bool cached = false;
+  for (const json &e : j["state"])
+    cached |= e.value("init", "") == "derived";
+  if (!cached)
+    GTEST_SKIP() << path << " keeps no cached copies";
+  tele_rt_program *program = nullptr;
+  ASSERT_EQ(tele_rt_program_load(device, path.c_str(), &program), TELE_RT_OK)
+      << tele_rt_last_error();
+  tele_rt_state *state = nullptr;
+  ASSERT_EQ(tele_rt_state_create(device, &state), TELE_RT_OK);
+  // Inputs: tokens and targets below the vocabulary, then the stage's and
+  // the optimizer's step.
+  int64_t vocab = 0;
+  for (const json &e : j["state"])
+    if (e["name"] == "model.embed_tokens.weight")
+      vocab = e["shape"][0];
+  ASSERT_GT(vocab, 0);
+  std::mt19937_64 rng(7);
+  for (size_t i = 0; i < j["inputs"].size(); ++i) {
+    const json &input = j["inputs"][i];
+    if (input["dtype"] == "i32") {
+      std::vector<int32_t> tokens(numel(input));
+      for (int32_t &t : tokens)
+        t = int32_t(rng() % uint64_t(vocab));
+      ASSERT_EQ(tele_rt_program_set_input(program, i, tokens.data(), tokens.size() * 4),
+                TELE_RT_OK);
+    } else {
+      int64_t step = i + 1 == j["inputs"].size() ? 1 : 0;
+      ASSERT_EQ(tele_rt_program_set_input(program, i, &step, 8), TELE_RT_OK);
+    }
+  }
+  auto loss = [&](double weightScale) {
+    uploadInitialState(j, state, weightScale, 11);
+    EXPECT_EQ(tele_rt_program_run(program, state), TELE_RT_OK) << tele_rt_last_error();
+    float out = NAN;
+    EXPECT_EQ(tele_rt_program_get_output(program, 0, &out, 4), TELE_RT_OK);
+    return double(out);
+  };
+  double first = loss(1.0), other = loss(30.0), again = loss(1.0);
+  std::printf("loss %.6f, with weights x30 %.6f, first weights again %.6f\n", first, other, again);
+  // Large weights give confident wrong logits: a loss far from the first.
+  EXPECT_GT(std::abs(other - first), 0.1 * first);
+  EXPECT_NEAR(again, first, 1e-5 * first);
+  tele_rt_state_destroy(state);
+  tele_rt_program_destroy(program);
 }
 
 TEST_F(CudaKernels, UnknownKernelIsReportedByName) {

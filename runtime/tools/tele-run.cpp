@@ -167,6 +167,8 @@ int main(int argc, char **argv) {
   uint64_t rng = a.seed;
   double initStd = program.value("init_std", 0.02);
   for (const json &e : program["state"]) {
+    if (e.value("init", "zeros") == "derived")
+      continue; // a cached copy: the runtime makes it from its source
     std::string name = e["name"];
     int64_t n = numel(e["shape"]);
     std::vector<float> data(n, 0.0f);

@@ -126,7 +126,7 @@ FailureOr<ElementwiseSpec> specFor(Operation *op) {
             },
             "lerp_grad"};
       })
-      .Case([&](ConvertOp c) -> FailureOr<ElementwiseSpec> {
+      .Case<ConvertOp, CachedConvertOp>([&](Operation *c) -> FailureOr<ElementwiseSpec> {
         // The rounding happens where the result is stored.
         return ElementwiseSpec{c->getOperands(), full(c),
                                [](B &, V in) -> SmallVector<Value> { return {in[0]}; },
@@ -137,6 +137,7 @@ FailureOr<ElementwiseSpec> specFor(Operation *op) {
         double b2 = a.getBeta2().convertToDouble();
         double eps = a.getEps().convertToDouble();
         double wd = a.getWeightDecay().convertToDouble();
+        bool copy = static_cast<bool>(a.getNewParamCopy());
         return ElementwiseSpec{
             a->getOperands(),
             {Role::Full, Role::Full, Role::Full, Role::Full, Role::Scalar,
@@ -171,6 +172,8 @@ FailureOr<ElementwiseSpec> specFor(Operation *op) {
               Value p1 = arith::SubFOp::create(
                   b, decayed,
                   arith::MulFOp::create(b, lr, arith::DivFOp::create(b, mhat, denom)));
+              if (copy) // rounded to bf16 where it is stored
+                return {p1, m1, v1, p1};
               return {p1, m1, v1};
             },
             "adamw"};

@@ -86,7 +86,8 @@ struct ConvertTeleToGPUPass
     }
     // Ops that print identically (same op, attributes, operand and result
     // types: a narrowed or extra result changes the kernel) share their
-    // kernels, so that a step's 24 identical layers share code.
+    // kernels, so that a step's 24 identical layers share code. A state
+    // entry's name (tele.cached_convert) does not change the kernel.
     Builder attrs(ctx);
     llvm::StringMap<std::optional<OpKernels>> byKey;
     module.walk([&](Operation *op) {
@@ -96,7 +97,9 @@ struct ConvertTeleToGPUPass
       std::string key;
       {
         llvm::raw_string_ostream os(key);
-        os << op->getName() << op->getAttrDictionary();
+        NamedAttrList kernelAttrs(op->getAttrDictionary());
+        kernelAttrs.erase("name");
+        os << op->getName() << kernelAttrs.getDictionary(ctx);
         for (Type t : op->getOperandTypes())
           os << t;
         os << "->";

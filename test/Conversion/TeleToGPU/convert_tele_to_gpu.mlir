@@ -427,6 +427,30 @@ func.func @convert(%x: tensor<4x256xf32>) -> tensor<4x256xbf16> {
 
 // -----
 
+// Cached weight copies convert alike; the entry's name does not change the
+// kernel, so copies of equal size share one. AdamW with a copy result
+// stores the new parameter twice, the second time rounded to bf16.
+// CHECK-LABEL: func.func @cached_copies
+// CHECK: tele.cached_convert "bf16.a", {{.*}}kernel = @tele_kernels::@[[COPY:convert_1024xf32_to_bf16]]}]
+// CHECK: tele.cached_convert "bf16.b", {{.*}}kernel = @tele_kernels::@[[COPY]]}]
+// CHECK: tele.adamw {{.*}}args = array<i64: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10>{{.*}}kernel = @tele_kernels::@[[ADAMW:adamw_1024xf32_to_bf16]]}]
+// CHECK: gpu.func @[[COPY]]
+// CHECK-NOT: gpu.func @convert_
+// CHECK: gpu.func @[[ADAMW]]({{.*}}, %[[C:.*]]: memref<1024xbf16>) kernel
+// CHECK: vector.store %[[P:.*]], %{{.*}} : memref<1024xf32>, vector<4xf32>
+// CHECK: %[[R:.*]] = arith.truncf %[[P]] : vector<4xf32> to vector<4xbf16>
+// CHECK: vector.store %[[R]], %[[C]]
+func.func @cached_copies(%g: tensor<4x256xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> (tensor<4x256xbf16>, tensor<4x256xbf16>, tensor<4x256xbf16>) {
+  %a = tele.param "a" : tensor<4x256xf32>
+  %b = tele.param "b" : tensor<4x256xf32>
+  %ca = tele.cached_convert "bf16.a", %a : tensor<4x256xf32> -> tensor<4x256xbf16>
+  %cb = tele.cached_convert "bf16.b", %b : tensor<4x256xf32> -> tensor<4x256xbf16>
+  %p1, %m1, %v1, %c1 = tele.adamw %a, %g, %g, %g, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<4x256xf32>, tensor<f32>, tensor<i64> copy tensor<4x256xbf16>
+  return %ca, %cb, %c1 : tensor<4x256xbf16>, tensor<4x256xbf16>, tensor<4x256xbf16>
+}
+
+// -----
+
 // The global norm skips empty gradients (they add nothing); a fused loss
 // that computes in bf16 (grad and loss bf16) gets no kernel: the kernels'
 // statistics are f32.

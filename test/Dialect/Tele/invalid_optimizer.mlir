@@ -253,3 +253,21 @@ func.func @adamw_dynamic(%p: tensor<?xf32>, %lr: tensor<f32>, %t: tensor<i64>) -
   %p1, %m1, %v1 = tele.adamw %p, %p, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.0 : f64} : tensor<?xf32>, tensor<f32>, tensor<i64>
   return %p1 : tensor<?xf32>
 }
+
+// -----
+
+// The copy of the new parameter is its bf16 rounding: same shape, bf16.
+func.func @adamw_copy_type(%p: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> tensor<8xf32> {
+  // expected-error @+1 {{'tele.adamw' op new_param_copy has type 'tensor<8xf32>' but expected 'tensor<8xbf16>'}}
+  %p1, %m1, %v1, %c = tele.adamw %p, %p, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.0 : f64} : tensor<8xf32>, tensor<f32>, tensor<i64> copy tensor<8xf32>
+  return %c : tensor<8xf32>
+}
+
+// -----
+
+// Only an f32 parameter has a bf16 copy.
+func.func @adamw_copy_of_f64(%p: tensor<8xf64>, %lr: tensor<f64>, %t: tensor<i64>) -> tensor<8xbf16> {
+  // expected-error @+1 {{'tele.adamw' op a bf16 copy of the new parameter needs an f32 parameter}}
+  %p1, %m1, %v1, %c = tele.adamw %p, %p, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.0 : f64} : tensor<8xf64>, tensor<f64>, tensor<i64> copy tensor<8xbf16>
+  return %c : tensor<8xbf16>
+}

@@ -110,3 +110,32 @@ func.func @mask_value_integer() -> tensor<i64> {
   %c = tele.mask_value "mask.hidden" : tensor<i64>
   return %c : tensor<i64>
 }
+
+// -----
+
+// A cached copy is of a state entry: its input is a tele.param read.
+func.func @cached_copy_of_argument(%w: tensor<8x8xf32>) -> tensor<8x8xbf16> {
+  // expected-error @+1 {{'tele.cached_convert' op converts a tele.param read (the cached copy is of a state entry)}}
+  %c = tele.cached_convert "bf16.w", %w : tensor<8x8xf32> -> tensor<8x8xbf16>
+  return %c : tensor<8x8xbf16>
+}
+
+// -----
+
+// It rounds f32 to bf16.
+func.func @cached_copy_f32() -> tensor<8x8xf32> {
+  %w = tele.param "w" : tensor<8x8xf32>
+  // expected-error @+1 {{'tele.cached_convert' op rounds f32 to bf16, got 'tensor<8x8xf32>' -> 'tensor<8x8xf32>'}}
+  %c = tele.cached_convert "bf16.w", %w : tensor<8x8xf32> -> tensor<8x8xf32>
+  return %c : tensor<8x8xf32>
+}
+
+// -----
+
+// It needs a name for its entry.
+func.func @cached_copy_unnamed() -> tensor<8x8xbf16> {
+  %w = tele.param "w" : tensor<8x8xf32>
+  // expected-error @+1 {{'tele.cached_convert' op needs a non-empty name}}
+  %c = tele.cached_convert "", %w : tensor<8x8xf32> -> tensor<8x8xbf16>
+  return %c : tensor<8x8xbf16>
+}

@@ -64,3 +64,16 @@ func.func @adamw_bf16_grad(%p: tensor<12x8xf32>, %g: tensor<12x8xbf16>, %lr: ten
   %n = tele.global_norm %g, %p : tensor<12x8xbf16>, tensor<12x8xf32> -> tensor<f32>
   return %p1, %n : tensor<12x8xf32>, tensor<f32>
 }
+
+// -----
+
+// AdamW that also stores the new parameter's bf16 copy (printed after
+// `copy`), with an f32 or a bf16 gradient.
+// CHECK-LABEL: func.func @adamw_copy
+// CHECK: tele.adamw %arg0, %arg1, {{.+}} : tensor<12x8xf32>, tensor<f32>, tensor<i64> copy tensor<12x8xbf16>
+// CHECK: tele.adamw %arg0, %arg2, {{.+}} : tensor<12x8xf32>, tensor<f32>, tensor<i64> grad tensor<12x8xbf16> copy tensor<12x8xbf16>
+func.func @adamw_copy(%p: tensor<12x8xf32>, %g: tensor<12x8xf32>, %gb: tensor<12x8xbf16>, %lr: tensor<f32>, %t: tensor<i64>) -> (tensor<12x8xbf16>, tensor<12x8xbf16>) {
+  %p1, %m1, %v1, %c1 = tele.adamw %p, %g, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<12x8xf32>, tensor<f32>, tensor<i64> copy tensor<12x8xbf16>
+  %p2, %m2, %v2, %c2 = tele.adamw %p, %gb, %p, %p, %lr, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<12x8xf32>, tensor<f32>, tensor<i64> grad tensor<12x8xbf16> copy tensor<12x8xbf16>
+  return %c1, %c2 : tensor<12x8xbf16>, tensor<12x8xbf16>
+}

@@ -72,3 +72,15 @@ func.func @mask_values() -> (tensor<f32>, tensor<f64>, tensor<bf16>) {
   %c = tele.mask_value "mask.ffn" : tensor<bf16>
   return %a, %b, %c : tensor<f32>, tensor<f64>, tensor<bf16>
 }
+
+// -----
+
+// A weight's cached bf16 copy.
+// CHECK-LABEL: func.func @cached_copy
+// CHECK: %[[W:.+]] = tele.param "lm_head.weight" : tensor<16x8xf32>
+// CHECK: tele.cached_convert "bf16.lm_head.weight", %[[W]] : tensor<16x8xf32> -> tensor<16x8xbf16>
+func.func @cached_copy() -> tensor<16x8xbf16> {
+  %w = tele.param "lm_head.weight" : tensor<16x8xf32>
+  %c = tele.cached_convert "bf16.lm_head.weight", %w : tensor<16x8xf32> -> tensor<16x8xbf16>
+  return %c : tensor<16x8xbf16>
+}

@@ -444,6 +444,17 @@ LogicalResult ParamOp::verify() {
   return success();
 }
 
+LogicalResult CachedConvertOp::verify() {
+  if (getName().empty())
+    return emitOpError() << "needs a non-empty name";
+  if (!getInput().getDefiningOp<ParamOp>())
+    return emitOpError() << "converts a tele.param read (the cached copy is of a state entry)";
+  if (!getInput().getType().getElementType().isF32() || !getType().getElementType().isBF16())
+    return emitOpError() << "rounds f32 to bf16, got " << getInput().getType() << " -> "
+                         << getType();
+  return success();
+}
+
 LogicalResult MaskVectorOp::verify() {
   auto ty = getType();
   if (ty.getRank() != 1)
@@ -750,6 +761,14 @@ LogicalResult AdamWOp::verify() {
       failed(expectScalarOf(*this, getLr(), getParam(), "lr")) ||
       failed(expectScalarOf(*this, getGradScale(), getParam(), "grad_scale")))
     return failure();
+  if (Value copy = getNewParamCopy()) {
+    auto param = tensorTypeOf(getParam());
+    if (!param.getElementType().isF32())
+      return emitOpError() << "a bf16 copy of the new parameter needs an f32 parameter";
+    if (failed(expectType(*this, copy, param.clone(BFloat16Type::get(getContext())),
+                          "new_param_copy")))
+      return failure();
+  }
   double b1 = getBeta1().convertToDouble(), b2 = getBeta2().convertToDouble();
   if (!(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1))
     return emitOpError() << "beta1 and beta2 must be in [0, 1)";

@@ -65,11 +65,11 @@ private:
   std::map<int64_t, Block> live; // by offset
 };
 
-/// Values that live outside the arena: parameters and moments (state),
-/// constants, mask values, and in-place optimizer updates.
+/// Values that live outside the arena: parameters, their bf16 copies and
+/// moments (state), constants, mask values, and in-place optimizer updates.
 bool outsideArena(Value v) {
   Operation *def = v.getDefiningOp();
-  if (isa<ParamOp, arith::ConstantOp, MaskValueOp>(def))
+  if (isa<ParamOp, CachedConvertOp, arith::ConstantOp, MaskValueOp>(def))
     return true;
   return !stateEntryUpdatedInPlace(v).empty();
 }
@@ -125,18 +125,29 @@ StringRef mlir::tele::stateEntryUpdatedInPlace(Value result) {
   auto assign = dyn_cast<AssignOp>(*result.getUsers().begin());
   if (!assign)
     return {};
+  // The read of the entry the result replaces: the parameter or a moment
+  // (operands of the update), or the parameter's cached bf16 copy.
   unsigned k = cast<OpResult>(result).getResultNumber();
-  Value source = k == 0 ? update.getParam() : k == 1 ? update.getMoment1() : update.getMoment2();
-  auto read = source.getDefiningOp<ParamOp>();
-  if (!read || read.getName() != assign.getName() ||
-      read->getBlock() != update->getBlock())
+  Operation *read = nullptr;
+  if (k < 3) {
+    Value source = k == 0 ? update.getParam() : k == 1 ? update.getMoment1() : update.getMoment2();
+    auto param = source.getDefiningOp<ParamOp>();
+    if (param && param.getName() == assign.getName())
+      read = param;
+  } else {
+    for (auto copy : update->getBlock()->getOps<CachedConvertOp>())
+      if (copy.getName() == assign.getName())
+        read = copy;
+  }
+  if (!read || read->getBlock() != update->getBlock())
     return {};
   for (Operation *user : read->getUsers())
     if (user != update && update->isBeforeInBlock(user))
       return {};
   // A second read of the entry after the update would see the new value.
   for (Operation *op = update->getNextNode(); op; op = op->getNextNode())
-    if (auto later = dyn_cast<ParamOp>(op); later && later.getName() == read.getName())
+    if (isa<ParamOp, CachedConvertOp>(op) &&
+        op->getAttrOfType<StringAttr>("name").getValue() == assign.getName())
       return {};
   return assign.getName();
 }

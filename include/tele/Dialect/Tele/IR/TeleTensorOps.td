@@ -496,6 +496,33 @@ def Tele_ConvertOp : Tele_PureOp<"convert", [SameOperandsAndResultShape]> {
   let hasFolder = 1;
 }
 
+def Tele_CachedConvertOp : Tele_PureOp<"cached_convert", [SameOperandsAndResultShape]> {
+  let summary = "A parameter's bf16 copy, kept as training state between steps";
+  let description = [{
+    The value is `tele.convert` of `input` (round to nearest even), and
+    `input` is a `tele.param` read: the copy of a weight that the GEMMs
+    read. Made by `tele-cache-weight-copies`, which also lets the AdamW
+    update of the parameter store the copy (its `copy` result, assigned
+    to `name`): the step then finds the copy of its updated weights ready
+    instead of converting every weight again.
+
+    The CUDA runtime keeps the copy as the state entry `name` and converts
+    the parameter again only where the copy is stale: before a program's
+    first run, after the parameter was uploaded, or after a program wrote
+    the parameter without its copy. The parameter must not be assigned
+    before this op in the function (the copy is of its value at entry).
+
+    ```mlir
+    %w = tele.param "model.layers.0.mlp.up_proj.weight" : tensor<172x64xf32>
+    %wb = tele.cached_convert "bf16.model.layers.0.mlp.up_proj.weight", %w : tensor<172x64xf32> -> tensor<172x64xbf16>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Tele_FloatTensor:$input);
+  let results = (outs Tele_FloatTensor:$result);
+  let assemblyFormat = "$name `,` $input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def Tele_FlashAttentionOp : Tele_PureOp<"flash_attention", [AllTypesMatch<["query", "key", "value"]>]> {
   let summary = "Causal attention that also returns its softmax statistics";
   let description = [{
@@ -614,9 +641,14 @@ def Tele_AdamWOp : Tele_PureOp<"adamw", [AllTypesMatch<["param", "moment1", "mom
     parameter's type, or is a bf16 copy of an f32 one (a weight gradient
     that `tele-bf16-gemms` narrowed), printed after `grad` then.
 
+    With a `copy` result the kernel also stores the new parameter rounded
+    to bf16: the copy `tele.cached_convert` keeps for the next step's GEMMs
+    (`tele-cache-weight-copies` adds it).
+
     ```mlir
     %p1, %m1, %v1 = tele.adamw %p, %g, %m, %v, %lr, %s, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-08 : f64, weight_decay = 0.1 : f64} : tensor<64x64xf32>, tensor<f32>, tensor<i64>
     %q1, %n1, %w1 = tele.adamw %p, %gb, %m, %v, %lr, %s, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-08 : f64, weight_decay = 0.1 : f64} : tensor<64x64xf32>, tensor<f32>, tensor<i64> grad tensor<64x64xbf16>
+    %p2, %m2, %v2, %c = tele.adamw %p, %gb, %m, %v, %lr, %s, %t {beta1 = 0.9 : f64, beta2 = 0.95 : f64, eps = 1.0e-08 : f64, weight_decay = 0.1 : f64} : tensor<64x64xf32>, tensor<f32>, tensor<i64> grad tensor<64x64xbf16> copy tensor<64x64xbf16>
     ```
   }];
   let arguments = (ins Tele_FloatTensor:$param, Tele_FloatTensor:$grad,
@@ -624,10 +656,11 @@ def Tele_AdamWOp : Tele_PureOp<"adamw", [AllTypesMatch<["param", "moment1", "mom
                        Tele_Scalar:$lr, Tele_Scalar:$grad_scale, Tele_StepScalar:$step,
                        F64Attr:$beta1, F64Attr:$beta2, F64Attr:$eps, F64Attr:$weight_decay);
   let results = (outs Tele_FloatTensor:$new_param, Tele_FloatTensor:$new_moment1,
-                      Tele_FloatTensor:$new_moment2);
+                      Tele_FloatTensor:$new_moment2, Optional<Tele_FloatTensor>:$new_param_copy);
   let assemblyFormat = [{
     $param `,` $grad `,` $moment1 `,` $moment2 `,` $lr `,` $grad_scale `,` $step attr-dict `:` type($param) `,` type($lr) `,` type($step)``
     custom<AdamWGradType>(ref(type($param)), type($grad))
+    (`copy` type($new_param_copy)^)?
   }];
   let hasVerifier = 1;
 }

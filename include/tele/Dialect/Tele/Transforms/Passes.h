@@ -24,8 +24,9 @@ namespace mlir::tele {
 
 /// If `result` (of a tele.adamw) can be computed in place in the training
 /// state, the state entry's name: its only user assigns it to the entry its
-/// corresponding operand was read from, and that read has no user after the
-/// update. Otherwise an empty StringRef.
+/// corresponding operand was read from (for the `copy` result, the entry of
+/// the parameter's tele.cached_convert), and that read has no user after
+/// the update. Otherwise an empty StringRef.
 StringRef stateEntryUpdatedInPlace(Value result);
 
 } // namespace mlir::tele

@@ -283,6 +283,42 @@ def TeleBf16Gemms : Pass<"tele-bf16-gemms", "::mlir::func::FuncOp"> {
   ];
 }
 
+def TeleCacheWeightCopies : Pass<"tele-cache-weight-copies", "::mlir::func::FuncOp"> {
+  let summary = "Keep the weights' bf16 copies as state, written by AdamW";
+  let description = [{
+    After `tele-bf16-gemms` a step converts every weight to bf16 before its
+    first GEMM: it reads the f32 weight and writes its copy, 6 bytes a
+    parameter, each step. This pass turns each such `tele.convert` of a
+    `tele.param` read into a `tele.cached_convert` named `bf16.<param>`, a
+    state entry that outlives the step, and where the parameter's AdamW
+    update is assigned back to it, gives that `tele.adamw` a `copy` result
+    (the new parameter rounded to bf16, 2 more bytes a parameter in a
+    kernel that moves 26) assigned to the copy's entry. The next step then
+    reads ready copies; the CUDA runtime converts a parameter again only
+    where its copy is stale (see `tele.cached_convert`). The values the
+    step computes are unchanged: the copy is always the parameter rounded.
+
+    A parameter that the function assigns before reading is left alone (its
+    copy would be of another value). `tele compile --target cuda` runs it
+    after `tele-bf16-gemms`.
+
+    ```mlir
+    %w = tele.param "w" : tensor<64x64xf32>
+    %wb = tele.convert %w : tensor<64x64xf32> -> tensor<64x64xbf16>
+    ...
+    %p1, %m1, %v1 = tele.adamw %w, %g, ... : tensor<64x64xf32>, tensor<f32>, tensor<i64>
+    tele.assign "w", %p1 : tensor<64x64xf32>
+    // becomes
+    %w = tele.param "w" : tensor<64x64xf32>
+    %wb = tele.cached_convert "bf16.w", %w : tensor<64x64xf32> -> tensor<64x64xbf16>
+    ...
+    %p1, %m1, %v1, %c = tele.adamw %w, %g, ... : tensor<64x64xf32>, tensor<f32>, tensor<i64> copy tensor<64x64xbf16>
+    tele.assign "w", %p1 : tensor<64x64xf32>
+    tele.assign "bf16.w", %c : tensor<64x64xbf16>
+    ```
+  }];
+}
+
 def TelePlanMemory : Pass<"tele-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "Assign activations, gradients and scratch a static arena";
   let description = [{
