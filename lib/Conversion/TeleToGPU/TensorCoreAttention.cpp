@@ -22,9 +22,9 @@
 // * forward: per staged tile of 64 keys, S = Q K^T, one online-softmax
 //   rescale (in the log2 domain, exp2), O += P V. Stores O / l and the
 //   natural log-sum-exp per row.
-// * backward, query side (dQ): D_i from the output (f32, or its bf16 copy),
-//   then per staged key tile P = exp(S - L), dP = dO V^T, dS = P (dP - D),
-//   dQ += dS K.
+// * backward, query side (dQ; the mma.sync path): D_i from the output (f32,
+//   or its bf16 copy), then per staged key tile P = exp(S - L), dP = dO V^T,
+//   dS = P (dP - D), dQ += dS K.
 // * backward, key side (dK, dV): the block's K and V tiles stay in shared
 //   memory; per staged query tile S^T = K Q^T, dP^T = V dO^T, dV += P^T dO,
 //   dK += dS^T Q. No atomics: runs are bit-reproducible.
@@ -38,6 +38,14 @@
 // through descriptors, K-major or transposed. Measured on an H200 (ms per flm-1b
 // step, mma.sync -> wgmma): forward 16.9 -> 12.2, query side 23.8 -> 15.7,
 // key side 36.3 -> 19.7; the forward on unswizzled tiles took 25.7.
+//
+// The wgmma backward does not recompute S and dP for dQ: a small kernel
+// computes D first, the key side also stores dS^T (bf16, the causal
+// triangle's 64 x 64 tiles, in the swizzled layout) to a workspace, and a
+// GEMM-like kernel multiplies dQ = dS K from it: 5 products instead of 7
+// for 2 bytes per score written and read back. Measured on an H200 in one
+// call: flm-1b 274.4 -> 267.5 ms a step (query side 16.7 ms -> dQ 5.7 +
+// D 0.9, key side 21.8 -> 23.6), flm-tiny 29.6 -> 29.3.
 //
 // For ldmatrix, shared-memory rows are padded by 16 bytes, so the eight
 // 16-byte rows an ldmatrix reads fall in distinct banks (wgmma's tiles are
@@ -119,9 +127,12 @@ int64_t scorePieces(int64_t headDim) { return headDim == kStageKeys ? 2 : 1; }
 /// 11.9 ms a step, flm-tiny 1.57 -> 1.52. The backward kernels spill at
 /// such caps and slowed (query side 16.6 -> 24.3 ms at 168).
 int64_t forwardMaxRegisters(int64_t headDim) { return headDim >= 128 ? 168 : 128; }
-/// Keys per step of the wgmma query-side backward: S and dP are m64n32,
-/// never dQ's m64n<head_dim> shape (head_dim is a multiple of 64).
-constexpr int64_t kQueryGradKeys = 32;
+/// Row length (bf16) of the key-side kernel's dS^T staging buffer: 32
+/// queries and 8 of padding, 80 bytes, so that the rows of one 4-byte
+/// store (g = 0..7) fall in distinct banks.
+constexpr int64_t kScoreRowElems = 40;
+/// Threads per block of the wgmma backward's D kernel (dh / 8 a row).
+constexpr int64_t kDeltaThreads = 256;
 
 using Acc = std::array<Value, 4>;   ///< a 16x8 fp32 accumulator fragment
 using FragA = std::array<Value, 4>; ///< a 16x16 bf16 A fragment (packed pairs)
@@ -165,7 +176,12 @@ struct Shape {
   int64_t keySharedBytes() const {
     return 2 * tileBytes(kKeyWarps * kWarpRows) +
            2 * tileBytes(stagedBuffers(asyncQueries) * kKeyStageQueries) +
-           (wgmma ? kSwizzleAtom : 0);
+           (wgmma ? kSwizzleAtom + kKeyWarps * kWarpRows * kScoreRowElems * 2 : 0);
+  }
+  /// Shared memory of the wgmma backward's dQ kernel: two buffers of a K
+  /// tile and of a 64 x 64 dS^T tile.
+  int64_t scoreGradSharedBytes() const {
+    return 2 * tileBytes(kStageKeys) + 2 * kStageKeys * kStageKeys * 2 + kSwizzleAtom;
   }
   /// Buffers per staged tensor: two while the next tile's copy is in flight.
   static int64_t stagedBuffers(bool async) { return async ? 2 : 1; }
@@ -329,14 +345,14 @@ struct WarpTile {
     wgmmaWith(ArrayRef<Value>(a), descB, d, transposeB, accumulate);
   }
   /// The same with A [64 x 16] read from shared memory through `descA`
-  /// (K-major).
+  /// (K-major, or MN-major where `transposeA`).
   void wgmma(Value descA, Value descB, MutableArrayRef<Acc> d, bool transposeB,
-             bool accumulate = true) {
-    wgmmaWith(ValueRange(descA), descB, d, transposeB, accumulate);
+             bool accumulate = true, bool transposeA = false) {
+    wgmmaWith(ValueRange(descA), descB, d, transposeB, accumulate, transposeA);
   }
   /// `a`: four registers (an A fragment) or one descriptor.
   void wgmmaWith(ValueRange a, Value descB, MutableArrayRef<Acc> d, bool transposeB,
-                 bool accumulate) {
+                 bool accumulate, bool transposeA = false) {
     assert(warps % 4 == 0 && d.size() >= 1 && d.size() <= 32 && "whole warpgroups, n <= 256");
     int64_t n = 4 * d.size(), next = 2 * n;
     bool aInRegisters = a.size() == 4;
@@ -352,8 +368,9 @@ struct WarpTile {
     else
       os << "$" << next;
     // scale-d, the scales of A and B; A's transpose (not for registers), B's.
-    os << ", $" << next + a.size() << ", p, 1, 1, " << (aInRegisters ? "" : "0, ")
-       << (transposeB ? 1 : 0) << ";\n}";
+    const char *aTranspose = aInRegisters ? "" : transposeA ? "1, " : "0, ";
+    os << ", $" << next + a.size() << ", p, 1, 1, " << aTranspose << (transposeB ? 1 : 0)
+       << ";\n}";
     for (int64_t i = 0; i < n; ++i)
       cs << (i ? "," : "") << "=f";
     for (int64_t i = 0; i < n; ++i)
@@ -636,6 +653,17 @@ struct SharedTiles {
     Value tile = memref::ViewOp::create(b, ty, base, at, ValueRange{});
     bytes += s.tileBytes(rows);
     return tile;
+  }
+  /// A plain [rows x cols] bf16 buffer after the tiles (cols a multiple of
+  /// 8, so rows start 16-byte aligned).
+  Value addRows(ImplicitLocOpBuilder &b, int64_t rows, int64_t cols) {
+    Value at = idx(b, bytes);
+    if (alignShift)
+      at = arith::AddIOp::create(b, alignShift, idx(b, bytes - kSwizzleAtom));
+    auto ty = MemRefType::get({rows, cols}, b.getBF16Type(), MemRefLayoutAttrInterface{},
+                              cast<MemRefType>(base.getType()).getMemorySpace());
+    bytes += rows * cols * 2;
+    return memref::ViewOp::create(b, ty, base, at, ValueRange{});
   }
 };
 
@@ -926,8 +954,9 @@ void buildForward(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
   }
 }
 
-/// The query-side backward kernel: q 0, k 1, v 2, out 3, lse 4, dO 5 ->
-/// dq 6, D 7 (workspace, read by the key-side kernel).
+/// The query-side backward kernel of the mma.sync path (the wgmma path
+/// computes dQ from the key side's dS instead): q 0, k 1, v 2, out 3,
+/// lse 4, dO 5 -> dq 6, D 7 (workspace, read by the key-side kernel).
 void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, double scale) {
   QueryBlock blk = QueryBlock::create(b, s);
   WarpTile &w = blk.w;
@@ -975,37 +1004,21 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
         auto dq = [&](int64_t r) {
           return MutableArrayRef<Acc>(all).slice(r * outChunks, outChunks);
         };
-        // 16 keys at a time (wgmma: kQueryGradKeys) keeps the scores'
-        // registers few; each K and V fragment serves every row tile.
-        int64_t step = s.wgmma ? kQueryGradKeys : 16, chunks = step / 8;
+        // 16 keys at a time keeps the scores' registers few; each K and V
+        // fragment serves every row tile.
+        int64_t step = 16, chunks = step / 8;
         for (int64_t j0 = 0; j0 < kStageKeys; j0 += step) {
-          Acc init = s.wgmma ? w.undefined() : w.zero();
-          SmallVector<SmallVector<Acc>> sc(tiles, SmallVector<Acc>(chunks, init)),
-              dp(tiles, SmallVector<Acc>(chunks, init));
-          if (s.wgmma) { // S = Q K^T and dP = dO V^T, K and V K-major
+          SmallVector<SmallVector<Acc>> sc(tiles, SmallVector<Acc>(chunks, w.zero())),
+              dp(tiles, SmallVector<Acc>(chunks, w.zero()));
+          for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
             Value row = w.add(base, w.c(j0));
-            w.wgmmaBegin();
-            for (int64_t k0 = 0; k0 < s.headDim; k0 += 16)
-              for (int64_t r = 0; r < tiles; ++r) {
-                w.wgmma(q[r][k0 / 16], w.kMajorDescriptor(sharedK, row, k0), sc[r], false,
-                        k0 > 0);
-                w.wgmma(dO[r][k0 / 16], w.kMajorDescriptor(sharedV, row, k0), dp[r], false,
-                        k0 > 0);
+            auto kb = w.loadBTransposed(sharedK, row, k0);
+            auto vb = w.loadBTransposed(sharedV, row, k0);
+            for (int64_t r = 0; r < tiles; ++r)
+              for (int64_t n = 0; n < 2; ++n) {
+                sc[r][n] = w.mma(q[r][k0 / 16], kb[2 * n], kb[2 * n + 1], sc[r][n]);
+                dp[r][n] = w.mma(dO[r][k0 / 16], vb[2 * n], vb[2 * n + 1], dp[r][n]);
               }
-            SmallVector<MutableArrayRef<Acc>> results(sc.begin(), sc.end());
-            results.append(dp.begin(), dp.end());
-            w.wgmmaEnd(results);
-          } else {
-            for (int64_t k0 = 0; k0 < s.headDim; k0 += 16) {
-              Value row = w.add(base, w.c(j0));
-              auto kb = w.loadBTransposed(sharedK, row, k0);
-              auto vb = w.loadBTransposed(sharedV, row, k0);
-              for (int64_t r = 0; r < tiles; ++r)
-                for (int64_t n = 0; n < 2; ++n) {
-                  sc[r][n] = w.mma(q[r][k0 / 16], kb[2 * n], kb[2 * n + 1], sc[r][n]);
-                  dp[r][n] = w.mma(dO[r][k0 / 16], vb[2 * n], vb[2 * n + 1], dp[r][n]);
-                }
-            }
           }
           Value chunk0 = w.add(kt, w.c(j0));
           SmallVector<FragA> ds; // per 16 keys, then per row tile
@@ -1023,23 +1036,11 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
           for (int64_t n = 0; n < chunks; n += 2)
             for (int64_t r = 0; r < tiles; ++r)
               ds.push_back(w.toA(sc[r][n], sc[r][n + 1]));
-          if (s.wgmma) { // dQ += dS K, K transposed (MN-major)
-            SmallVector<MutableArrayRef<Acc>> outs;
-            for (int64_t r = 0; r < tiles; ++r)
-              outs.push_back(dq(r));
-            w.wgmmaBegin(outs, ds);
-            for (int64_t k = 0; k < step / 16; ++k)
-              for (int64_t r = 0; r < tiles; ++r)
-                w.wgmma(ds[k * tiles + r],
-                        w.mnMajorDescriptor(sharedK, w.add(base, w.c(j0 + 16 * k))), dq(r), true);
-            w.wgmmaEnd(outs);
-          } else {
-            for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
-              auto kb = w.loadB(sharedK, w.add(base, w.c(j0)), n0);
-              for (int64_t r = 0; r < tiles; ++r) {
-                dq(r)[n0 / 8] = w.mma(ds[r], kb[0], kb[1], dq(r)[n0 / 8]);
-                dq(r)[n0 / 8 + 1] = w.mma(ds[r], kb[2], kb[3], dq(r)[n0 / 8 + 1]);
-              }
+          for (int64_t n0 = 0; n0 < s.headDim; n0 += 16) {
+            auto kb = w.loadB(sharedK, w.add(base, w.c(j0)), n0);
+            for (int64_t r = 0; r < tiles; ++r) {
+              dq(r)[n0 / 8] = w.mma(ds[r], kb[0], kb[1], dq(r)[n0 / 8]);
+              dq(r)[n0 / 8 + 1] = w.mma(ds[r], kb[2], kb[3], dq(r)[n0 / 8 + 1]);
             }
           }
         }
@@ -1054,8 +1055,28 @@ void buildQueryGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, do
                 {sc, sc});
 }
 
+/// Where dS tile (query block qb, key block kb) of a (batch, head) lives in
+/// the scores workspace of the wgmma backward, in elements: the causal
+/// triangle's tiles (kb <= qb) row by row, each 64 x 64 bf16 stored as
+/// dS^T ([key][query]) in the 128-byte-swizzled layout of a shared tile
+/// (the 16-byte chunk c of row r at chunk c ^ (r % 8)), so that the dQ
+/// kernel copies it into shared memory as it is.
+Value scoreTileStart(WarpTile &w, Value qb, Value kb) {
+  int64_t blocks = w.s.tiles(kStageKeys);
+  Value bh = w.add(w.mul(w.batch, w.c(w.s.heads)), w.head);
+  Value inTriangle = w.add(w.div(w.mul(qb, w.add(qb, w.c(1))), 2), kb);
+  Value tile = w.add(w.mul(bh, w.c(blocks * (blocks + 1) / 2)), inTriangle);
+  return w.mul(tile, w.c(kStageKeys * kStageKeys));
+}
+
+/// Elements of the wgmma backward's scores workspace (see scoreTileStart).
+int64_t scoreWorkspaceElems(const Shape &s) {
+  int64_t blocks = s.tiles(kStageKeys);
+  return s.batch * s.heads * blocks * (blocks + 1) / 2 * kStageKeys * kStageKeys;
+}
+
 /// The key-side backward kernel: q 0, k 1, v 2, dO 3, lse 4, D 5 -> dk 6,
-/// dv 7.
+/// dv 7, and with wgmma dS 8 (the scores workspace the dQ kernel reads).
 void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, double scale) {
   int64_t stageQueries = kKeyStageQueries;
   SharedTiles shared = SharedTiles::create(b);
@@ -1074,6 +1095,8 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
   PairStager queries = PairStager::create(w, shared, args[0], args[3], stageQueries,
                                           s.asyncQueries, keyTile0);
   Value sharedQ = queries.tileA, sharedDO = queries.tileC;
+  // wgmma: each warp's dS^T rows on their way to the scores workspace.
+  Value sharedScores = s.wgmma ? shared.addRows(b, kKeyWarps * kWarpRows, kScoreRowElems) : Value();
   assert(shared.bytes == s.keySharedBytes() && "launch and kernel disagree");
   Value warpRow = w.mul(w.warp, w.c(kWarpRows)); // the warp's keys in the tile
   Value warpKey0 = w.add(keyTile0, warpRow);
@@ -1177,6 +1200,41 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
       pt.push_back(w.toA(st[n], st[n + 1]));
       dst.push_back(w.toA(dpt[n], dpt[n + 1]));
     }
+    if (s.wgmma) { // dS^T to the scores workspace, for the dQ kernel
+      // Through the warp's rows of a shared buffer, so that the global
+      // stores are whole 16-byte chunks (4-byte stores of the fragments
+      // straight to global memory doubled the kernel's time): register j
+      // of a fragment holds keys g (+ 8 for odd j) and queries 2t, 2t + 1
+      // (+ 8 from j = 2) of its 16.
+      auto pairType = VectorType::get({2}, b.getBF16Type());
+      for (auto [k, frag] : llvm::enumerate(dst))
+        for (int64_t j = 0; j < 4; ++j) {
+          Value row = w.add(warpRow, w.add(w.g, w.c(8 * (j % 2))));
+          Value col = w.add(w.c(16 * int64_t(k) + 8 * (j / 2)), w.mul(w.t, w.c(2)));
+          Value pair = vector::BitCastOp::create(
+              b, pairType,
+              vector::FromElementsOp::create(b, VectorType::get({1}, b.getI32Type()),
+                                             ValueRange{frag[j]}));
+          vector::StoreOp::create(b, pair, sharedScores, ValueRange{row, col});
+        }
+      NVVM::SyncWarpOp::create(b, arith::ConstantIntOp::create(b, -1, 32));
+      // Lane l copies chunks l and l + 32 of the warp's 16 x 4: a row's
+      // four land in one aligned 64 bytes of the swizzled tile row.
+      Value start = scoreTileStart(w, w.div(chunk0, kStageKeys), tile);
+      Value chunkBase = w.div(w.rem(chunk0, kStageKeys), 8);
+      Value lane = w.rem(w.tid, kWarp);
+      int64_t chunksPerRow = kKeyStageQueries / 8;
+      for (int64_t e0 = 0; e0 < kWarpRows * chunksPerRow; e0 += kWarp) {
+        Value e = w.add(lane, w.c(e0));
+        Value r = w.div(e, chunksPerRow), chunk = w.rem(e, chunksPerRow);
+        Value row = w.add(warpRow, r);
+        Value v = vector::LoadOp::create(b, VectorType::get({8}, b.getBF16Type()), sharedScores,
+                                         ValueRange{row, w.mul(chunk, w.c(8))});
+        Value place = arith::XOrIOp::create(b, w.add(chunkBase, chunk), w.rem(r, 8));
+        Value at = w.add(start, w.add(w.mul(row, w.c(kStageKeys)), w.mul(place, w.c(8))));
+        vector::StoreOp::create(b, v, args[8], ValueRange{at}, false, llvm::MaybeAlign(16));
+      }
+    }
     if (s.wgmma) { // dO and Q transposed (MN-major)
       SmallVector<FragA> frags(pt);
       frags.append(dst);
@@ -1224,6 +1282,113 @@ void buildKeyGrad(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args, doub
   Value sc = f32(b, scale), one = f32(b, 1.0);
   w.storeRows(ArrayRef<Acc>(all).take_front(outChunks), args[6], keys, {sc, sc});
   w.storeRows(ArrayRef<Acc>(all).drop_front(outChunks), args[7], keys, {one, one});
+}
+/// The wgmma backward's first kernel: D = rowsum(dO * O) per (batch,
+/// position, head) row, in fp32 from the tensors as stored (f32, or bf16
+/// copies): out 0, dO 1 -> D 2. A row's dh / 8 lanes read 8 features each.
+void buildDelta(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args) {
+  int64_t lanes = s.headDim / 8, rows = s.batch * s.seq * s.heads;
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  auto c = [&](int64_t v) { return idx(b, v); };
+  Value row = arith::AddIOp::create(b, arith::MulIOp::create(b, block, c(kDeltaThreads / lanes)),
+                                    arith::DivUIOp::create(b, tid, c(lanes)));
+  Value lane = arith::RemUIOp::create(b, tid, c(lanes));
+  Value clamped = arith::MinUIOp::create(b, row, c(rows - 1)); // all lanes shuffle
+  Value at = arith::AddIOp::create(b, arith::MulIOp::create(b, clamped, c(s.headDim)),
+                                   arith::MulIOp::create(b, lane, c(8)));
+  auto v8 = VectorType::get({8}, b.getF32Type());
+  Value prod =
+      arith::MulFOp::create(b, loadChunk(b, v8, args[1], at), loadChunk(b, v8, args[0], at));
+  Value sum =
+      warpSum(b, vector::ReductionOp::create(b, vector::CombiningKind::ADD, prod), int32_t(lanes));
+  // Rows are (batch, position, head); D is indexed (batch, head, position).
+  Value head = arith::RemUIOp::create(b, row, c(s.heads));
+  Value pos = arith::RemUIOp::create(b, arith::DivUIOp::create(b, row, c(s.heads)), c(s.seq));
+  Value batch = arith::DivUIOp::create(b, row, c(s.heads * s.seq));
+  Value stat = arith::AddIOp::create(
+      b,
+      arith::MulIOp::create(
+          b, arith::AddIOp::create(b, arith::MulIOp::create(b, batch, c(s.heads)), head), c(s.seq)),
+      pos);
+  Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, c(0));
+  Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, c(rows));
+  ifThen(b, arith::AndIOp::create(b, first, inside),
+         [&](ImplicitLocOpBuilder &) { store(b, sum, args[2], stat); });
+}
+
+/// The wgmma backward's dQ kernel: k 0, dS 1 (the scores workspace the
+/// key-side kernel wrote) -> dq 2. Per block of 64 queries, dQ = dS K over
+/// the key blocks up to the diagonal: each step copies a 64-key K tile and
+/// the dS^T tile into shared memory (cp.async, the next step's in flight)
+/// and multiplies with A = dS read transposed (MN-major) and B = K
+/// transposed, like the forward's P V. The softmax and the S and dP
+/// products are not recomputed.
+void buildQueryGradFromScores(ImplicitLocOpBuilder &b, const Shape &s, ValueRange args,
+                              double scale) {
+  SharedTiles shared = SharedTiles::create(b);
+  WarpTile w = WarpTile::create(b, s, kKeyWarps);
+  Value sharedK = shared.add(b, s, 2 * kStageKeys);
+  Shape scoreShape = s; // dS^T tiles: 64 queries a row
+  scoreShape.headDim = kSwizzleElems;
+  Value sharedS = shared.add(b, scoreShape, 2 * kStageKeys);
+  assert(shared.bytes == s.scoreGradSharedBytes() && "launch and kernel disagree");
+  Value qb = queryTile(w);
+  Value blockRow0 = w.mul(qb, w.c(kStageKeys));
+  // Starts copying key block kb's K tile and dS^T tile into buffer `buffer`
+  // (0 or 1) as one cp.async group: 16-byte chunks, the dS^T tile as it is.
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  auto copy = [&](Value kb, Value buffer) {
+    Value bufferRow = w.mul(buffer, w.c(kStageKeys));
+    SmallVector<Value> tokens =
+        w.copyAsync(args[0], sharedK, bufferRow, w.mul(kb, w.c(kStageKeys)), kStageKeys);
+    Value start = scoreTileStart(w, qb, kb);
+    int64_t chunks = kStageKeys * kSwizzleElems / 8, threads = kKeyWarps * kWarp;
+    for (int64_t step = 0; step * threads < chunks; ++step) {
+      Value e = w.add(w.tid, w.c(step * threads)); // chunk e: row e / 8, place e % 8
+      Value row = w.add(bufferRow, w.div(e, 8));
+      SmallVector<Value> dst{w.div(row, 8), w.c(0), w.rem(row, 8), w.mul(w.rem(e, 8), w.c(8))};
+      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+          b, tokenType, sharedS, dst, args[1], ValueRange{w.add(start, w.mul(e, w.c(8)))},
+          b.getIndexAttr(8), Value(), b.getUnitAttr()));
+    }
+    return w.asyncGroup(tokens);
+  };
+  copy(w.c(0), w.c(0));
+  int64_t outChunks = s.headDim / 8;
+  SmallVector<Value> result =
+      forLoop(b, w.c(0), w.add(qb, w.c(1)), w.c(1), flatten(SmallVector<Acc>(outChunks, w.zero())),
+              [&](ImplicitLocOpBuilder &, Value kb, ValueRange carried) -> SmallVector<Value> {
+                Value buffer = w.rem(kb, 2);
+                // The next block's copy (past the diagonal: block 0 again, unused).
+                Value next = w.add(kb, w.c(1));
+                next = w.select(w.le(next, qb), next, w.c(0));
+                Value token = copy(next, arith::SubIOp::create(b, w.c(1), buffer));
+                nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(1));
+                NVVM::FenceProxyOp::create(
+                    b, NVVM::ProxyKind::async_shared,
+                    NVVM::SharedSpaceAttr::get(b.getContext(), NVVM::SharedSpace::shared_cta));
+                gpu::BarrierOp::create(b);
+                SmallVector<Acc> dq = unflatten(carried);
+                Value bufferRow = w.mul(buffer, w.c(kStageKeys));
+                w.wgmmaBegin({dq});
+                for (int64_t k0 = 0; k0 < kStageKeys; k0 += 16) {
+                  Value keyRow = w.add(bufferRow, w.c(k0));
+                  // A = dS [64 queries x 16 keys] from dS^T rows k0.. (MN-major):
+                  // one 64-query segment, the next 8 keys 1024 bytes on.
+                  Value scores = w.descriptor(sharedS, w.mul(keyRow, w.c(2 * kSwizzleElems)),
+                                              kSwizzleAtom, kSwizzleAtom);
+                  w.wgmma(scores, w.mnMajorDescriptor(sharedK, keyRow), dq, /*transposeB=*/true,
+                          /*accumulate=*/true, /*transposeA=*/true);
+                }
+                w.wgmmaEnd({dq});
+                gpu::BarrierOp::create(b); // every warp is done with the buffer
+                return flatten(dq);
+              });
+  nvgpu::DeviceAsyncWaitOp::create(b, w.asyncGroup({}), b.getI32IntegerAttr(0));
+  Value sc = f32(b, scale);
+  Value warpRow0 = w.add(blockRow0, w.mul(w.warp, w.c(kWarpRows)));
+  w.storeRows(unflatten(result), args[2], w.rowsOf(warpRow0), {sc, sc});
 }
 } // namespace
 
@@ -1282,13 +1447,42 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
   // results dq 6, dk 7, dv 8; workspace D 9.
   auto in = [&](unsigned i) { return mem(op->getOperand(i)); };
   auto out = [&](unsigned i) { return mem(op->getResult(i)); };
+  SmallVector<Type> keyArgs{in(0), in(1), in(2), in(5), stat, stat, out(1), out(2)};
+  if (s.wgmma) {
+    // D first; the key side also writes dS, from which the dQ kernel
+    // multiplies dQ = dS K without recomputing S and dP (5 products in
+    // all instead of 7). Workspace 10: the scores.
+    MemRefType scores = flatMemRef(BFloat16Type::get(op->getContext()), scoreWorkspaceElems(s));
+    keyArgs.push_back(scores);
+    auto delta = getOrCreateKernel(
+        kernels, s.name("flash_attention_grad_delta"), {in(3), in(5), stat}, loc,
+        [&](ImplicitLocOpBuilder &b, ValueRange args) { buildDelta(b, s, args); });
+    auto keyKernel = getOrCreateKernel(
+        kernels, s.name("flash_attention_grad_key"), keyArgs, loc,
+        [&](ImplicitLocOpBuilder &b, ValueRange args) { buildKeyGrad(b, s, args, scale); });
+    auto dqKernel =
+        getOrCreateKernel(kernels, s.name("flash_attention_grad_dq"), {in(1), scores, out(0)}, loc,
+                          [&](ImplicitLocOpBuilder &b, ValueRange args) {
+                            buildQueryGradFromScores(b, s, args, scale);
+                          });
+    int64_t rowsPerBlock = kDeltaThreads / (s.headDim / 8);
+    KernelLaunch deltaLaunch{delta,
+                             {(s.batch * s.seq * s.heads + rowsPerBlock - 1) / rowsPerBlock, 1, 1},
+                             {kDeltaThreads, 1, 1},
+                             {3, 5, 9}};
+    return OpKernels{
+        {deltaLaunch,
+         launch(keyKernel, kKeyWarps, 1, s.keySharedBytes(), {0, 1, 2, 5, 4, 9, 7, 8, 10}),
+         launch(dqKernel, kKeyWarps, 1, s.scoreGradSharedBytes(), {1, 10, 6})},
+        {s.batch * s.heads * s.seq * 4, scoreWorkspaceElems(s) * 2},
+        {}};
+  }
   auto queryKernel = getOrCreateKernel(
       kernels, s.name("flash_attention_grad_query"),
       {in(0), in(1), in(2), in(3), stat, in(5), out(0), stat}, loc,
       [&](ImplicitLocOpBuilder &b, ValueRange args) { buildQueryGrad(b, s, args, scale); });
   auto keyKernel = getOrCreateKernel(
-      kernels, s.name("flash_attention_grad_key"),
-      {in(0), in(1), in(2), in(5), stat, stat, out(1), out(2)}, loc,
+      kernels, s.name("flash_attention_grad_key"), keyArgs, loc,
       [&](ImplicitLocOpBuilder &b, ValueRange args) { buildKeyGrad(b, s, args, scale); });
   return OpKernels{{launch(queryKernel, warps, rowTiles, s.querySharedBytes(),
                            {0, 1, 2, 3, 4, 5, 6, 9}),

@@ -375,6 +375,7 @@ func.func @flash_mma_rows(%q: tensor<1x300x64xf32>) -> tensor<1x300x64xf32> {
 // committed and waited for.
 // CHECK-LABEL: func.func @flash_wgmma
 // CHECK: tele.flash_attention {{.*}}block = array<i64: 128, 1, 1>, grid = array<i64: 1, 2, 1>, kernel = @tele_kernels::@flash_attention_1x64x2x64_wgmma_bbb_bf, shared_bytes = 33792 : i64}]
+// CHECK: tele.flash_attention_grad {{.*}}args = array<i64: 3, 5, 9>{{.*}}@flash_attention_grad_delta_1x64x2x64_wgmma_bbbbfb_bbb}, {args = array<i64: 0, 1, 2, 5, 4, 9, 7, 8, 10>{{.*}}@flash_attention_grad_key_1x64x2x64_wgmma_bbbbfb_bbb, shared_bytes = 38912 : i64}, {args = array<i64: 1, 10, 6>{{.*}}@flash_attention_grad_dq_1x64x2x64_wgmma_bbbbfb_bbb, shared_bytes = 33792 : i64}], tele.workspace = array<i64: 512, 16384>
 // CHECK: gpu.func @flash_attention_1x64x2x64_wgmma_bbb_bf
 // CHECK: memref.view {{.*}} to memref<16x1x8x64xbf16, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_copy
@@ -390,18 +391,27 @@ func.func @flash_mma_rows(%q: tensor<1x300x64xf32>) -> tensor<1x300x64xf32> {
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK-NOT: nvvm.mma.sync
 // CHECK: gpu.return
-// The backward's query side: S and dP 32 keys at a time (m64n32), dQ +=
-// dS K as m64n64 with K transposed; its gradients here are bf16 (as
-// tele-bf16-gemms narrows them), rounded as they are stored (`_bbb`).
-// CHECK: gpu.func @flash_attention_grad_query_1x64x2x64_wgmma_bbbbfb_bbb
-// CHECK: llvm.inline_asm has_side_effects {{.*}}m64n32k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0;
+// The backward: D = rowsum(dO * O) first (a row's 8 lanes reduce with
+// shuffles); the key side (K and V as A through descriptors, 32 staged
+// queries a step) also writes dS^T to the scores workspace (workspace 10,
+// one 64 x 64 tile per head here), through each warp's rows of a padded
+// shared buffer; then the dQ kernel multiplies dQ = dS K, A = dS read
+// transposed (MN-major) from its staged tile and K transposed. Gradients
+// here are bf16 (as tele-bf16-gemms narrows them), rounded as they are
+// stored (`_bbb`).
+// CHECK: gpu.func @flash_attention_grad_delta_1x64x2x64_wgmma_bbbbfb_bbb
+// CHECK: gpu.shuffle xor
+// CHECK: gpu.func @flash_attention_grad_key_1x64x2x64_wgmma_bbbbfb_bbb
+// CHECK: llvm.inline_asm has_side_effects {{.*}}m64n32k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0, 0;
+// CHECK: vector.store {{.*}} : memref<64x40xbf16, #gpu.address_space<workgroup>>, vector<2xbf16>
+// CHECK: nvvm.bar.warp.sync
+// CHECK: vector.store {{.*}} {alignment = 16 : i64} : memref<8192xbf16>, vector<8xbf16>
 // CHECK: llvm.inline_asm has_side_effects {{.*}}m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
 // CHECK-NOT: nvvm.mma.sync
 // CHECK: gpu.return
-// The key side: K and V as A through descriptors, 32 staged queries a step.
-// CHECK: gpu.func @flash_attention_grad_key_1x64x2x64_wgmma_bbbbfb_bbb
-// CHECK: llvm.inline_asm has_side_effects {{.*}}m64n32k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 0, 0;
-// CHECK: llvm.inline_asm has_side_effects {{.*}}m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
+// CHECK: gpu.func @flash_attention_grad_dq_1x64x2x64_wgmma_bbbbfb_bbb
+// CHECK: nvgpu.device_async_copy
+// CHECK: llvm.inline_asm has_side_effects {{.*}}m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1, 1;
 // CHECK-NOT: nvvm.mma.sync
 // CHECK: gpu.return
 func.func @flash_wgmma(%q: tensor<1x64x128xbf16>) -> (tensor<1x64x128xbf16>, tensor<1x64x128xbf16>) {

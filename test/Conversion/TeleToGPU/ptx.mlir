@@ -75,19 +75,24 @@
 // CHECK-DAG: wgmma.wait_group.sync.aligned \090;
 // CHECK-DAG: cp.async.wait_group \090;
 // CHECK-NOT: mma.sync.aligned
-// So does the backward. Query side: S and dP 32 keys at a time (m64n32k16),
-// dQ += dS K with K transposed. Key side: S^T and dP^T with K and V as A
-// from shared memory as well (two descriptors, A not transposed), then
-// dV += P^T dO and dK += dS^T Q with P^T and dS^T in registers.
-// CHECK-SAME: .entry flash_attention_grad_query_1x80x1x128_wgmma_bbbbfb_fff
-// CHECK-DAG: cp.async.wait_group \091;
-// CHECK-DAG: wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {{[^;]*}}}, {{[{]}}%r{{[^;]*}}, p, 1, 1, 0;
-// CHECK-DAG: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{[^;]*}}, p, 1, 1, 1;
-// CHECK-NOT: mma.sync.aligned
+// So does the backward. D = rowsum(dO * O) first (shuffles). Key side:
+// S^T and dP^T with K and V as A from shared memory as well (two
+// descriptors, A not transposed), then dV += P^T dO and dK += dS^T Q with
+// P^T and dS^T in registers; dS^T goes to the scores workspace through
+// shared memory, 16 bytes a store. The dQ kernel: dQ += dS K, dS as A from
+// its staged tile read transposed, K transposed (the last two 1s).
+// CHECK-SAME: .entry flash_attention_grad_delta_1x80x1x128_wgmma_bbbbfb_fff
+// CHECK-DAG: shfl.sync.bfly
 // CHECK-SAME: .entry flash_attention_grad_key_1x80x1x128_wgmma_bbbbfb_fff
 // CHECK-DAG: cp.async.wait_group \091;
 // CHECK-DAG: wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {{[^;]*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1, 1, 0, 0;
+// CHECK-DAG: bar.warp.sync \09-1;
+// CHECK-DAG: st.global.v4.b32
 // CHECK-DAG: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{[^;]*}}, p, 1, 1, 1;
+// CHECK-NOT: mma.sync.aligned
+// CHECK-SAME: .entry flash_attention_grad_dq_1x80x1x128_wgmma_bbbbfb_fff
+// CHECK-DAG: cp.async.wait_group \091;
+// CHECK-DAG: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{[^;]*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1, 1, 1, 1;
 // CHECK-NOT: mma.sync.aligned
 // NOSPILL-NOT: .local
 func.func @step(%g: tensor<64x64xf32>, %u: tensor<64x64xf32>, %dy: tensor<64x64xf32>,
