@@ -659,6 +659,10 @@ tele_rt_status tele_rt_program::load(const json &j, const std::string &ptx) {
                   path + ": a refresh step writes no derived state entry: " + js.dump());
     copy->refresh.push_back(std::move(step));
   }
+  for (const CachedCopy &copy : copies)
+    if (copy.refresh.empty())
+      return fail(TELE_RT_ERROR_INVALID,
+                  path + ": no refresh launch makes the derived entry '" + copy.entry + "'");
   if (anyGemm && gemmTuning())
     if (auto s = tuneGemms(); s != TELE_RT_OK)
       return s;

@@ -16,8 +16,9 @@
 // layout: lane (g = lane / 4, t = lane % 4) holds rows g and g + 8, columns
 // 2t and 2t + 1 of every 8-column chunk. Scores computed in that layout are
 // exactly the A operand of the next product once rounded to bf16
-// (two 8-key chunks make one 16-wide A fragment), so P and dS never leave
-// registers.
+// (two 8-key chunks make one 16-wide A fragment), so P and dS go from
+// the accumulators to the next product in registers (the wgmma backward
+// also stores dS for its dQ kernel, see below).
 //
 // * forward: per staged tile of 64 keys, S = Q K^T, one online-softmax
 //   rescale (in the log2 domain, exp2), O += P V. Stores O / l and the
@@ -52,7 +53,8 @@
 // swizzled instead, see SharedTiles::add). The tiles live in dynamic shared
 // memory (the launch says how much), which may exceed static shared
 // memory's 48 KiB: at head_dim 128 with two buffers 68 KiB per block
-// (padded rows) or 65 KiB (swizzled, with 1 KiB to align them).
+// (padded rows) or 65 KiB (swizzled, with 1 KiB to align them; the wgmma
+// key side 70 KiB with its dS^T staging rows, the dQ kernel 49 KiB).
 //
 //===----------------------------------------------------------------------===//
 
@@ -1413,10 +1415,10 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
   // f32 softmax statistics (the compute type; inputs may be bf16 copies);
   // whole 16-wide fragments; at most 128 features keep a warp's
   // accumulators in registers. (The shared-memory bound is a guard: head_dim
-  // 128 takes 65-68 KiB.)
+  // 128 takes 65-70 KiB.)
   Value lse = isa<FlashAttentionOp>(op) ? op->getResult(1) : op->getOperand(4);
   if (!getElementTypeOrSelf(lse.getType()).isF32() || headDim % 16 || headDim > 128 ||
-      std::max(s.querySharedBytes(), s.keySharedBytes()) > kMaxShared)
+      std::max({s.querySharedBytes(), s.keySharedBytes(), s.scoreGradSharedBytes()}) > kMaxShared)
     return failure();
   double scale = 1.0 / std::sqrt(double(headDim));
   auto mem = [](Value v) -> Type { return flatMemRef(v); };
@@ -1444,7 +1446,8 @@ FailureOr<OpKernels> mlir::tele::buildTensorCoreAttentionKernels(Operation *op,
         {launch(fn, warps, rowTiles, s.querySharedBytes(), {})}, {}, {}};
   }
   // flash_attention_grad: operands q 0, k 1, v 2, out 3, lse 4, dO 5;
-  // results dq 6, dk 7, dv 8; workspace D 9.
+  // results dq 6, dk 7, dv 8; workspace D 9 (and, with wgmma, the scores
+  // 10).
   auto in = [&](unsigned i) { return mem(op->getOperand(i)); };
   auto out = [&](unsigned i) { return mem(op->getResult(i)); };
   SmallVector<Type> keyArgs{in(0), in(1), in(2), in(5), stat, stat, out(1), out(2)};
