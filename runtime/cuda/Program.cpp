@@ -311,9 +311,10 @@ struct tele_rt_program {
   /// where it is stale.
   struct CachedCopy {
     std::string entry, source;
-    size_t bytes = 0;
     bool written = false; ///< the program stores the next copy itself
     std::vector<Step> refresh;
+    /// The copy's size, as the refresh launches that write it say.
+    size_t bytes() const { return refresh.back().args.back().bytes; }
   };
   std::vector<CachedCopy> copies;
   /// The state entries the program writes.
@@ -638,12 +639,7 @@ tele_rt_status tele_rt_program::load(const json &j, const std::string &ptx) {
       written.push_back(name);
     if (e.value("init", "") != "derived")
       continue;
-    CachedCopy copy{name, e.at("source").get<std::string>(), 0, e.value("written", false), {}};
-    size_t n = 1;
-    for (size_t dim : e.at("shape"))
-      n *= dim;
-    copy.bytes = n * (e.at("dtype") == "bf16" ? 2 : 4);
-    copies.push_back(std::move(copy));
+    copies.push_back({name, e.at("source").get<std::string>(), e.value("written", false), {}});
   }
   // Each refresh launch writes one copy: its last argument.
   for (const json &js : j.value("refresh", json::array())) {
@@ -812,7 +808,7 @@ tele_rt_status tele_rt_program::refreshCopies(tele_rt_state *state) {
       return fail(TELE_RT_ERROR_NOT_FOUND, path + ": the state has no entry '" + copy.source +
                                                "' (the source of '" + copy.entry + "')");
     tele_rt_state::Entry *entry = nullptr;
-    if (auto s = state->allocate(copy.entry, copy.bytes, entry); s != TELE_RT_OK)
+    if (auto s = state->allocate(copy.entry, copy.bytes(), entry); s != TELE_RT_OK)
       return s;
     auto made = state->copiedFrom.find(copy.entry);
     if (made != state->copiedFrom.end() && made->second == source->second.version)

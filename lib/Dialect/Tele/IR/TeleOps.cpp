@@ -121,6 +121,18 @@ LogicalResult expectTypeOrBf16Copy(Operation *op, Value v, RankedTensorType expe
   return success();
 }
 
+/// Checks an op's optional `copy` result (named `what`), the bf16 copy of
+/// a value typed `of`: that value must be f32 (`value` and `source` name it
+/// and the operand it follows in the error) and the copy `of` in bf16.
+LogicalResult expectOptionalBf16Copy(Operation *op, Value copy, RankedTensorType of,
+                                     StringRef what, StringRef value, StringRef source) {
+  if (!copy)
+    return success();
+  if (!of.getElementType().isF32())
+    return op->emitOpError() << "a bf16 copy of " << value << " needs an f32 " << source;
+  return expectType(op, copy, of.clone(BFloat16Type::get(op->getContext())), what);
+}
+
 /// Results of ops that may narrow (see parseNarrowedResult) have the
 /// input's element type, or bf16 for an f32 input; shapes are tied by
 /// AllShapesMatch.
@@ -711,13 +723,9 @@ LogicalResult RMSNormGradOp::verify() {
   for (Value grad : getGrads())
     if (failed(expectTypeOrBf16Copy(*this, grad, input, "grad")))
       return failure();
-  if (Value copy = getInputGradCopy()) {
-    auto expected = input.clone(BFloat16Type::get(getContext()));
-    if (!input.getElementType().isF32())
-      return emitOpError() << "a bf16 copy of the input gradient needs an f32 input";
-    if (failed(expectType(*this, copy, expected, "input_grad_copy")))
-      return failure();
-  }
+  if (failed(expectOptionalBf16Copy(*this, getInputGradCopy(), input, "input_grad_copy",
+                                     "the input gradient", "input")))
+    return failure();
   if (failed(expectFeatureVector(*this, getGain(), getInput(), "gain")) ||
       (getMask() && failed(expectFeatureVector(*this, getMask(), getInput(), "mask"))) ||
       (getAddend() && failed(expectType(*this, getAddend(), getInput().getType(), "addend"))))
@@ -761,14 +769,9 @@ LogicalResult AdamWOp::verify() {
       failed(expectScalarOf(*this, getLr(), getParam(), "lr")) ||
       failed(expectScalarOf(*this, getGradScale(), getParam(), "grad_scale")))
     return failure();
-  if (Value copy = getNewParamCopy()) {
-    auto param = tensorTypeOf(getParam());
-    if (!param.getElementType().isF32())
-      return emitOpError() << "a bf16 copy of the new parameter needs an f32 parameter";
-    if (failed(expectType(*this, copy, param.clone(BFloat16Type::get(getContext())),
-                          "new_param_copy")))
-      return failure();
-  }
+  if (failed(expectOptionalBf16Copy(*this, getNewParamCopy(), tensorTypeOf(getParam()),
+                                     "new_param_copy", "the new parameter", "parameter")))
+    return failure();
   double b1 = getBeta1().convertToDouble(), b2 = getBeta2().convertToDouble();
   if (!(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1))
     return emitOpError() << "beta1 and beta2 must be in [0, 1)";
