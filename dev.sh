@@ -16,6 +16,9 @@ PACKAGES=(cmake ninja-build ccache g++ python3
           libopenblas-dev nlohmann-json3-dev libgtest-dev
           fortunes fortunes-zh)
 BUILD_DIR=${TELE_BUILD_DIR:-build}
+# ccache keys on paths relative to the clone, so a fresh clone in another folder
+# (CI's, a worktree's) reuses what an earlier build compiled.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}
 LIT=/usr/lib/llvm-22/bin/lit
 
 install_packages() {
