@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Prints the benchmark table from bench/run.sh's results (JSON lines from
-`tele bench`, torch_ref.py and floor.py; other lines are ignored except the
+`tele bench`, torch_peer.py and floor.py; other lines are ignored except the
 GPU name). One row per config and implementation, with the ratio of tokens/s
 to torch.compile's and of the step time to the floor."""
 import json
