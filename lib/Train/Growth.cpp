@@ -15,16 +15,6 @@ using namespace mlir;
 using namespace mlir::tele;
 using namespace mlir::tele::exec;
 
-ModelOp mlir::tele::growthSource(Operation *grow) {
-  return isa<GrowWidthOp>(grow) ? cast<GrowWidthOp>(grow).getSourceModel()
-                                : cast<GrowDepthOp>(grow).getSourceModel();
-}
-
-ModelOp mlir::tele::growthTarget(Operation *grow) {
-  return isa<GrowWidthOp>(grow) ? cast<GrowWidthOp>(grow).getTargetModel()
-                                : cast<GrowDepthOp>(grow).getTargetModel();
-}
-
 std::map<std::string, double> mlir::tele::growthMaskValues(Operation *grow,
                                                            int64_t t) {
   std::map<std::string, double> masks;
@@ -35,11 +25,12 @@ std::map<std::string, double> mlir::tele::growthMaskValues(Operation *grow,
   int64_t widthT = 0, depthT = 0;
   bool sequential = false;
   for (Operation *op : chain) {
+    int64_t steps = cast<GrowthOpInterface>(op).getTransitionSteps();
     if (auto width = dyn_cast<GrowWidthOp>(op)) {
-      widthT = width.getTransitionStepsAttr().getInt();
+      widthT = steps;
       sequential = width.getSchedule() == MaskSchedule::sequential;
     } else {
-      depthT = cast<GrowDepthOp>(op).getTransitionStepsAttr().getInt();
+      depthT = steps;
     }
   }
   auto ramp = [&](int64_t start, int64_t T) {

@@ -27,7 +27,7 @@ llvm::Error error(const llvm::Twine &message) {
 SmallVector<Operation *> growOps(ModuleOp plan) {
   SmallVector<Operation *> ops;
   plan.walk([&](Operation *op) {
-    if (isa<GrowWidthOp, GrowDepthOp>(op))
+    if (isa<GrowthOpInterface>(op))
       ops.push_back(op);
   });
   return ops;

@@ -16,10 +16,6 @@
 
 namespace mlir::tele {
 
-/// The model a growth op starts from, and the one it produces.
-ModelOp growthSource(Operation *grow);
-ModelOp growthTarget(Operation *grow);
-
 /// The mask values `t` optimizer steps after the growth chain ending at
 /// `grow` (empty for null). Joint: every mask ramps c(t) = min(1, t/T) from
 /// the growth step, T being its op's transition_steps. Sequential (the width

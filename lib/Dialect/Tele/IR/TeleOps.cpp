@@ -82,6 +82,8 @@ static void printAdamWGradType(OpAsmPrinter &printer, Operation *, Type param, T
     printer << " grad " << grad;
 }
 
+#include "tele/Dialect/Tele/IR/TeleInterfaces.cpp.inc"
+
 #define GET_OP_CLASSES
 #include "tele/Dialect/Tele/IR/TeleOps.cpp.inc"
 
@@ -295,22 +297,15 @@ LogicalResult PlanOp::verifyRegions() {
       current = stage.getModelAttr();
       continue;
     }
-    FlatSymbolRefAttr source, target;
-    if (auto grow = dyn_cast<GrowWidthOp>(op)) {
-      source = grow.getSourceAttr();
-      target = grow.getTargetAttr();
-    } else if (auto grow = dyn_cast<GrowDepthOp>(op)) {
-      source = grow.getSourceAttr();
-      target = grow.getTargetAttr();
-    } else {
+    auto grow = dyn_cast<GrowthOpInterface>(op);
+    if (!grow)
       return op.emitOpError()
              << "is not allowed in a tele.plan (only tele.stage and tele.grow.*)";
-    }
-    if (source != current)
-      return op.emitOpError() << "grows " << source
+    if (grow.getSourceAttr() != current)
+      return op.emitOpError() << "grows " << grow.getSourceAttr()
                               << " but the plan's model at this point is "
                               << current;
-    current = target;
+    current = grow.getTargetAttr();
   }
   if (!isa<StageOp>(body.back()))
     return body.back().emitOpError()
@@ -323,6 +318,12 @@ StageOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   return verifyModelRef(*this, symbolTable, getModelAttr(), "model");
 }
 
+ModelOp GrowthOpInterface::getSourceModel() {
+  return lookupModel(getOperation(), getSourceAttr());
+}
+ModelOp GrowthOpInterface::getTargetModel() {
+  return lookupModel(getOperation(), getTargetAttr());
+}
 ModelOp GrowWidthOp::getSourceModel() { return lookupModel(*this, getSourceAttr()); }
 ModelOp GrowWidthOp::getTargetModel() { return lookupModel(*this, getTargetAttr()); }
 ModelOp GrowDepthOp::getSourceModel() { return lookupModel(*this, getSourceAttr()); }

@@ -197,7 +197,7 @@ struct LowerGrowthPass : tele::impl::TeleLowerGrowthBase<LowerGrowthPass> {
     }
     SmallVector<Operation *> grows;
     module.walk([&](Operation *op) {
-      if (isa<GrowWidthOp, GrowDepthOp>(op))
+      if (isa<GrowthOpInterface>(op))
         grows.push_back(op);
     });
     if (growIndex >= (int64_t)grows.size()) {
@@ -229,8 +229,8 @@ LogicalResult LowerGrowthPass::lower(Operation *grow, ModuleOp module,
                                      FloatType et, bool emitLoss) {
   auto width = dyn_cast<GrowWidthOp>(grow);
   auto depth = dyn_cast<GrowDepthOp>(grow);
-  ModelOp source = width ? width.getSourceModel() : depth.getSourceModel();
-  ModelOp target = width ? width.getTargetModel() : depth.getTargetModel();
+  ModelOp source = cast<GrowthOpInterface>(grow).getSourceModel();
+  ModelOp target = cast<GrowthOpInterface>(grow).getTargetModel();
   ModelConfigAttr from = source.getConfig(), to = target.getConfig();
   if (depth && !depth.getCopyLayers())
     return depth.emitOpError()

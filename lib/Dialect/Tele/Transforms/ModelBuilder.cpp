@@ -239,7 +239,7 @@ func::FuncOp mlir::tele::buildLayerDistanceFunction(
 SmallVector<Operation *> mlir::tele::growthChainEndingAt(Operation *grow) {
   SmallVector<Operation *> chain{grow};
   for (Operation *op = grow->getPrevNode();
-       op && isa<GrowWidthOp, GrowDepthOp>(op); op = op->getPrevNode())
+       op && isa<GrowthOpInterface>(op); op = op->getPrevNode())
     chain.insert(chain.begin(), op);
   return chain;
 }

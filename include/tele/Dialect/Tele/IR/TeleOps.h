@@ -39,6 +39,11 @@ RankedTensorType attentionStatsType(RankedTensorType query, int64_t headDim);
 #define GET_ATTRDEF_CLASSES
 #include "tele/Dialect/Tele/IR/TeleAttrs.h.inc"
 
+namespace mlir::tele {
+class ModelOp;
+} // namespace mlir::tele
+#include "tele/Dialect/Tele/IR/TeleInterfaces.h.inc"
+
 #define GET_OP_CLASSES
 #include "tele/Dialect/Tele/IR/TeleOps.h.inc"
 

@@ -2,7 +2,7 @@
 //
 // This file declares the model-level ops: `tele.model`, `tele.plan`,
 // `tele.stage` and the growth ops `tele.grow.width` / `tele.grow.depth`
-// (../shared/GROWTH.md gives their exact meaning).
+// (docs/growth.md gives their exact meaning).
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +10,7 @@
 #define TELE_DIALECT_TELE_IR_TELEPLANOPS_TD
 
 include "tele/Dialect/Tele/IR/TeleAttrs.td"
+include "tele/Dialect/Tele/IR/TeleInterfaces.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/IR/RegionKindInterface.td"
 
@@ -77,7 +78,8 @@ def Tele_StageOp : Tele_Op<"stage", [Symbol, HasParent<"PlanOp">,
 
 class Tele_GrowOp<string mnemonic, list<Trait> traits = []>
     : Tele_Op<mnemonic, !listconcat(traits, [HasParent<"PlanOp">,
-        DeclareOpInterfaceMethods<SymbolUserOpInterface>])> {
+        DeclareOpInterfaceMethods<SymbolUserOpInterface>,
+        Tele_GrowthOpInterface])> {
   code commonExtraClassDeclaration = [{
     /// The source and target models, looked up in the nearest symbol table.
     ModelOp getSourceModel();
