@@ -7,7 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "tele/Pipelines/Pipelines.h"
+#include "tele/Conversion/Passes.h"
 #include "tele/Dialect/Tele/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -29,7 +31,48 @@ void mlir::tele::buildTrainingStepPipeline(
   pm.addPass(createCSEPass());
 }
 
+void mlir::tele::buildTrainStepPipeline(
+    OpPassManager &pm, const TrainStepPipelineOptions &options) {
+  TeleStageLossOptions stage;
+  stage.stageName = options.stage;
+  stage.phase = options.phase;
+  stage.batch = options.batch;
+  stage.dtype = options.dtype;
+  stage.seed = options.seed;
+  pm.addPass(createTeleStageLoss(stage));
+  pm.addPass(createTeleAutodiff());
+  TeleOptimizerOptions optimizer;
+  optimizer.stageName = options.stage;
+  optimizer.lrMatrixScale = options.lrMatrixScale;
+  pm.addPass(createTeleOptimizer(optimizer));
+  pm.addPass(createCSEPass());
+  if (options.target == StepTarget::Cuda)
+    buildCudaProgramPipeline(pm, CudaProgramPipelineOptions());
+}
+
+void mlir::tele::buildCudaProgramPipeline(
+    OpPassManager &pm, const CudaProgramPipelineOptions &options) {
+  TeleExtractFunctionOptions extract;
+  extract.functionName = options.function;
+  pm.addPass(createTeleExtractFunction(extract));
+  pm.addNestedPass<func::FuncOp>(createTeleFuse());
+  pm.addNestedPass<func::FuncOp>(createTeleBf16Gemms());
+  pm.addNestedPass<func::FuncOp>(createTeleCacheWeightCopies());
+  pm.addPass(createConvertTeleToGPU());
+  pm.addNestedPass<func::FuncOp>(createTelePlanMemory());
+}
+
 void mlir::tele::registerTelePipelines() {
+  PassPipelineRegistration<TrainStepPipelineOptions>(
+      "tele-train-step-pipeline",
+      "One stage's training step as tele train, compile and bench run it "
+      "(stage loss, autodiff, AdamW; with target=cuda the device program)",
+      buildTrainStepPipeline);
+  PassPipelineRegistration<CudaProgramPipelineOptions>(
+      "tele-cuda-program-pipeline",
+      "A function as the CUDA runtime runs it: fused ops, bf16 GEMM "
+      "operands, cached weight copies, kernels and the memory plan",
+      buildCudaProgramPipeline);
   PassPipelineRegistration<TrainingStepPipelineOptions>(
       "tele-training-step",
       "Expand a model, differentiate its loss and append the AdamW update",

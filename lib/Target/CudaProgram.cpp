@@ -11,6 +11,7 @@
 #include "tele/Conversion/Passes.h"
 #include "tele/Dialect/Tele/IR/TeleOps.h"
 #include "tele/Dialect/Tele/Transforms/Passes.h"
+#include "tele/Pipelines/Pipelines.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -344,21 +345,24 @@ FailureOr<json::Object> mlir::tele::buildCudaProgram(func::FuncOp fn) {
 FailureOr<CudaProgram> mlir::tele::compileCudaProgram(ModuleOp module,
                                                       StringRef name,
                                                       StringRef chip) {
-  auto fn = module.lookupSymbol<func::FuncOp>(name);
-  if (!fn)
+  if (!module.lookupSymbol<func::FuncOp>(name))
     return module.emitError("no function '") << name << "' to compile for CUDA";
-  // Only this function runs on the device: the others would add kernels.
-  for (auto other : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
-    if (other != fn)
-      other.erase();
   PassManager pm(module.getContext());
-  pm.addNestedPass<func::FuncOp>(createTeleFuse());
-  pm.addNestedPass<func::FuncOp>(createTeleBf16Gemms());
-  pm.addNestedPass<func::FuncOp>(createTeleCacheWeightCopies());
-  pm.addPass(createConvertTeleToGPU());
-  pm.addNestedPass<func::FuncOp>(createTelePlanMemory());
+  CudaProgramPipelineOptions options;
+  options.function = name.str();
+  buildCudaProgramPipeline(pm, options);
   if (failed(pm.run(module)))
     return failure();
+  return emitCudaProgram(module, chip);
+}
+
+FailureOr<CudaProgram> mlir::tele::emitCudaProgram(ModuleOp module,
+                                                   StringRef chip) {
+  auto functions = llvm::to_vector(module.getOps<func::FuncOp>());
+  if (functions.size() != 1)
+    return module.emitError("a CUDA program is one function, the module has ")
+           << functions.size() << " (run tele-cuda-program-pipeline first)";
+  func::FuncOp fn = functions.front();
   FailureOr<json::Object> program = buildCudaProgram(fn);
   if (failed(program))
     return failure();

@@ -59,13 +59,10 @@ void fillState(func::FuncOp fn, TrainingState<float> &state, double initStd,
 
 LogicalResult mlir::tele::benchPlan(ModuleOp plan, const BenchOptions &opts) {
   Location loc = plan.getLoc();
-  StageOp stage;
-  plan.walk([&](StageOp s) {
-    if (!stage)
-      stage = s;
-  });
-  if (!stage)
-    return emitError(loc) << "tele bench: the plan has no training stage";
+  auto stages = schedulePlan(plan);
+  if (failed(stages))
+    return failure();
+  StageOp stage = stages->front().stage;
   auto model = plan.lookupSymbol<ModelOp>(stage.getModelAttr());
   ModelConfigAttr cfg = model.getConfig();
   int64_t batch = stage.getConfig().getBatch(), seqLen = cfg.getSeqLen();
@@ -75,8 +72,8 @@ LogicalResult mlir::tele::benchPlan(ModuleOp plan, const BenchOptions &opts) {
     return failure();
 
   auto t0 = Clock::now();
-  StageCompileOptions options{batch, Float32Type::get(plan.getContext()), 1.0, 0};
-  auto compiled = compileStage(plan, stage, nullptr, -1, MaskMode::None, options);
+  StageCompileOptions options{batch, Float32Type::get(plan.getContext()), 0};
+  auto compiled = compileStage(plan, stage, StagePhase::Steady, options);
   if (failed(compiled))
     return failure();
   double passSeconds = secondsSince(t0);

@@ -69,17 +69,15 @@ std::string printed(ModuleOp module) {
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// The training step as the GPU runtime runs it: <stem>.ptx (the kernels),
-/// <stem>.program.json (buffers and launches, see Target/CudaProgram.h) and
-/// <stem>.mlir (the step annotated with its kernels and memory plan).
+/// The training step as the GPU runtime runs it, from the module that
+/// tele-train-step-pipeline{target=cuda} left: <stem>.ptx (the kernels),
+/// <stem>.program.json (buffers and launches, see docs/program-format.md)
+/// and <stem>.mlir (the step annotated with its kernels and memory plan).
 LogicalResult writeCudaArtifacts(ModuleOp step, StringRef outDir,
                                  StringRef stem) {
   MLIRContext *ctx = step.getContext();
-  std::string stepName;
-  for (auto fn : step.getOps<func::FuncOp>())
-    if (fn.getSymName().ends_with("_step"))
-      stepName = fn.getSymName().str();
-  FailureOr<CudaProgram> compiled = compileCudaProgram(step, stepName);
+  // The PTX is lowered from a copy: the .mlir is the pipeline's output.
+  FailureOr<CudaProgram> compiled = emitCudaProgram(step);
   if (failed(compiled))
     return failure();
   compiled->program["ptx"] = (stem + ".ptx").str();
@@ -106,55 +104,36 @@ LogicalResult mlir::tele::compilePlan(ModuleOp plan, StringRef target,
   bool cuda = target == "cuda";
   if (target != "cpu" && !cuda)
     return fail(ctx, "unknown target '" + target + "' (expected cpu or cuda)");
+  auto stages = schedulePlan(plan);
+  if (failed(stages))
+    return failure();
   if (auto ec = llvm::sys::fs::create_directories(outDir))
     return fail(ctx, "cannot create " + outDir + ": " + ec.message());
 
-  int64_t growIndex = -1;
-  Operation *grow = nullptr;
-  for (PlanOp p : plan.getOps<PlanOp>()) {
-    for (Operation &op : p.getBody().front()) {
-      if (!isa<StageOp>(op)) {
-        grow = &op;
-        ++growIndex;
+  // A stage after growth has two graphs: masked during the transition
+  // (<stage>.transition) and folded afterwards (<stage>).
+  for (ScheduledStage &s : *stages) {
+    SmallVector<std::pair<StagePhase, std::string>> phases;
+    if (s.grows())
+      phases.push_back({StagePhase::Transition, ".transition"});
+    phases.push_back({StagePhase::Steady, ""});
+    StageCompileOptions options{s.stage.getConfig().getBatch(),
+                                Float32Type::get(ctx), /*seed=*/0};
+    for (auto &[phase, suffix] : phases) {
+      auto module = compileStageModule(plan, s.stage, phase, options,
+                                       cuda ? StepTarget::Cuda : StepTarget::Cpu);
+      if (failed(module))
+        return failure();
+      std::string stem = (s.stage.getSymName() + suffix).str();
+      if (cuda) {
+        if (failed(writeCudaArtifacts(**module, outDir, stem)))
+          return failure();
         continue;
       }
-      auto stage = cast<StageOp>(op);
-      StageCompileOptions options{stage.getConfig().getBatch(),
-                                  Float32Type::get(ctx), 1.0, 0};
-      // Without a calibration batch, copy the first layers; tele train
-      // chooses them by residual-stream distance.
-      for (Operation *op : grow ? growthChainEndingAt(grow) : SmallVector<Operation *>{}) {
-        auto depth = dyn_cast<GrowDepthOp>(op);
-        if (!depth || depth.getCopyLayers())
-          continue;
-        int64_t added = depth.getTargetModel().getConfig().getLayers() -
-                        depth.getSourceModel().getConfig().getLayers();
-        SmallVector<double> zeros(depth.getSourceModel().getConfig().getLayers());
-        depth.setCopyLayers(selectLayersToCopy(zeros, added, depth.getSelect()));
-      }
-      SmallVector<std::pair<MaskMode, std::string>> modes;
-      if (grow) {
-        modes.push_back({MaskMode::Masked, ".transition"});
-        modes.push_back({MaskMode::Folded, ""});
-      } else {
-        modes.push_back({MaskMode::None, ""});
-      }
-      for (auto &[mode, suffix] : modes) {
-        auto compiled = compileStage(plan, stage, grow, growIndex, mode, options);
-        if (failed(compiled))
-          return failure();
-        if (cuda) {
-          if (failed(writeCudaArtifacts(*compiled->module, outDir,
-                                        (stage.getSymName() + suffix).str())))
-            return failure();
-          continue;
-        }
-        SmallString<256> path(outDir);
-        llvm::sys::path::append(path, (stage.getSymName() + suffix + ".mlir").str());
-        if (failed(writeFile(ctx, path, printed(*compiled->module))))
-          return failure();
-      }
-      grow = nullptr;
+      SmallString<256> path(outDir);
+      llvm::sys::path::append(path, stem + ".mlir");
+      if (failed(writeFile(ctx, path, printed(**module))))
+        return failure();
     }
   }
   return success();
@@ -343,8 +322,8 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
         continue;
       }
       ++index;
-      ModelOp from = growthSource(&op);
-      ModelOp into = growthTarget(&op);
+      ModelOp from = cast<GrowthOpInterface>(op).getSourceModel();
+      ModelOp into = cast<GrowthOpInterface>(op).getTargetModel();
       if (from.getConfig() == current) {
         pending = &op;
         pendingIndex = index;
@@ -379,7 +358,7 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
 
   ModelOp previous = source;
   for (auto &[grow, growIndex, stage] : chain) {
-    ModelOp into = growthTarget(grow);
+    ModelOp into = cast<GrowthOpInterface>(grow).getTargetModel();
     auto before = compileEvalOnly(previous, batch, et);
     if (failed(before))
       return failure();
@@ -393,9 +372,9 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
       return failure();
     if (failed(chooseLayersToCopy<T>(ops, previous, in, batch, et, state)))
       return failure();
-    StageCompileOptions options{batch, et, 1.0, int64_t(opts.seed) + growIndex};
-    auto compiled = compileStage(*growPlan, stage, grow, growIndex,
-                                 MaskMode::Masked, options);
+    StageCompileOptions options{batch, et, int64_t(opts.seed) + growIndex};
+    auto compiled = compileStage(*growPlan, stage, StagePhase::Transition,
+                                 options);
     if (failed(compiled))
       return failure();
     {

@@ -1,8 +1,8 @@
 //===- StageCompiler.cpp - compile the functions of one stage -------------===//
 //
-// This file runs the tele pass pipeline for one stage of a plan in a fresh
-// module holding copies of the plan's models and plan op, so that stage and
-// growth symbols resolve exactly as in the plan.
+// This file runs the registered training-step pipeline (passes/) for one
+// stage of a plan in a fresh module holding copies of the plan's models and
+// plan op, so that stage and growth symbols resolve exactly as in the plan.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,65 +29,41 @@ OwningOpRef<ModuleOp> cloneDeclarations(ModuleOp plan) {
 std::string dtypeName(FloatType t) { return t.isF64() ? "f64" : "f32"; }
 } // namespace
 
-FailureOr<CompiledStage>
-mlir::tele::compileStage(ModuleOp plan, StageOp stage, Operation *grow,
-                         int64_t growIndex, MaskMode mode,
-                         const StageCompileOptions &options) {
-  CompiledStage out;
-  out.module = cloneDeclarations(plan);
-  MLIRContext *ctx = plan.getContext();
-  std::string model = stage.getModel().str();
-
-  PassManager pm(ctx);
-  if (mode == MaskMode::None) {
-    TeleExpandModelOptions expand;
-    expand.modelName = model;
-    expand.batch = options.batch;
-    expand.dtype = dtypeName(options.elementType);
-    pm.addPass(createTeleExpandModel(expand));
-  } else {
-    TeleLowerGrowthOptions lower;
-    lower.growIndex = growIndex;
-    lower.batch = options.batch;
-    lower.dtype = dtypeName(options.elementType);
-    lower.seed = options.seed;
-    pm.addPass(createTeleLowerGrowth(lower));
-    if (mode == MaskMode::Folded)
-      pm.addPass(createTeleFoldMasks());
-  }
-  TeleAutodiffOptions autodiff;
-  autodiff.funcName = model + "_loss";
-  pm.addPass(createTeleAutodiff(autodiff));
-  TeleOptimizerOptions optimizer;
-  optimizer.stageName = stage.getSymName().str();
-  optimizer.lrMatrixScale = options.lrMatrixScale;
-  pm.addPass(createTeleOptimizer(optimizer));
-  pm.addPass(createCSEPass());
-  if (failed(pm.run(*out.module)))
+FailureOr<OwningOpRef<ModuleOp>>
+mlir::tele::compileStageModule(ModuleOp plan, StageOp stage, StagePhase phase,
+                               const StageCompileOptions &options,
+                               StepTarget target) {
+  OwningOpRef<ModuleOp> module = cloneDeclarations(plan);
+  TrainStepPipelineOptions pipeline;
+  pipeline.target = target;
+  pipeline.stage = stage.getSymName().str();
+  pipeline.phase = phase == StagePhase::Transition ? "transition" : "steady";
+  pipeline.batch = options.batch;
+  pipeline.dtype = dtypeName(options.elementType);
+  pipeline.seed = options.seed;
+  pipeline.lrMatrixScale = options.lrMatrixScale;
+  PassManager pm(plan.getContext());
+  buildTrainStepPipeline(pm, pipeline);
+  if (failed(pm.run(*module)))
     return failure();
+  return module;
+}
 
+FailureOr<CompiledStage>
+mlir::tele::compileStage(ModuleOp plan, StageOp stage, StagePhase phase,
+                         const StageCompileOptions &options) {
+  auto module = compileStageModule(plan, stage, phase, options);
+  if (failed(module))
+    return failure();
+  CompiledStage out;
+  out.module = std::move(*module);
+  std::string model = stage.getModel().str();
   out.step = out.module->lookupSymbol<func::FuncOp>(model + "_step");
-  // Evaluation uses the same masks as the step, plus the logits.
-  ModelOp target = out.module->lookupSymbol<ModelOp>(model);
-  GrowthMasks masks;
-  if (mode == MaskMode::Masked && grow) {
-    Operation *cloned = nullptr;
-    int64_t i = 0;
-    out.module->walk([&](Operation *op) {
-      if (isa<GrowWidthOp, GrowDepthOp>(op) && i++ == growIndex)
-        cloned = op;
-    });
-    masks = growthMasksFor(growthChainEndingAt(cloned));
-  }
-  OpBuilder b(out.module->getBody(), out.module->getBody()->end());
-  out.eval = buildLossFunction(b, stage.getLoc(), "eval", target.getConfig(),
-                               options.batch, options.elementType, masks,
-                               /*returnLogits=*/true);
+  out.eval = out.module->lookupSymbol<func::FuncOp>("eval");
   // lower-growth emits the chain's maps in plan order.
-  if (grow)
-    for (auto fn : out.module->getOps<func::FuncOp>())
-      if (fn->hasAttr(kParamMapAttrName))
-        out.paramMaps.push_back(fn);
+  for (auto fn : out.module->getOps<func::FuncOp>())
+    if (fn->hasAttr(kParamMapAttrName))
+      out.paramMaps.push_back(fn);
   return out;
 }
 

@@ -51,12 +51,8 @@ std::string mlir::tele::defaultDataDir() {
 namespace {
 using Clock = std::chrono::steady_clock;
 
-/// One stage of the plan and the growth op right before it.
-struct PlanStage {
-  StageOp stage;
-  Operation *grow = nullptr; ///< null: no growth before this stage
-  int64_t growIndex = -1;    ///< position among the plan's growth ops
-};
+/// One stage of the plan and the growth chain right before it.
+using PlanStage = ScheduledStage;
 
 LogicalResult fail(Location loc, const Twine &message) {
   return emitError(loc) << message;
@@ -121,7 +117,6 @@ private:
   MLIRContext *ctx;
   std::vector<PlanStage> stages;
   int64_t planSteps = 0;  ///< steps of the plan, capped by maxSteps
-  int64_t firstHidden = 0;
 
   TrainingState<T> state;
   Progress counters;
@@ -170,28 +165,14 @@ template <typename T> LogicalResult PlanRunner<T>::syncStateToHost() {
 }
 
 template <typename T> LogicalResult PlanRunner<T>::collectStages() {
-  auto plans = llvm::to_vector(plan.getOps<PlanOp>());
-  if (plans.size() != 1)
-    return fail(plan.getLoc(), "expected exactly one tele.plan, found " +
-                                   Twine(plans.size()));
-  Operation *pendingGrow = nullptr;
-  int64_t growCount = 0, pendingIndex = -1;
-  for (Operation &op : plans[0].getBody().front()) {
-    if (auto stage = dyn_cast<StageOp>(op)) {
-      if (pendingGrow && failed(verifyGrowthChain(growthChainEndingAt(pendingGrow))))
-        return failure();
-      stages.push_back({stage, pendingGrow, pendingIndex});
-      planSteps += stage.getConfig().getSteps();
-      pendingGrow = nullptr;
-      continue;
-    }
-    // Growth ops in a row apply together; the stage records the last one.
-    pendingGrow = &op;
-    pendingIndex = growCount++;
-  }
+  auto schedule = schedulePlan(plan);
+  if (failed(schedule))
+    return failure();
+  stages.assign(schedule->begin(), schedule->end());
+  for (PlanStage &ps : stages)
+    planSteps += ps.stage.getConfig().getSteps();
   if (opts.maxSteps >= 0)
     planSteps = std::min(planSteps, opts.maxSteps);
-  firstHidden = modelOf(stages.front().stage).getConfig().getHidden();
   return success();
 }
 
@@ -311,12 +292,12 @@ FailureOr<double> PlanRunner<T>::validationLoss(func::FuncOp eval,
 
 template <typename T> LogicalResult PlanRunner<T>::growInto(size_t index) {
   const PlanStage &ps = stages[index];
-  Operation *grow = ps.grow;
+  Operation *grow = ps.lastGrowth();
   SmallVector<Operation *> chain = growthChainEndingAt(grow);
   StageOp stage = ps.stage;
   int64_t batch = stage.getConfig().getBatch();
   // The model before the whole chain: what the grown model must reproduce.
-  ModelOp source = growthSource(chain.front());
+  ModelOp source = cast<GrowthOpInterface>(chain.front()).getSourceModel();
   int64_t seqLen = source.getConfig().getSeqLen();
 
   // The calibration batch: the first validation batch.
@@ -355,11 +336,8 @@ template <typename T> LogicalResult PlanRunner<T>::growInto(size_t index) {
       event["copy_layers"] = llvm::json::Array(*depth.getCopyLayers());
 
   StageCompileOptions options{batch, elementType(),
-                              double(firstHidden) /
-                                  modelOf(stage).getConfig().getHidden(),
                               int64_t(opts.seed) + ps.growIndex};
-  auto grown = compileStage(plan, stage, grow, ps.growIndex, MaskMode::Masked,
-                            options);
+  auto grown = compileStage(plan, stage, StagePhase::Transition, options);
   if (failed(grown))
     return failure();
   for (func::FuncOp map : grown->paramMaps)
@@ -445,22 +423,19 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
                                     Twine(batch) + " x " + Twine(seqLen + 1) +
                                     " tokens)");
 
-  if (ps.grow && counters.stageStep == 0 && failed(growInto(index)))
+  if (ps.grows() && counters.stageStep == 0 && failed(growInto(index)))
     return failure();
 
   StageCompileOptions options{batch, elementType(),
-                              double(firstHidden) / model.getHidden(),
                               int64_t(opts.seed) + ps.growIndex};
   // Compiled lazily: masked during the transition, folded afterwards.
   std::optional<CompiledStage> masked, plain;
   auto stepFor = [&](bool transition) -> FailureOr<CompiledStage *> {
     std::optional<CompiledStage> &slot = transition ? masked : plain;
     if (!slot) {
-      MaskMode mode = !ps.grow     ? MaskMode::None
-                      : transition ? MaskMode::Masked
-                                   : MaskMode::Folded;
-      auto compiled = compileStage(plan, stage, ps.grow, ps.growIndex, mode,
-                                   options);
+      auto compiled = compileStage(
+          plan, stage, transition ? StagePhase::Transition : StagePhase::Steady,
+          options);
       if (failed(compiled))
         return failure();
       slot = std::move(*compiled);
@@ -472,8 +447,8 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
   // a resumed run must find all of them (with the right shapes) in the
   // state, so that a checkpoint of another plan is reported, not patched.
   {
-    auto first = stepFor(ps.grow &&
-                         !allOnes(growthMaskValues(ps.grow, counters.stageStep)));
+    auto first = stepFor(ps.grows() &&
+                         !allOnes(growthMaskValues(ps.lastGrowth(), counters.stageStep)));
     if (failed(first))
       return failure();
     if (index == 0 && counters.step == 0)
@@ -495,8 +470,8 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
   std::vector<int32_t> in(batch * seqLen), tg(batch * seqLen);
 
   while (counters.stageStep < cfg.getSteps() && counters.step < planSteps) {
-    state.masks = growthMaskValues(ps.grow, counters.stageStep);
-    bool transition = ps.grow && !allOnes(state.masks);
+    state.masks = growthMaskValues(ps.lastGrowth(), counters.stageStep);
+    bool transition = ps.grows() && !allOnes(state.masks);
     auto compiled = stepFor(transition);
     if (failed(compiled))
       return failure();

@@ -5,6 +5,8 @@
 // (overriding model= and batch=, second RUN line) as well as the optimizer
 // settings. @s1 trains @wide (after a width growth) at batch 3 with two
 // learning rates; only @wide is expanded, differentiated and stepped; f64.
+// Its matrix LR 1.6e-3 is stated at the first stage's width and scaled by
+// d0/d = 8/12 (muP), as tele train runs it.
 
 // CHECK-NOT: func.func @tiny_loss
 // CHECK-LABEL: func.func @wide_loss(
@@ -16,7 +18,7 @@
 // CHECK-LABEL: func.func @wide_step(
 // CHECK-SAME: %{{[^:]+}}: tensor<3x4xi32>, %{{[^:]+}}: tensor<3x4xi32>, %{{[^:]+}}: tensor<i64>, %{{[^:]+}}: tensor<i64>)
 // CHECK-SAME: -> (tensor<f64>, tensor<f64>, tensor<f64>, tensor<f64>)
-// CHECK: %[[LRM:.+]] = tele.lr_schedule %{{.+}} {decay = #tele.decay<cosine>, min = 0.000000e+00 : f64, peak = 1.600000e-03 : f64, total = 40 : i64, warmup = 4 : i64} : tensor<i64> -> tensor<f64>
+// CHECK: %[[LRM:.+]] = tele.lr_schedule %{{.+}} {decay = #tele.decay<cosine>, min = 0.000000e+00 : f64, peak = 0.0010666666666666667 : f64, total = 40 : i64, warmup = 4 : i64} : tensor<i64> -> tensor<f64>
 // CHECK: %[[LRV:.+]] = tele.lr_schedule %{{.+}} {decay = #tele.decay<cosine>, min = 0.000000e+00 : f64, peak = 2.000000e-03 : f64, total = 40 : i64, warmup = 4 : i64} : tensor<i64> -> tensor<f64>
 // CHECK: tele.adamw {{.+}}, %[[LRV]], {{.+}} : tensor<16x12xf64>, tensor<f64>, tensor<i64>
 // CHECK: tele.adamw {{.+}}, %[[LRM]], {{.+}} : tensor<12x12xf64>, tensor<f64>, tensor<i64>

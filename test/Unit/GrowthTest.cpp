@@ -119,15 +119,16 @@ template <typename T> struct Grown {
     bigStage = stages.back();
     smallCfg = modelNamed(*plan, "small").getConfig();
     bigCfg = modelNamed(*plan, bigModel).getConfig();
-    StageCompileOptions options{kBatch, et, 1.0, int64_t(seed & 0xffffff)};
+    // LR scale 1: the grown step is compared with the small one's.
+    StageCompileOptions options{kBatch, et, int64_t(seed & 0xffffff), 1.0};
 
-    auto s = compileStage(*plan, stages[0], nullptr, -1, MaskMode::None, options);
+    auto s = compileStage(*plan, stages[0], StagePhase::Steady, options);
     ASSERT_TRUE(succeeded(s)) << "compiling the small stage";
     small = std::move(*s);
     smallGrad = small.module->lookupSymbol<func::FuncOp>("small_loss_grad");
     ASSERT_TRUE(small.step && small.eval && smallGrad);
     for (auto [i, grow] : llvm::enumerate(grows)) {
-      auto g = compileStage(*plan, stages[i + 1], grow, i, MaskMode::Masked,
+      auto g = compileStage(*plan, stages[i + 1], StagePhase::Transition,
                             options);
       ASSERT_TRUE(succeeded(g)) << "compiling the stage after growth " << i;
       ASSERT_EQ(g->paramMaps.size(), 1u) << "no parameter map for growth " << i;
@@ -365,8 +366,8 @@ TEST_P(GrowthTest, FoldedGraphEqualsMaskedGraphAtMaskOne) {
   OwnCompiled foldedOwn;
   SmallVector<Operation *> grows = growthOps(*g.plan);
   if (grows.size() == 1) {
-    auto f = compileStage(*g.plan, g.bigStage, grows[0], 0, MaskMode::Folded,
-                          StageCompileOptions{kBatch, g.et, 1.0, 0});
+    auto f = compileStage(*g.plan, g.bigStage, StagePhase::Steady,
+                          StageCompileOptions{kBatch, g.et, 0, 1.0});
     ASSERT_TRUE(succeeded(f));
     foldedStage = std::move(*f);
     foldedStep = foldedStage->step;

@@ -46,13 +46,18 @@ struct CudaProgram {
 };
 
 /// Compiles function `name` of `module` (other functions are dropped from
-/// the module): fuses ops (tele-fuse), generates its kernels
-/// (convert-tele-to-gpu), plans its
-/// memory (tele-plan-memory), lowers the kernels to PTX for `chip` and
-/// writes the program. Fails with a diagnostic naming the first op that has
-/// no GPU lowering.
+/// the module) through tele-cuda-program-pipeline (fused ops, bf16 GEMM
+/// operands, cached weight copies, kernels, memory plan), lowers the kernels
+/// to PTX for `chip` and writes the program. Fails with a diagnostic naming
+/// the first op that has no GPU lowering.
 FailureOr<CudaProgram> compileCudaProgram(ModuleOp module, StringRef name,
                                           StringRef chip = "sm_90a");
+
+/// The program and PTX of a module that tele-cuda-program-pipeline has
+/// reduced to one annotated function (what compileCudaProgram does after
+/// running it).
+FailureOr<CudaProgram> emitCudaProgram(ModuleOp module,
+                                       StringRef chip = "sm_90a");
 
 /// The program of `fn`, already annotated by convert-tele-to-gpu and
 /// tele-plan-memory.

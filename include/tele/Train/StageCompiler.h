@@ -12,16 +12,11 @@
 #define TELE_TRAIN_STAGECOMPILER_H
 
 #include "tele/Dialect/Tele/IR/TeleOps.h"
+#include "tele/Dialect/Tele/Transforms/PlanSchedule.h"
+#include "tele/Pipelines/Pipelines.h"
 #include "mlir/IR/OwningOpRef.h"
 
 namespace mlir::tele {
-
-/// How a stage's graph treats growth masks.
-enum class MaskMode {
-  None,   ///< Plain model (first stage, or no growth before it).
-  Masked, ///< MSG masks read as runtime scalars (during the transition).
-  Folded, ///< Grown model after the transition, masks folded away.
-};
 
 struct CompiledStage {
   OwningOpRef<ModuleOp> module;
@@ -36,16 +31,25 @@ struct CompiledStage {
 struct StageCompileOptions {
   int64_t batch = 1;
   FloatType elementType;
-  double lrMatrixScale = 1.0;
+  /// Seed of a growth's random new entries.
   int64_t seed = 0;
+  /// Matrix-LR multiplier; 0 takes the plan's muP scale (what tele train
+  /// runs). Tests that compare a grown model's step with the small model's
+  /// set 1.
+  double lrMatrixScale = 0.0;
 };
 
-/// Compiles `stage` of `plan`. `grow` is the growth op right before the
-/// stage (null for none), the last of its chain; its position among the
-/// plan's growth ops is `growIndex`. Reports errors as diagnostics.
+/// Runs `tele-train-step-pipeline` for `stage` of `plan` in a fresh module
+/// holding copies of the plan's declarations, so that stage and growth
+/// symbols resolve exactly as in the plan. Reports errors as diagnostics.
+FailureOr<OwningOpRef<ModuleOp>>
+compileStageModule(ModuleOp plan, StageOp stage, StagePhase phase,
+                   const StageCompileOptions &options,
+                   StepTarget target = StepTarget::Cpu);
+
+/// compileStageModule for the CPU, with its functions looked up.
 FailureOr<CompiledStage> compileStage(ModuleOp plan, StageOp stage,
-                                      Operation *grow, int64_t growIndex,
-                                      MaskMode mode,
+                                      StagePhase phase,
                                       const StageCompileOptions &options);
 
 /// A module with `@eval(tokens, targets) -> (loss, logits)` of a plain model.

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tele/Dialect/Tele/Transforms/Passes.h"
+#include "tele/Dialect/Tele/Transforms/PlanSchedule.h"
 #include "tele/Dialect/Tele/IR/TeleOps.h"
 
 #define DEBUG_TYPE "tele-optimizer"
@@ -59,6 +60,8 @@ FailureOr<StageConfigAttr> OptimizerPass::resolveStage(ModuleOp module,
                                                        StringRef &model) {
   MLIRContext *ctx = module.getContext();
   if (stageName.empty()) {
+    if (lrMatrixScale <= 0)
+      lrMatrixScale = 1.0;
     auto diag = [&]() { return module.emitError() << "tele-optimizer: "; };
     auto f = [](double v) { return llvm::APFloat(v); };
     if (failed(StageConfigAttr::verifyInvariants(
@@ -81,6 +84,8 @@ FailureOr<StageConfigAttr> OptimizerPass::resolveStage(ModuleOp module,
     return failure();
   }
   model = found.getModel();
+  if (lrMatrixScale <= 0)
+    lrMatrixScale = lrMatrixScaleOf(found);
   return found.getConfig();
 }
 

@@ -102,9 +102,9 @@ def TeleOptimizer : Pass<"tele-optimizer", "::mlir::ModuleOp"> {
            "Peak LR of matrix-like parameters">,
     Option<"lrVector", "lr-vector", "double", /*default=*/"1e-3",
            "Peak LR of vector-like parameters">,
-    Option<"lrMatrixScale", "lr-matrix-scale", "double", /*default=*/"1.0",
+    Option<"lrMatrixScale", "lr-matrix-scale", "double", /*default=*/"0.0",
            "Multiplier of the matrix-like LR (muP width scaling: d0/d after "
-           "width growth)">,
+           "width growth); 0: the plan's scale for `stage` (1 without one)">,
   ];
 }
 
@@ -166,6 +166,71 @@ def TeleFoldMasks : Pass<"tele-fold-masks", "::mlir::ModuleOp"> {
     %z = tele.lerp %a, %b, %c : tensor<2x4x12xf32>, tensor<f32>      // -> %b
     ```
   }];
+}
+
+def TeleStageLoss : Pass<"tele-stage-loss", "::mlir::ModuleOp"> {
+  let summary = "Build the loss and evaluation functions one stage of a plan trains";
+  let description = [{
+    Reads the plan through its schedule (the stages in order, each with the
+    growth chain applied right before it) and builds what the named stage
+    trains, by running the pass that makes it:
+
+    * a stage without growth before it: `tele-expand-model` of its model,
+      `@<model>_loss`;
+    * a stage after a growth chain: `tele-lower-growth` of the chain (its
+      parameter maps `@grow_<source>_to_<target>` and the masked
+      `@<model>_loss`), followed by `tele-fold-masks` in the `steady` phase
+      (after the transition every mask is 1).
+
+    With `eval` it also adds `@eval(%tokens, %targets) -> (loss, logits)`,
+    the model's loss with the same masks plus its logits. A depth growth
+    without `copy_layers` copies the first layers (`tele train` ranks the
+    layers on a calibration batch and sets them before compiling).
+
+    ```mlir
+    // tele-stage-loss{stage=s1 phase=transition} on
+    tele.plan @p {
+      tele.stage @s0 on @tiny <...>
+      tele.grow.width @tiny -> @wide {transition_steps = 10}
+      tele.stage @s1 on @wide <...>
+    }
+    // adds @grow_tiny_to_wide, @wide_loss (masks as runtime scalars), @eval
+    ```
+  }];
+  let options = [
+    Option<"stageName", "stage", "std::string", /*default=*/"\"\"",
+           "The stage to build (required)">,
+    Option<"phase", "phase", "std::string", /*default=*/"\"steady\"",
+           "transition (masks are runtime scalars) or steady (masks folded)">,
+    Option<"batch", "batch", "int64_t", /*default=*/"0",
+           "Sequences per batch (0: the stage's batch)">,
+    Option<"dtype", "dtype", "std::string", /*default=*/"\"f32\"",
+           "Element type: f32 or f64">,
+    Option<"seed", "seed", "int64_t", /*default=*/"0",
+           "Seed of the random new entries of a growth">,
+    Option<"eval", "eval", "bool", /*default=*/"true",
+           "Also build @eval (loss and logits)">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
+def TeleExtractFunction : Pass<"tele-extract-function", "::mlir::ModuleOp"> {
+  let summary = "Keep one function of the module and erase the others";
+  let description = [{
+    A device program holds one function: the others would add their kernels
+    to it. Keeps `function` (by default the module's one `@*_step`, the
+    training step `tele-optimizer` builds) and the module's declarations
+    (models, plans), and erases every other function.
+
+    ```mlir
+    // tele-extract-function on a module with @tiny_loss, @tiny_step, @eval
+    // keeps @tiny_step only
+    ```
+  }];
+  let options = [
+    Option<"functionName", "function", "std::string", /*default=*/"\"\"",
+           "The function to keep (default: the only @*_step)">,
+  ];
 }
 
 def TeleLayerDistances : Pass<"tele-layer-distances", "::mlir::ModuleOp"> {
