@@ -6,8 +6,9 @@
 // run one after the other on the CPU executor. Checked: every grown tensor's
 // shape, the copied top-left blocks (bit for bit), new gains 1, the layer
 // order [L0, L0', L1, L1'], and the logits of the masked grown model against
-// the small model's: max |dlogit| = 0.0 at masks 0, clearly non-zero at masks
-// 0.5 and with plain RMSNorm at masks 0. (GROWTH.md's 0.76 / 0.58 depend on
+// the small model's: max |dlogit| <= 1e-12 of the logits' scale at masks 0
+// (rounding: BLAS may sum in another order on another CPU), clearly non-zero
+// at masks 0.5 and with plain RMSNorm at masks 0. (GROWTH.md's 0.76 / 0.58 depend on
 // its random initialisation; only zero vs clearly non-zero is asserted.)
 //
 //===----------------------------------------------------------------------===//
@@ -49,13 +50,13 @@ struct Example {
     auto f64 = Float64Type::get(ctx.get());
     SmallVector<Operation *> grows = growthOps(*plan);
     ASSERT_EQ(grows.size(), 2u);
-    StageCompileOptions options{kBatch, f64, 1.0, int64_t(seed & 0xffffff)};
-    auto s = compileStage(*plan, findStage(*plan, "s0"), nullptr, -1,
-                          MaskMode::None, options);
-    auto w = compileStage(*plan, findStage(*plan, "s1"), grows[0], 0,
-                          MaskMode::Masked, options);
-    auto dp = compileStage(*plan, findStage(*plan, "s2"), grows[1], 1,
-                           MaskMode::Masked, options);
+    StageCompileOptions options{kBatch, f64, int64_t(seed & 0xffffff), 1.0};
+    auto s = compileStage(*plan, findStage(*plan, "s0"), StagePhase::Steady,
+                          options);
+    auto w = compileStage(*plan, findStage(*plan, "s1"),
+                          StagePhase::Transition, options);
+    auto dp = compileStage(*plan, findStage(*plan, "s2"),
+                           StagePhase::Transition, options);
     ASSERT_TRUE(succeeded(s) && succeeded(w) && succeeded(dp));
     small = std::move(*s);
     width = std::move(*w);
@@ -215,7 +216,22 @@ TEST(WorkedExample, CopiedBlocksAndLayerOrder) {
                                       layerMaskName(3)}));
 }
 
-/// max |logit(large, masks = c) - logit(small)| on a random batch.
+/// The scale fp64 logit differences are measured against: the largest
+/// |logit| of the small model (at least 1). At masks 0 the grown model adds
+/// only exact zeros, but its GEMMs have longer inner dimensions, which
+/// OpenBLAS may sum in another order on another CPU: agreement is to
+/// rounding, not to the bit.
+double logitScale(const std::vector<double> &logits) {
+  double m = 1.0;
+  for (double x : logits)
+    m = std::max(m, std::abs(x));
+  return m;
+}
+
+/// fp64: max |dlogit| at masks 0, relative to the logits' scale.
+constexpr double kPreservedTolerance = 1e-12;
+
+/// max |logit(large, masks = c) - logit(small)| / logitScale on a batch.
 double maxLogitDiff(Example &ex, func::FuncOp largeEval, double c,
                     const Batch &b) {
   auto s = call(ex.small.eval, b.args<double>(), ex.smallState);
@@ -223,7 +239,7 @@ double maxLogitDiff(Example &ex, func::FuncOp largeEval, double c,
   auto l = call(largeEval, b.args<double>(), ex.largeState);
   if (s.size() != 2 || l.size() != 2)
     return NAN;
-  return maxAbsDiff(values(l[1]), values(s[1]));
+  return maxAbsDiff(values(l[1]), values(s[1])) / logitScale(values(s[1]));
 }
 
 TEST(WorkedExample, LogitsAtMasksZeroAndHalf) {
@@ -240,11 +256,11 @@ TEST(WorkedExample, LogitsAtMasksZeroAndHalf) {
   func::FuncOp plainNorm = cloneFunction(ex.large.eval, "eval_plain_norm");
   EXPECT_EQ(stripNormMasks(plainNorm), 2 * 4 + 1);
   double plainAtZero = maxLogitDiff(ex, plainNorm, 0.0, b);
-  note("worked example max |dlogit| at masks 0", atZero);
-  note("worked example max |dlogit| at masks 0.5", atHalf);
-  note("worked example max |dlogit| at masks 0, plain RMSNorm", plainAtZero);
+  note("worked example max |dlogit| / max |logit| at masks 0", atZero);
+  note("worked example max |dlogit| / max |logit| at masks 0.5", atHalf);
+  note("worked example max |dlogit| / max |logit| at masks 0, plain RMSNorm", plainAtZero);
 
-  EXPECT_EQ(atZero, 0.0) << "max |dlogit| at masks 0";
+  EXPECT_LE(atZero, kPreservedTolerance) << "max |dlogit| at masks 0";
   EXPECT_GT(atHalf, 1e-2) << "max |dlogit| at masks 0.5";
   EXPECT_GT(plainAtZero, 1e-2) << "max |dlogit| with plain RMSNorm at masks 0";
 
@@ -257,7 +273,9 @@ TEST(WorkedExample, LogitsAtMasksZeroAndHalf) {
   auto w = call(ex.width.eval, b.args<double>(), wide);
   ASSERT_EQ(s.size(), 2u);
   ASSERT_EQ(w.size(), 2u);
-  EXPECT_EQ(maxAbsDiff(values(w[1]), values(s[1])), 0.0) << "width stage eval";
+  EXPECT_LE(maxAbsDiff(values(w[1]), values(s[1])) / logitScale(values(s[1])),
+            kPreservedTolerance)
+      << "width stage eval";
 }
 
 } // namespace
