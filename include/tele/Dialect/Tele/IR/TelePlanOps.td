@@ -2,7 +2,7 @@
 //
 // This file declares the model-level ops: `tele.model`, `tele.plan`,
 // `tele.stage` and the growth ops `tele.grow.width` / `tele.grow.depth`
-// (../shared/GROWTH.md gives their exact meaning).
+// (docs/growth.md gives their exact meaning).
 //
 //===----------------------------------------------------------------------===//
 
