@@ -3,8 +3,8 @@
 // This file implements `tele bench`: the first stage of a plan is compiled
 // (tele passes + CUDA program) and its training step run on GPU 0 on random
 // tokens, after warm-up steps (the first eager, the next captured as a CUDA
-// graph). It prints one JSON line in the shape of ../shared/bench/
-// torch_ref.py's, so bench/run.sh can put tele next to PyTorch:
+// graph). It prints one JSON line in the shape of the PyTorch reference
+// benchmark's, so bench/run.sh can put tele next to PyTorch:
 //   ms per step (median of the timed steps), tokens/s, MFU with
 //   flops = 6 N tokens + 6 L d T tokens (causal attention at half) over
 //   989 TFLOP/s (dense bf16, H100 SXM), device memory in use after the

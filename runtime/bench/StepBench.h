@@ -2,7 +2,7 @@
 //
 // What `tele bench` (compiler side) and `tele-run bench` (runtime only)
 // share: a fast generator for random weights and tokens, and the summary of
-// step times as ../shared/bench/torch_ref.py reports it (median ms, tokens/s,
+// step times as the PyTorch reference benchmark gives it (median ms, tokens/s,
 // MFU with flops = 6 N tokens + 6 L d T tokens over 989 TFLOP/s).
 //
 //===----------------------------------------------------------------------===//

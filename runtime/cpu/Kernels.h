@@ -76,7 +76,7 @@ void embedGrad(const T *dout, const int32_t *tokens, T *dtable, int64_t n,
 /// y = gain * x / sqrt(sum_i m_i x_i^2 / sum_i m_i + eps) per row of D.
 /// mask == nullptr means all ones (plain RMSNorm). The mask makes the statistic
 /// of a widened model equal to the small model's while new width is masked
-/// off (GROWTH.md 3, "Hidden"). If sum_i m_i == 0 the statistic is taken as 0.
+/// off (docs/growth.md section 3.3). If sum_i m_i == 0 the statistic is 0.
 template <typename T>
 void rmsNorm(const T *x, const T *gain, const T *mask, T *y, int64_t rows,
              int64_t D, double eps);

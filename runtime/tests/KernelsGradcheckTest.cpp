@@ -22,7 +22,7 @@ constexpr double kStep = 1e-5;
 constexpr int64_t kB = 2, kT = 5, kH = 2, kDh = 4;
 constexpr int64_t kHD = kH * kDh, kRows = kB * kT;
 
-/// The growth-style mask of GROWTH.md: old width on, a ramping and a fully
+/// A growth mask (docs/growth.md section 2): old width on, a ramping and a
 /// masked new column.
 const std::vector<double> kMask5 = {1, 1, 1, 0.3, 0};
 
@@ -313,8 +313,8 @@ TEST(CanFail, RopeForwardIsNotItsGradient) {
   EXPECT_GT(relErr(wrong, numeric), 1e-2);
 }
 
-// The plain-RMSNorm gradient is wrong for a masked norm (GROWTH.md check 2 in
-// gradient form): the check must see the difference.
+// The plain-RMSNorm gradient is wrong for a masked norm (docs/growth.md
+// section 7, check 2, in gradient form): the check must see the difference.
 TEST(CanFail, UnmaskedRmsNormGradientRejected) {
   Rng rng;
   SCOPED_TRACE(rng.trace());

@@ -672,7 +672,7 @@ TEST(Elementwise, Values) {
 }
 
 // A grown layer at c = 0 is exactly the identity, and at c = 1 exactly the
-// block's output (GROWTH.md check 1 relies on it).
+// block's output (docs/growth.md section 7, check 1, relies on it).
 TEST(Elementwise, LerpEndpointsExact) {
   Rng rng;
   SCOPED_TRACE(rng.trace());

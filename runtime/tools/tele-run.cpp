@@ -13,7 +13,7 @@
 //       JSON line per step (step, loss, grad_norm, lr) like metrics.jsonl.
 //
 // MFU counts 6 N tokens + 6 L d T tokens (causal attention at half) against
-// 989 TFLOP/s, as ../shared/bench/torch_ref.py does; N is every parameter
+// 989 TFLOP/s, as the PyTorch reference benchmark does; N is every parameter
 // (state entries not starting with "optim."), L, d and T come from the
 // parameter shapes and the token input.
 //

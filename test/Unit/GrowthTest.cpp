@@ -1,4 +1,4 @@
-//===- GrowthTest.cpp - the MSG growth checks of GROWTH.md section 5 -----===//
+//===- GrowthTest.cpp - the MSG growth checks of docs/growth.md -----------===//
 //
 // For each growth operator alone (FFN width, heads + hidden, depth) and all
 // combined (width, then depth, applied one after the other through the

@@ -366,7 +366,8 @@ double scheduledLr(double peak, double min, int64_t step, int64_t warmup,
 }
 
 /// Matrix-like: 2-D weights inside the blocks and the LM head; vector-like:
-/// norm gains and the embedding (GROWTH.md 4, tele.stage_config).
+/// norm gains and the embedding (docs/growth.md section 5.2,
+/// tele.stage_config).
 bool isMatrixParam(StringRef name) {
   return !isGainName(name) && name != "model.embed_tokens.weight";
 }

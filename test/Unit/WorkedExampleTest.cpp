@@ -1,6 +1,6 @@
-//===- WorkedExampleTest.cpp - GROWTH.md section 6, in float64 ------------===//
+//===- WorkedExampleTest.cpp - docs/growth.md section 8, in float64 -------===//
 //
-// The worked example of GROWTH.md: small d=64, H=4 (dh 16), f=172, L=2 grown
+// The worked example of docs/growth.md: d=64, H=4 (dh 16), f=172, L=2 grown
 // to d'=96, H'=6, f'=256 (tele.grow.width) and then to L'=4 (tele.grow.depth
 // copying layers 0 and 1); V=32. The parameter maps tele-lower-growth emits
 // run one after the other on the CPU executor. Checked: every grown tensor's
@@ -8,8 +8,8 @@
 // order [L0, L0', L1, L1'], and the logits of the masked grown model against
 // the small model's: max |dlogit| <= 1e-12 of the logits' scale at masks 0
 // (rounding: BLAS may sum in another order on another CPU), clearly non-zero
-// at masks 0.5 and with plain RMSNorm at masks 0. (GROWTH.md's 0.76 / 0.58 depend on
-// its random initialisation; only zero vs clearly non-zero is asserted.)
+// at masks 0.5 and with plain RMSNorm at masks 0. (The non-zero values depend
+// on the random initialisation; only small vs clearly non-zero is asserted.)
 //
 //===----------------------------------------------------------------------===//
 

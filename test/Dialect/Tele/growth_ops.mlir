@@ -79,7 +79,7 @@ tele.plan @depth_options {
 
 // -----
 
-// The worked example of GROWTH.md: width then depth back to back (their
+// The worked example of docs/growth.md: width then depth back to back (their
 // models chain), then a stage on the final model with a re-warmup.
 // CHECK-LABEL: tele.plan @worked_example
 // CHECK-NEXT: tele.stage @s0 on @small

@@ -6,7 +6,7 @@
 // tele-lower-growth turns each growth op of a plan into a parameter map
 // @grow_<source>_to_<target> (reads of every source tensor, then assigns of
 // every target tensor) and the MSG-masked loss @<target>_loss of the grown
-// model (../shared/GROWTH.md section 3). The ORDER prefix checks that the
+// model (docs/growth.md section 3). The ORDER prefix checks that the
 // map reads everything before it assigns anything (depth growth renumbers
 // layers in place), NOMOM that moments=false maps parameters only, F64 the
 // dtype and batch options.

@@ -35,7 +35,7 @@ tele.model @alpha_only <vocab = 16, hidden = 8, heads = 2, head_dim = 4, ffn = 1
 
 // -----
 
-// The Tele-FLM 52B shape (GROWTH.md) is representable.
+// The Tele-FLM 52B shape (its published config) is representable.
 // CHECK-LABEL: tele.model @flm52b
 // CHECK-SAME: <vocab = 80000, hidden = 8192, heads = 64, head_dim = 128, ffn = 21824, layers = 64, seq_len = 4096, alpha_out = 3.125000e-02>
 tele.model @flm52b <vocab = 80000, hidden = 8192, heads = 64, head_dim = 128, ffn = 21824, layers = 64, seq_len = 4096, alpha_out = 0.03125>

@@ -1,6 +1,6 @@
 //===- LowerGrowth.cpp - tele-lower-growth pass ---------------------------===//
 //
-// This file lowers MSG growth ops (../shared/GROWTH.md section 3) into a
+// This file lowers MSG growth ops (docs/growth.md section 3) into a
 // parameter-map function and the masked loss graph of the grown model. The
 // parameter map reads every source tensor before it assigns any target
 // tensor, so depth growth may renumber layers in place.

@@ -3,7 +3,7 @@
 // This file declares the builder that turns a model configuration into a
 // tensor-level loss function. tele-expand-model uses it for plain models and
 // the growth lowering for grown models, where every new structure is scaled
-// by an MSG mask (../shared/GROWTH.md).
+// by an MSG mask (docs/growth.md section 3).
 //
 //===----------------------------------------------------------------------===//
 
