@@ -23,6 +23,7 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <set>
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -153,6 +154,28 @@ TEST(SafeTensors, HeaderLayoutIsPaddedAndContiguous) {
   c.metadata.clear();
   ASSERT_TRUE(writeSafeTensors(path, c));
   EXPECT_EQ(readBytes(path).find("__metadata__"), std::string::npos);
+}
+
+TEST(SafeTensors, HeaderPaddingIsMinimal) {
+  // Header JSON lengths of every residue mod 8, the aligned one included:
+  // the padding is the 0-7 spaces that align the data, as Hugging Face's
+  // writer produces, never a whole extra 8.
+  TempDir dir("ckpt");
+  std::string path = dir.path("m.safetensors");
+  std::set<uint64_t> residues;
+  for (int extra = 0; extra < 8; ++extra) {
+    Checkpoint c = sampleCheckpoint();
+    c.metadata["pad"] = std::string(extra, 'x');
+    ASSERT_TRUE(writeSafeTensors(path, c));
+    std::string b = readBytes(path);
+    uint64_t n = 0;
+    for (int i = 0; i < 8; ++i)
+      n |= uint64_t(static_cast<uint8_t>(b[i])) << (8 * i);
+    uint64_t json = b.substr(8, n).rfind('}') + 1;
+    residues.insert(json % 8);
+    EXPECT_EQ(n, (json + 7) / 8 * 8) << "JSON of " << json << " bytes";
+  }
+  EXPECT_EQ(residues.size(), 8u);
 }
 
 TEST(SafeTensors, ReadHeaderOnly) {
