@@ -15,6 +15,10 @@
 // header-only so that the two static libraries can share it without a third
 // library target.
 //
+// Every file-system call goes through FileOps, a seam that tests replace
+// (ScopedFileOps) to record the order of the calls or to make one of them
+// fail; durability depends on that order, which no end-to-end test observes.
+//
 //===----------------------------------------------------------------------===//
 #ifndef TELE_RUNTIME_ATOMICFILE_H
 #define TELE_RUNTIME_ATOMICFILE_H
@@ -34,6 +38,48 @@
 
 namespace tele::rt {
 
+/// The POSIX calls AtomicFileWriter makes. The default forwards to the
+/// system; tests derive from it to record or fail individual calls.
+class FileOps {
+public:
+  virtual ~FileOps() = default;
+  virtual int open(const char *path, int flags, mode_t mode) {
+    return ::open(path, flags, mode);
+  }
+  virtual ssize_t pwrite(int fd, const void *data, size_t size, off_t offset) {
+    return ::pwrite(fd, data, size, offset);
+  }
+  virtual int fsync(int fd) { return ::fsync(fd); }
+  virtual int close(int fd) { return ::close(fd); }
+  virtual int rename(const char *from, const char *to) {
+    return ::rename(from, to);
+  }
+  virtual int unlink(const char *path) { return ::unlink(path); }
+
+  /// The operations in effect: the system's unless a ScopedFileOps is alive.
+  /// (An inline function's static is one object per program, shared by the
+  /// static libraries that include this header.)
+  static FileOps *&current() {
+    static FileOps system;
+    static FileOps *ops = &system;
+    return ops;
+  }
+};
+
+/// Routes every AtomicFileWriter of the process through `ops` while alive.
+class ScopedFileOps {
+public:
+  explicit ScopedFileOps(FileOps &ops) : saved_(FileOps::current()) {
+    FileOps::current() = &ops;
+  }
+  ~ScopedFileOps() { FileOps::current() = saved_; }
+  ScopedFileOps(const ScopedFileOps &) = delete;
+  ScopedFileOps &operator=(const ScopedFileOps &) = delete;
+
+private:
+  FileOps *saved_;
+};
+
 class AtomicFileWriter {
 public:
   AtomicFileWriter() = default;
@@ -52,8 +98,8 @@ public:
     abandon();
     path_ = path;
     tempPath_ = tempPathFor(path);
-    fd_ = ::open(tempPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                 0644);
+    fd_ = ops().open(tempPath_.c_str(),
+                     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd_ < 0)
       return Status::error("cannot create temporary file '" + tempPath_ +
                            "' for '" + path_ + "': " + std::strerror(errno));
@@ -100,19 +146,19 @@ public:
       return Status::error("commit of '" + path_ + "' after it was closed");
     if (Status st = flushBuffer(); !st)
       return st;
-    if (::fsync(fd_) != 0)
+    if (ops().fsync(fd_) != 0)
       return fail("cannot fsync '" + tempPath_ + "'");
     int fd = fd_;
     fd_ = -1;
-    if (::close(fd) != 0) {
+    if (ops().close(fd) != 0) {
       int err = errno;
-      ::unlink(tempPath_.c_str());
+      ops().unlink(tempPath_.c_str());
       return Status::error("cannot close '" + tempPath_ +
                            "': " + std::strerror(err));
     }
-    if (::rename(tempPath_.c_str(), path_.c_str()) != 0) {
+    if (ops().rename(tempPath_.c_str(), path_.c_str()) != 0) {
       int err = errno;
-      ::unlink(tempPath_.c_str());
+      ops().unlink(tempPath_.c_str());
       return Status::error("cannot rename '" + tempPath_ + "' to '" + path_ +
                            "': " + std::strerror(err));
     }
@@ -121,13 +167,13 @@ public:
     std::string dir = std::filesystem::path(path_).parent_path().string();
     if (dir.empty())
       dir = ".";
-    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = ops().open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (dfd < 0)
       return Status::error("wrote '" + path_ + "' but cannot open directory '" +
                            dir + "' to fsync it: " + std::strerror(errno));
-    int rc = ::fsync(dfd);
+    int rc = ops().fsync(dfd);
     int err = errno;
-    ::close(dfd);
+    ops().close(dfd);
     // Some filesystems cannot fsync a directory; that is not a write failure.
     if (rc != 0 && err != EINVAL && err != ENOTSUP)
       return Status::error("wrote '" + path_ +
@@ -140,13 +186,15 @@ public:
   void abandon() {
     if (fd_ < 0)
       return;
-    ::close(fd_);
+    ops().close(fd_);
     fd_ = -1;
-    ::unlink(tempPath_.c_str());
+    ops().unlink(tempPath_.c_str());
   }
 
 private:
   static constexpr size_t kBufferSize = 1 << 20;
+
+  static FileOps &ops() { return *FileOps::current(); }
 
   Status flushBuffer() {
     if (buffer_.empty())
@@ -160,7 +208,7 @@ private:
 
   Status writeAll(const uint8_t *p, size_t size, uint64_t offset) {
     while (size > 0) {
-      ssize_t n = ::pwrite(fd_, p, size, static_cast<off_t>(offset));
+      ssize_t n = ops().pwrite(fd_, p, size, static_cast<off_t>(offset));
       if (n < 0 && errno == EINTR)
         continue;
       if (n == 0)

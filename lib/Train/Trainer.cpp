@@ -475,6 +475,10 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
     auto compiled = stepFor(transition);
     if (failed(compiled))
       return failure();
+    // The batch this step trains on, recorded so that tests can check the
+    // documented order (step s trains on batch s - 1) across stages,
+    // growths and resumes.
+    uint64_t batchIndex = sampler.position();
     if (auto st = sampler.next(in.data(), tg.data()); !st)
       return fail(stage.getLoc(), st.message());
     auto t0 = Clock::now();
@@ -505,6 +509,7 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
         {"step", counters.step},
         {"stage_step", counters.stageStep},
         {"tokens", counters.tokens},
+        {"batch", int64_t(batchIndex)},
         {"loss", loss},
         {"lr", (*results)[2]},
         {"lr_vector", (*results)[3]},

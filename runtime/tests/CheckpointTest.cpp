@@ -22,7 +22,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <optional>
+#include <set>
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -151,6 +154,28 @@ TEST(SafeTensors, HeaderLayoutIsPaddedAndContiguous) {
   c.metadata.clear();
   ASSERT_TRUE(writeSafeTensors(path, c));
   EXPECT_EQ(readBytes(path).find("__metadata__"), std::string::npos);
+}
+
+TEST(SafeTensors, HeaderPaddingIsMinimal) {
+  // Header JSON lengths of every residue mod 8, the aligned one included:
+  // the padding is the 0-7 spaces that align the data, as Hugging Face's
+  // writer produces, never a whole extra 8.
+  TempDir dir("ckpt");
+  std::string path = dir.path("m.safetensors");
+  std::set<uint64_t> residues;
+  for (int extra = 0; extra < 8; ++extra) {
+    Checkpoint c = sampleCheckpoint();
+    c.metadata["pad"] = std::string(extra, 'x');
+    ASSERT_TRUE(writeSafeTensors(path, c));
+    std::string b = readBytes(path);
+    uint64_t n = 0;
+    for (int i = 0; i < 8; ++i)
+      n |= uint64_t(static_cast<uint8_t>(b[i])) << (8 * i);
+    uint64_t json = b.substr(8, n).rfind('}') + 1;
+    residues.insert(json % 8);
+    EXPECT_EQ(n, (json + 7) / 8 * 8) << "JSON of " << json << " bytes";
+  }
+  EXPECT_EQ(residues.size(), 8u);
 }
 
 TEST(SafeTensors, ReadHeaderOnly) {
@@ -537,6 +562,23 @@ TEST(SafeTensors, FailedWriteLeavesOldFileIntactWhenTempCannotBeCreated) {
   EXPECT_EQ(readBytes(path), before);
 }
 
+/// Refuses to create files in one directory with EACCES, as the kernel does
+/// for a read-only directory to anyone but root.
+class ReadOnlyDirectoryOps : public tele::rt::FileOps {
+public:
+  explicit ReadOnlyDirectoryOps(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  int open(const char *path, int flags, mode_t mode) override {
+    if ((flags & O_CREAT) && std::filesystem::path(path).parent_path() == dir_) {
+      errno = EACCES;
+      return -1;
+    }
+    return FileOps::open(path, flags, mode);
+  }
+
+private:
+  std::filesystem::path dir_;
+};
+
 TEST(SafeTensors, FailedWriteLeavesOldFileIntactWhenDirectoryUnwritable) {
   TempDir dir("ckpt");
   std::filesystem::path sub = dir.dir() / "ro";
@@ -546,22 +588,31 @@ TEST(SafeTensors, FailedWriteLeavesOldFileIntactWhenDirectoryUnwritable) {
   std::string before = readBytes(path);
   std::filesystem::permissions(sub, std::filesystem::perms::owner_read |
                                         std::filesystem::perms::owner_exec);
-  // Root (e.g. CI containers) bypasses permission bits; probe first.
+  // Root (e.g. CI containers) bypasses permission bits; there the refusal
+  // the kernel would give comes from the FileOps seam instead.
   std::string probe = (sub / "probe").string();
+  bool enforced = true;
   if (std::FILE *f = std::fopen(probe.c_str(), "w")) {
     std::fclose(f);
     std::filesystem::remove(probe);
-    std::filesystem::permissions(sub, std::filesystem::perms::owner_all);
-    GTEST_SKIP() << "running with permission override (root); covered by "
-                    "FailedWriteLeavesOldFileIntactWhenTempCannotBeCreated";
+    enforced = false;
   }
+  ReadOnlyDirectoryOps readOnly(sub);
+  std::optional<tele::rt::ScopedFileOps> seam;
+  if (!enforced)
+    seam.emplace(readOnly);
   Checkpoint c2;
   ASSERT_TRUE(c2.tensors["w"].setFloats({1}, std::vector<float>{1}));
   tele::rt::Status st = writeSafeTensors(path, c2);
+  seam.reset();
   std::filesystem::permissions(sub, std::filesystem::perms::owner_all);
   ASSERT_FALSE(st);
   EXPECT_CONTAINS(st.message(), "Permission denied");
   EXPECT_EQ(readBytes(path), before);
+  std::vector<std::string> left;
+  for (const auto &e : std::filesystem::directory_iterator(sub))
+    left.push_back(e.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"m.safetensors"});
 }
 
 TEST(SafeTensors, FailedWriteMidwayLeavesOldFileIntactAndNoTemp) {
@@ -599,9 +650,13 @@ TEST(SafeTensors, FailedWriteMidwayLeavesOldFileIntactAndNoTemp) {
 //===----------------------------------------------------------------------===//
 
 TEST(SafeTensors, PythonSafetensorsInterop) {
-  // $TELE_PYTHON selects the interpreter (e.g. a venv with safetensors).
+  // $TELE_PYTHON selects the interpreter; by default the build's test venv
+  // (./dev.sh test installs safetensors there), else python3.
   const char *env = std::getenv("TELE_PYTHON");
-  std::string python = env && *env ? env : "python3";
+  std::string python = env && *env ? env
+                       : std::filesystem::exists(TELE_TEST_VENV_PYTHON)
+                           ? TELE_TEST_VENV_PYTHON
+                           : "python3";
   TempDir dir("ckpt");
   std::string ours = dir.path("ours.safetensors");
   std::string theirs = dir.path("theirs.safetensors");

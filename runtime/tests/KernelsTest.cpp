@@ -50,25 +50,6 @@ std::vector<double> naiveRmsNorm(const std::vector<double> &x,
   return y;
 }
 
-std::vector<double> naiveRope(const std::vector<double> &x, int64_t B,
-                              int64_t Tlen, int64_t H, int64_t Dh,
-                              double theta) {
-  std::vector<double> y(x.size());
-  const int64_t half = Dh / 2;
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t < Tlen; ++t)
-      for (int64_t h = 0; h < H; ++h)
-        for (int64_t i = 0; i < Dh; ++i) {
-          int64_t base = (b * Tlen + t) * H * Dh + h * Dh;
-          int64_t f = i % half;
-          double angle = t * std::pow(theta, -2.0 * f / Dh);
-          // rotate_half(v)[i] = -v[i+half] for i < half, v[i-half] otherwise.
-          double rot = i < half ? -x[base + i + half] : x[base + i - half];
-          y[base + i] = x[base + i] * std::cos(angle) + rot * std::sin(angle);
-        }
-  return y;
-}
-
 struct AttentionShape {
   int64_t B, T, H, Dh;
   int64_t size() const { return B * T * H * Dh; }

@@ -2,7 +2,8 @@
 //
 // This file holds what the CPU kernel tests share: a seeded random source whose
 // seed is reported on failure (and can be pinned with TELE_TEST_SEED to replay
-// a failure), random tensors, norms and relative errors, and a central
+// a failure), random tensors, norms and relative errors, RoPE from its
+// definition (the reference of the forward and gradient checks), and a central
 // finite-difference gradient of a scalar objective.
 //
 //===----------------------------------------------------------------------===//
@@ -106,6 +107,27 @@ double relErr(const std::vector<A> &got, const std::vector<B> &want) {
 
 template <typename T> std::vector<T> cast(const std::vector<double> &x) {
   return std::vector<T>(x.begin(), x.end());
+}
+
+/// RoPE from its definition (HF's rotate_half form), independent of the
+/// kernel: the forward's reference and the gradient check's objective.
+inline std::vector<double> naiveRope(const std::vector<double> &x, int64_t B,
+                                     int64_t Tlen, int64_t H, int64_t Dh,
+                                     double theta) {
+  std::vector<double> y(x.size());
+  const int64_t half = Dh / 2;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < Tlen; ++t)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t i = 0; i < Dh; ++i) {
+          int64_t base = (b * Tlen + t) * H * Dh + h * Dh;
+          int64_t f = i % half;
+          double angle = t * std::pow(theta, -2.0 * f / Dh);
+          // rotate_half(v)[i] = -v[i+half] for i < half, v[i-half] otherwise.
+          double rot = i < half ? -x[base + i + half] : x[base + i - half];
+          y[base + i] = x[base + i] * std::cos(angle) + rot * std::sin(angle);
+        }
+  return y;
 }
 
 /// Central finite-difference gradient of objective() with respect to x, which

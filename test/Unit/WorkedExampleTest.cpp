@@ -5,11 +5,13 @@
 // copying layers 0 and 1); V=32. The parameter maps tele-lower-growth emits
 // run one after the other on the CPU executor. Checked: every grown tensor's
 // shape, the copied top-left blocks (bit for bit), new gains 1, the layer
-// order [L0, L0', L1, L1'], and the logits of the masked grown model against
-// the small model's: max |dlogit| <= 1e-12 of the logits' scale at masks 0
-// (rounding: BLAS may sum in another order on another CPU), clearly non-zero
-// at masks 0.5 and with plain RMSNorm at masks 0. (The non-zero values depend
-// on the random initialisation; only small vs clearly non-zero is asserted.)
+// order [L0, L0', L1, L1'], zero moments in the copied layers (of a small
+// model stepped twice, so that its moments are not zero to begin with), and
+// the logits of the masked grown model against the small model's:
+// max |dlogit| <= 1e-12 of the logits' scale at masks 0 (rounding: BLAS may
+// sum in another order on another CPU), clearly non-zero at masks 0.5 and
+// with plain RMSNorm at masks 0. (The non-zero values depend on the random
+// initialisation; only small vs clearly non-zero is asserted.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,6 +74,12 @@ struct Example {
       FAIL() << llvm::toString(std::move(err));
     std::mt19937_64 rng(seed);
     randomizeGains(smallState, rng, 0.1);
+    // Two optimizer steps: the moments the growth copies or resets are those
+    // of a run in progress, not the zeros of a fresh state.
+    for (int64_t k = 0; k < 2; ++k) {
+      Batch b = randomBatch(rng, kBatch, 16, V);
+      ASSERT_FALSE(call(small.step, b.stepArgs<double>(k, k + 1), smallState).empty());
+    }
     wideState = smallState;
     ASSERT_TRUE(callOk<double>(width.paramMaps.front(), {}, wideState));
     largeState = wideState;
@@ -195,10 +203,16 @@ TEST(WorkedExample, CopiedBlocksAndLayerOrder) {
     }
   }
   // The copies are copies of the widened layer, new entries included, and
-  // start with zero moments.
+  // start with zero moments, while the layer they copy keeps its own
+  // (non-zero: the small model has stepped).
   for (int64_t j : {1, 3})
     for (const char *s : kSuffixes) {
       EXPECT_EQ(big(L(j, s)), big(L(j - 1, s))) << L(j, s);
+      EXPECT_GT(norm2(old("optim.m." + L(j / 2, s))), 0.0) << L(j / 2, s);
+      EXPECT_GT(norm2(old("optim.v." + L(j / 2, s))), 0.0) << L(j / 2, s);
+      expectCopiedBlock(big("optim.m." + L(j - 1, s)), layerShape(s, D, F),
+                        old("optim.m." + L(j / 2, s)), layerShape(s, d, f),
+                        "first moment of " + L(j - 1, s));
       EXPECT_EQ(norm2(big("optim.m." + L(j, s))), 0.0) << L(j, s);
       EXPECT_EQ(norm2(big("optim.v." + L(j, s))), 0.0) << L(j, s);
     }

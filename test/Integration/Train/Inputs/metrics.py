@@ -4,6 +4,7 @@ usage: metrics.py same-losses A.jsonl B.jsonl STEP   losses of A and B identical
        metrics.py loss-drop A.jsonl FRACTION          mean of last 10 <= (1 - FRACTION) * first
        metrics.py growth A.jsonl COUNT TOL            >= COUNT grow events, each |rel change| <= TOL
        metrics.py keys A.jsonl KEY...                 every step record has these keys
+       metrics.py batches A.jsonl STEPS               steps 1..STEPS once each, step s on batch s - 1
 Prints what it checked; exits 1 with a message on failure."""
 import json
 import sys
@@ -57,5 +58,21 @@ elif cmd == "keys":
             if k not in r:
                 fail(f"record at step {r.get('step')} lacks {k}")
     print("all step records have", " ".join(sys.argv[3:]))
+elif cmd == "batches":
+    # The specification of the data order (README, metrics.jsonl): one
+    # record per step, in order, and step s trains on sampler batch s - 1.
+    upto = int(sys.argv[3])
+    recs = steps(path)
+    if [r["step"] for r in recs] != list(range(1, upto + 1)):
+        fail(f"steps {[r['step'] for r in recs]}, expected 1..{upto} once each")
+    for r in recs:
+        if r["batch"] != r["step"] - 1:
+            fail(f"step {r['step']} ({r['stage']}) trained on batch {r['batch']}, "
+                 f"expected {r['step'] - 1}")
+    by_stage = {}
+    for r in recs:
+        by_stage.setdefault(r["stage"], []).append(str(r["batch"]))
+    print(f"steps 1..{upto} trained on batches 0..{upto - 1} in order: "
+          + " | ".join(f"{s} {' '.join(b)}" for s, b in by_stage.items()))
 else:
     fail("unknown command " + cmd)
