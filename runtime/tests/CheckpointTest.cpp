@@ -13,6 +13,7 @@
 
 #include "AtomicFile.h"
 #include "FileTestUtil.h"
+#include "StaleTempFiles.h"
 
 #include <gtest/gtest.h>
 
@@ -802,6 +803,37 @@ TEST(SafeTensors, EverySingleByteCorruptionIsDetected) {
   // Both regions were hit.
   EXPECT_GT(inHeader, 3);
   EXPECT_LT(inHeader, 103);
+}
+
+//===----------------------------------------------------------------------===//
+// Leftovers of killed writes
+//===----------------------------------------------------------------------===//
+
+TEST(StaleTempFiles, OnlyTelesOwnPatternIsRecognised) {
+  using tele::rt::staleTempFileOwner;
+  EXPECT_EQ(staleTempFileOwner("ckpt-00000002.safetensors.tmp.4242"), 4242);
+  EXPECT_EQ(staleTempFileOwner("train.tok.tmp.7"), 7);
+  EXPECT_EQ(staleTempFileOwner("notes.txt.tmp.7"), 0);
+  EXPECT_EQ(staleTempFileOwner(".safetensors.tmp.7"), 0);
+  EXPECT_EQ(staleTempFileOwner("a.safetensors.tmp."), 0);
+  EXPECT_EQ(staleTempFileOwner("a.safetensors.tmp.12a"), 0);
+  EXPECT_EQ(staleTempFileOwner("a.safetensors.tmp.1234567890"), 0);
+  EXPECT_EQ(staleTempFileOwner("a.safetensors"), 0);
+}
+
+TEST(StaleTempFiles, RemovesOnlyDeadWritersFiles) {
+  TempDir dir("stale");
+  // pid 999999999 is above any pid_max; pid 1 and this process are alive.
+  std::string dead = "ckpt-1.safetensors.tmp.999999999";
+  std::string live = "ckpt-2.safetensors.tmp.1";
+  std::string mine = tele::rt::AtomicFileWriter::tempPathFor("ckpt-3.safetensors");
+  std::string other = "notes.txt.tmp.999999999";
+  for (const std::string &name : {dead, live, mine, other})
+    writeBytes(dir.path(name), "x");
+  EXPECT_EQ(tele::rt::removeStaleTempFiles(dir.path("")), std::vector<std::string>{dead});
+  for (const std::string &name : {live, mine, other})
+    EXPECT_EQ(readBytes(dir.path(name)), "x") << name;
+  EXPECT_TRUE(tele::rt::removeStaleTempFiles(dir.path("missing")).empty());
 }
 
 //===----------------------------------------------------------------------===//
