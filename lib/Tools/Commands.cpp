@@ -1,9 +1,10 @@
 //===- Commands.cpp - subcommands of the tele tool ------------------------===//
 //
-// This file implements `tele compile`, `tele data` and `tele grow` over the
-// tele libraries. `tele grow` runs the same lowered parameter map as a staged
-// plan, and with --verify checks function preservation on a calibration
-// batch: each growth's masked graph at mask 0 against the model before it.
+// This file implements `tele compile`, `tele data`, `tele grow` and
+// `tele check` over the tele libraries. `tele grow` runs the same lowered
+// parameter map as a staged plan, and with --verify checks function
+// preservation on a calibration batch: each growth's masked graph at mask 0
+// against the model before it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,12 +17,17 @@
 #include "tele/Train/StageCompiler.h"
 #include "tele/Train/TrainState.h"
 #include "tele/Train/Trainer.h"
+#include "MemoryBudget.h"
+#include "StaleTempFiles.h"
+#include "checkpoint/SafeTensors.h"
 #include "data/Corpus.h"
 #include "data/TokenFile.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
@@ -157,16 +163,23 @@ LogicalResult mlir::tele::prepareData(MLIRContext *ctx,
   opts.valFraction = valFraction;
   if (inputs.empty())
     return fail(ctx, "tele data: no input files");
+  bool existed = llvm::sys::fs::exists(outDir);
   if (auto ec = llvm::sys::fs::create_directories(outDir))
     return fail(ctx, "cannot create " + outDir + ": " + ec.message());
+  ::tele::rt::removeStaleTempFiles(outDir.str());
   SmallString<256> train(outDir), val(outDir);
   llvm::sys::path::append(train, "train.tok");
   llvm::sys::path::append(val, "val.tok");
   ::tele::data::CorpusStats stats;
   ::tele::rt::Status st = ::tele::data::prepareCorpus(
       inputs, opts, std::string(train), std::string(val), &stats);
-  if (!st)
+  if (!st) {
+    // A failed run leaves no trace: the directory it made goes (it is empty,
+    // the token files are written atomically).
+    if (!existed)
+      (void)llvm::sys::fs::remove(outDir);
     return fail(ctx, st.message());
+  }
   llvm::outs() << llvm::formatv(
       "{0} documents ({1} bytes): {2} train tokens in {3}, {4} validation "
       "tokens in {5}\n",
@@ -211,8 +224,21 @@ FailureOr<OwningOpRef<ModuleOp>> planFromShape(ModelOp source, StringRef spec) {
                            " is not a multiple of head_dim " + Twine(dh));
     heads = hidden / dh;
   } else if (hidden < 0) {
-    hidden = heads * dh;
+    if (llvm::MulOverflow(heads, dh, hidden))
+      return fail(ctx, "--to: heads " + Twine(heads) + " x head_dim " +
+                           Twine(dh) + " overflows");
   }
+  // The grown model must satisfy the model's invariants (hidden = heads x
+  // head_dim, sizes that fit int64): checked like a parsed plan's.
+  auto emitShapeError = [&] {
+    return emitError(UnknownLoc::get(ctx)) << "--to '" << spec << "': ";
+  };
+  if (!ModelConfigAttr::getChecked(emitShapeError, ctx, from.getVocab(),
+                                   hidden, heads, dh, ffn, layers,
+                                   from.getSeqLen(), from.getEps(),
+                                   from.getRopeTheta(), from.getAlphaOut(),
+                                   from.getInitStd()))
+    return failure();
   OwningOpRef<ModuleOp> module = ModuleOp::create(source.getLoc());
   OpBuilder b(module->getBody(), module->getBody()->end());
   auto f = [](double v) { return llvm::APFloat(v); };
@@ -268,11 +294,37 @@ FailureOr<OwningOpRef<ModuleOp>> planFromShape(ModelOp source, StringRef spec) {
   return module;
 }
 
+/// Whether `state` is exactly the state of the model `eval` reads: every
+/// parameter with its shape, and nothing else but their AdamW moments.
+template <typename T>
+bool holdsExactly(func::FuncOp eval, const TrainingState<T> &state) {
+  llvm::StringSet<> params;
+  eval.walk([&](ParamOp p) { params.insert(p.getName()); });
+  for (const auto &entry : state.all()) {
+    StringRef name = entry.first;
+    if (!name.consume_front("optim.m."))
+      (void)name.consume_front("optim.v.");
+    if (!params.contains(name))
+      return false;
+  }
+  return succeeded(checkStateMatches<T>(eval, state, "", /*quiet=*/true));
+}
+
 template <typename T>
 LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
   MLIRContext *ctx = plan.getContext();
   FloatType et = opts.fp64 ? FloatType(Float64Type::get(ctx))
                            : FloatType(Float32Type::get(ctx));
+  // The checkpoint is read whole, then converted: twice its size.
+  uint64_t fileSize = 0;
+  if (!llvm::sys::fs::file_size(opts.checkpoint, fileSize) &&
+      2.0 * double(fileSize) > double(::tele::rt::availableHostMemory()))
+    return fail(ctx, opts.checkpoint + ": reading it needs " +
+                         ::tele::rt::formatBytes(2.0 * double(fileSize)) +
+                         " of host memory, but " +
+                         ::tele::rt::formatBytes(double(
+                             ::tele::rt::availableHostMemory())) +
+                         " is available");
   TrainingState<T> state;
   Progress progress;
   if (auto err = readCheckpoint<T>(opts.checkpoint, state, progress, plan))
@@ -282,16 +334,15 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
   ModelOp source;
   for (ModelOp m : plan.getOps<ModelOp>()) {
     auto probe = compileEvalOnly(m, 1, et);
-    if (succeeded(probe) &&
-        succeeded(checkStateMatches<T>(probe->eval, state, "", /*quiet=*/true))) {
+    if (succeeded(probe) && holdsExactly<T>(probe->eval, state)) {
       source = m;
       break;
     }
   }
   if (!source)
     return fail(ctx, opts.checkpoint +
-                         ": its tensors match no model of the plan (pass the "
-                         "plan it was trained with as --plan)");
+                         ": its tensors match no model of the plan exactly "
+                         "(pass the plan it was trained with as --plan)");
 
   OwningOpRef<ModuleOp> growPlan;
   StringRef to = opts.to;
@@ -333,6 +384,24 @@ LogicalResult growWith(ModuleOp plan, const GrowOptions &opts) {
   if (chain.empty())
     return fail(ctx, "--to " + to +
                          ": no growth op starts from the checkpoint's model");
+
+  // Before allocating the grown state: the checkpoint's state and the grown
+  // one (parameters and moments) live together while the map runs.
+  {
+    ModelConfigAttr grown = cast<GrowthOpInterface>(std::get<0>(chain.back())).getTargetModel().getConfig();
+    double need = 3.0 *
+                  (double(source.getConfig().getNumParameters()) +
+                   double(grown.getNumParameters())) *
+                  double(sizeof(T));
+    uint64_t available = ::tele::rt::availableHostMemory();
+    if (need > double(available))
+      return fail(ctx, "growing to " + Twine(grown.getNumParameters()) +
+                           " parameters needs at least " +
+                           ::tele::rt::formatBytes(need) +
+                           " of host memory (both models with AdamW state), "
+                           "but " + ::tele::rt::formatBytes(double(available)) +
+                           " is available");
+  }
 
   // Calibration batch for layer selection and --verify.
   std::string dir = opts.dataDir.empty() ? defaultDataDir() : opts.dataDir;
@@ -425,6 +494,51 @@ LogicalResult mlir::tele::growCheckpoint(ModuleOp plan,
   if (options.checkpoint.empty() || options.to.empty() || options.out.empty())
     return fail(ctx, "usage: tele grow CKPT --to PLAN-or-SHAPE --out CKPT2 "
                      "[--verify]");
+  // Never write over the input, nor over any file unless asked to.
+  if (llvm::sys::fs::exists(options.out)) {
+    if (llvm::sys::fs::equivalent(options.out, options.checkpoint))
+      return fail(ctx, "--out " + options.out +
+                           " is the input checkpoint; write the grown one "
+                           "elsewhere");
+    if (!options.overwrite)
+      return fail(ctx, "--out " + options.out +
+                           " exists; pass --overwrite to replace it");
+  }
+  SmallString<256> outDir(options.out);
+  llvm::sys::path::remove_filename(outDir);
+  ::tele::rt::removeStaleTempFiles(outDir.empty() ? "." : outDir.str().str());
   return options.fp64 ? growWith<double>(plan, options)
                       : growWith<float>(plan, options);
+}
+
+//===----------------------------------------------------------------------===//
+// tele check
+//===----------------------------------------------------------------------===//
+
+LogicalResult mlir::tele::checkCheckpoint(MLIRContext *ctx, StringRef path) {
+  ::tele::ckpt::SafeTensorsHeader header;
+  if (auto st = ::tele::ckpt::verifySafeTensors(path.str(), header); !st)
+    return fail(ctx, st.message());
+  uint64_t bytes = 0;
+  for (const auto &t : header.tensors)
+    bytes += t.dataEnd - t.dataBegin;
+  std::string line = llvm::formatv("{0}: {1} tensors ({2}), ", path,
+                                   header.tensors.size(),
+                                   ::tele::rt::formatBytes(double(bytes)));
+  line += header.checksummed
+              ? "crc32c checksums verified"
+              : "checksums absent (written by an older tele or another "
+                "writer): structure checked only";
+  if (header.metadata.count("tele.format")) {
+    Progress progress;
+    if (auto st = ::tele::ckpt::readProgress(header.metadata, path.str(),
+                                             progress);
+        !st)
+      return fail(ctx, st.message());
+    line += llvm::formatv("; step {0} (stage {1}, stage step {2}), {3} tokens",
+                          progress.step, progress.stageIndex,
+                          progress.stageStep, progress.tokens);
+  }
+  llvm::outs() << line << "\n";
+  return success();
 }

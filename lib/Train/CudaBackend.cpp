@@ -12,6 +12,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #ifdef TELE_HAVE_CUDA_RUNTIME
+#include "MemoryBudget.h"
 #include "tele_rt/tele_rt.h"
 #endif
 
@@ -80,6 +81,15 @@ FailureOr<tele_rt_program *> CudaBackend::Impl::programFor(func::FuncOp fn) {
   FailureOr<CudaProgram> compiled = compileCudaProgram(*copy, fn.getSymName());
   if (failed(compiled))
     return failure();
+  // Refuse before allocating: the arena is most of a program's memory.
+  size_t freeBytes = 0, totalBytes = 0;
+  if (tele_rt_memory_info(device, &freeBytes, &totalBytes) == TELE_RT_OK &&
+      uint64_t(compiled->arenaBytes) > freeBytes)
+    return emitError(fn.getLoc())
+           << "the CUDA program of @" << fn.getSymName() << " needs "
+           << ::tele::rt::formatBytes(double(compiled->arenaBytes))
+           << " of GPU memory for its arena, but the GPU has "
+           << ::tele::rt::formatBytes(double(freeBytes)) << " free";
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::json::Value(std::move(compiled->program));

@@ -23,6 +23,8 @@
 #include "tele/Train/TrainState.h"
 #include "tele/Dialect/Tele/Transforms/ModelBuilder.h"
 #include "tele/Execution/Interpreter.h"
+#include "MemoryBudget.h"
+#include "StaleTempFiles.h"
 #include "data/TokenFile.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -58,6 +60,21 @@ LogicalResult fail(Location loc, const Twine &message) {
   return emitError(loc) << message;
 }
 
+/// The files of an earlier run in `dir`: metrics.jsonl and checkpoints.
+std::vector<std::string> earlierRunFiles(StringRef dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec)) {
+    StringRef name = llvm::sys::path::filename(it->path());
+    if (name == "metrics.jsonl" ||
+        (name.starts_with("ckpt-") && name.ends_with(".safetensors")))
+      files.push_back(it->path());
+  }
+  llvm::sort(files);
+  return files;
+}
+
 bool allOnes(const std::map<std::string, double> &masks) {
   return llvm::all_of(masks, [](const auto &kv) { return kv.second >= 1.0; });
 }
@@ -86,6 +103,18 @@ public:
 private:
   LogicalResult collectStages();
   LogicalResult openData(const PlanStage &ps);
+  /// Opens the stage's data and checks it fits the model: the vocabulary,
+  /// one training sequence, one validation batch.
+  LogicalResult checkData(const PlanStage &ps);
+  /// Checks a resumed run's counters against the plan's stages.
+  LogicalResult checkProgressFitsPlan(StringRef path);
+  /// Refuses a plan whose state (parameters, AdamW moments, gradients) and
+  /// logits alone need more host memory than there is.
+  LogicalResult checkHostMemory();
+  /// Creates the output directory and (re)opens metrics.jsonl, deleting an
+  /// earlier run's files with --overwrite: done at the first write, after
+  /// every input has been checked, so a failed start changes nothing.
+  LogicalResult prepareOutput();
   LogicalResult openMetrics(bool truncateAfterStep);
   LogicalResult growInto(size_t stageIndex);
   LogicalResult runStage(size_t stageIndex);
@@ -123,6 +152,7 @@ private:
   ::tele::data::TokenFile trainFile, valFile;
   std::string openDataDir;
   std::unique_ptr<llvm::raw_fd_ostream> metrics;
+  bool outputReady = false;
   Clock::time_point started = Clock::now();
   int64_t stepsThisRun = 0;
   bool interactive = false;
@@ -171,8 +201,8 @@ template <typename T> LogicalResult PlanRunner<T>::collectStages() {
   stages.assign(schedule->begin(), schedule->end());
   for (PlanStage &ps : stages)
     planSteps += ps.stage.getConfig().getSteps();
-  if (opts.maxSteps >= 0)
-    planSteps = std::min(planSteps, opts.maxSteps);
+  if (opts.maxSteps)
+    planSteps = std::min(planSteps, *opts.maxSteps);
   return success();
 }
 
@@ -188,17 +218,125 @@ LogicalResult PlanRunner<T>::openData(const PlanStage &constStage) {
     SmallString<256> path(dir);
     llvm::sys::path::append(path, name);
     ::tele::rt::Status st = ::tele::data::TokenFile::open(std::string(path), file);
+    // The hint only where the default corpus was looked for.
+    bool defaultCorpus = !ps.stage.getData() && opts.dataDir.empty() &&
+                         !std::getenv("TELE_DATA_DIR");
     if (!st)
       return fail(ps.stage.getLoc(), st.message() +
-                                          (ps.stage.getData() ? ""
-                                           : " (the default corpus is built "
-                                             "with the project; set "
-                                             "TELE_DATA_DIR or --data)"));
+                                          (defaultCorpus
+                                               ? " (the default corpus is built "
+                                                 "with the project; set "
+                                                 "TELE_DATA_DIR or --data)"
+                                               : ""));
     return success();
   };
   if (failed(open("train.tok", trainFile)) || failed(open("val.tok", valFile)))
     return failure();
   openDataDir = dir;
+  return success();
+}
+
+template <typename T>
+LogicalResult PlanRunner<T>::checkData(const PlanStage &ps) {
+  StageOp stage = ps.stage;
+  ModelConfigAttr model = modelOf(stage).getConfig();
+  int64_t batch = stage.getConfig().getBatch(), seqLen = model.getSeqLen();
+  if (failed(openData(ps)))
+    return failure();
+  if (trainFile.vocabSize() > uint64_t(model.getVocab()))
+    return fail(stage.getLoc(), "data file " + trainFile.path() +
+                                    " has vocabulary " +
+                                    Twine(trainFile.vocabSize()) +
+                                    ", larger than model vocab " +
+                                    Twine(model.getVocab()));
+  // Training needs one sequence, validation (every --eval-every steps and at
+  // the stage's end) one full batch.
+  ::tele::data::BatchSampler trainCheck(trainFile, batch, seqLen, opts.seed);
+  if (!trainCheck.status())
+    return fail(stage.getLoc(), trainCheck.status().message());
+  if (::tele::data::BatchSampler(valFile, batch, seqLen, opts.seed)
+          .numSequentialBatches() == 0)
+    return fail(stage.getLoc(), "validation file " + valFile.path() +
+                                    " is shorter than one batch (" +
+                                    Twine(batch) + " x " + Twine(seqLen + 1) +
+                                    " tokens)");
+  return success();
+}
+
+template <typename T>
+LogicalResult PlanRunner<T>::checkProgressFitsPlan(StringRef path) {
+  // Stages run to their end before the next begins, so the step and token
+  // counters follow from the stage index and stage step.
+  int64_t step = 0, tokens = 0;
+  for (int64_t i = 0; i < counters.stageIndex; ++i) {
+    StageConfigAttr cfg = stages[i].stage.getConfig();
+    step += cfg.getSteps();
+    tokens += cfg.getSteps() * cfg.getBatch() *
+              modelOf(stages[i].stage).getConfig().getSeqLen();
+  }
+  StageOp stage = stages[counters.stageIndex].stage;
+  StageConfigAttr cfg = stage.getConfig();
+  step += counters.stageStep;
+  tokens += counters.stageStep * cfg.getBatch() *
+            modelOf(stage).getConfig().getSeqLen();
+  if (counters.stageStep > cfg.getSteps() || step != counters.step ||
+      tokens != counters.tokens)
+    return fail(plan.getLoc(),
+                path + " is at step " + Twine(counters.step) + " (stage " +
+                    Twine(counters.stageIndex) + " step " +
+                    Twine(counters.stageStep) + ", " + Twine(counters.tokens) +
+                    " tokens), which this plan's stages never reach (step " +
+                    Twine(step) + ", " + Twine(tokens) + " tokens)");
+  return success();
+}
+
+template <typename T> LogicalResult PlanRunner<T>::checkHostMemory() {
+  // A lower bound: parameters, two AdamW moments and the gradients, plus the
+  // logits and their gradient; the executor needs more (activations).
+  uint64_t elementBytes = opts.fp64 ? 8 : 4, need = 0;
+  StageOp worst;
+  for (size_t i = counters.stageIndex; i < stages.size(); ++i) {
+    StageOp stage = stages[i].stage;
+    ModelConfigAttr m = modelOf(stage).getConfig();
+    double bytes = (4.0 * double(m.getNumParameters()) +
+                    2.0 * double(stage.getConfig().getBatch()) *
+                        double(m.getSeqLen()) * double(m.getVocab())) *
+                   double(elementBytes);
+    // On the GPU the host holds the state (parameters and moments) only.
+    if (opts.device == "cuda")
+      bytes = 3.0 * double(m.getNumParameters()) * double(elementBytes);
+    if (bytes > double(need)) {
+      need = bytes >= 1.8e19 ? UINT64_MAX : uint64_t(bytes);
+      worst = stage;
+    }
+  }
+  uint64_t available = ::tele::rt::availableHostMemory();
+  if (need <= available)
+    return success();
+  return fail(worst.getLoc(),
+              "stage " + worst.getSymName() + " needs at least " +
+                  ::tele::rt::formatBytes(double(need)) +
+                  " of host memory (model " + worst.getModel() + ": " +
+                  Twine(modelOf(worst).getConfig().getNumParameters()) +
+                  " parameters with AdamW state and gradients, and the "
+                  "logits), but " +
+                  ::tele::rt::formatBytes(double(available)) + " is available");
+}
+
+template <typename T> LogicalResult PlanRunner<T>::prepareOutput() {
+  if (outputReady)
+    return success();
+  if (auto ec = llvm::sys::fs::create_directories(opts.outDir))
+    return fail(plan.getLoc(),
+                "cannot create " + opts.outDir + ": " + ec.message());
+  if (opts.overwrite)
+    for (const std::string &file : earlierRunFiles(opts.outDir))
+      if (auto ec = llvm::sys::fs::remove(file))
+        return fail(plan.getLoc(), "--overwrite: cannot delete " + file +
+                                       ": " + ec.message());
+  if (failed(openMetrics(opts.resume)))
+    return failure();
+  outputReady = true;
   return success();
 }
 
@@ -240,6 +378,8 @@ LogicalResult PlanRunner<T>::openMetrics(bool truncateAfterStep) {
 
 template <typename T>
 LogicalResult PlanRunner<T>::writeMetrics(llvm::json::Object record) {
+  if (failed(prepareOutput()))
+    return failure();
   *metrics << llvm::json::Value(std::move(record)) << "\n";
   metrics->flush();
   if (metrics->has_error()) {
@@ -401,27 +541,9 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
   StageConfigAttr cfg = stage.getConfig();
   ModelConfigAttr model = modelOf(stage).getConfig();
   int64_t batch = cfg.getBatch(), seqLen = model.getSeqLen();
-  if (failed(openData(ps)))
+  // run() checked every stage's data before the first step; this opens it.
+  if (failed(checkData(ps)))
     return failure();
-  if (trainFile.vocabSize() > uint64_t(model.getVocab()))
-    return fail(stage.getLoc(), "data file " + trainFile.path() +
-                                    " has vocabulary " +
-                                    Twine(trainFile.vocabSize()) +
-                                    ", larger than model vocab " +
-                                    Twine(model.getVocab()));
-
-  // Check both data files before any step is spent: training needs one
-  // sequence, validation (every --eval-every steps and at the stage's end)
-  // one full batch.
-  ::tele::data::BatchSampler trainCheck(trainFile, batch, seqLen, opts.seed);
-  if (!trainCheck.status())
-    return fail(stage.getLoc(), trainCheck.status().message());
-  if (::tele::data::BatchSampler(valFile, batch, seqLen, opts.seed)
-          .numSequentialBatches() == 0)
-    return fail(stage.getLoc(), "validation file " + valFile.path() +
-                                    " is shorter than one batch (" +
-                                    Twine(batch) + " x " + Twine(seqLen + 1) +
-                                    " tokens)");
 
   if (ps.grows() && counters.stageStep == 0 && failed(growInto(index)))
     return failure();
@@ -546,7 +668,7 @@ template <typename T> LogicalResult PlanRunner<T>::runStage(size_t index) {
 }
 
 template <typename T> LogicalResult PlanRunner<T>::saveCheckpoint() {
-  if (failed(syncStateToHost()))
+  if (failed(syncStateToHost()) || failed(prepareOutput()))
     return failure();
   std::string path = checkpointPath(opts.outDir, counters.step);
   if (auto err = writeCheckpoint<T>(path, state, counters, plan))
@@ -568,10 +690,28 @@ template <typename T> LogicalResult PlanRunner<T>::run() {
         llvm::errs() << "device: " << gpu->deviceName() << "\n";
     }
   }
-  if (!opts.resume)
-    if (auto ec = llvm::sys::fs::create_directories(opts.outDir))
-      return fail(plan.getLoc(),
-                  "cannot create " + opts.outDir + ": " + ec.message());
+  // A directory belongs to one run: a fresh start must not mix its metrics
+  // and checkpoints with an earlier run's (a later --resume would load the
+  // old checkpoint). Temporary files of a killed write go first.
+  for (const std::string &name : ::tele::rt::removeStaleTempFiles(opts.outDir))
+    if (!opts.quiet)
+      llvm::errs() << "removed " << name << " (left by a killed write)\n";
+  if (!opts.resume && !opts.overwrite) {
+    std::vector<std::string> earlier = earlierRunFiles(opts.outDir);
+    if (!earlier.empty()) {
+      size_t checkpoints = llvm::count_if(earlier, [](StringRef f) {
+        return f.ends_with(".safetensors");
+      });
+      std::string what =
+          checkpoints == earlier.size() ? "" : "metrics.jsonl, ";
+      what += std::to_string(checkpoints) +
+              (checkpoints == 1 ? " checkpoint" : " checkpoints");
+      return fail(plan.getLoc(), opts.outDir + " holds an earlier run (" +
+                                     what +
+                                     "); continue it with --resume or start "
+                                     "again with --overwrite");
+    }
+  }
 
   if (opts.resume) {
     std::string path = newestCheckpoint(opts.outDir);
@@ -589,11 +729,24 @@ template <typename T> LogicalResult PlanRunner<T>::run() {
                                      Twine(counters.stageIndex) +
                                      " but the plan has " +
                                      Twine(stages.size()) + " stages");
+    if (failed(checkProgressFitsPlan(path)))
+      return failure();
+    if (counters.step >= planSteps) {
+      if (!opts.quiet)
+        llvm::errs() << path << " is at step " << counters.step << " of "
+                     << planSteps << ": nothing to train\n";
+      return success();
+    }
     if (!opts.quiet)
       llvm::errs() << "resuming from " << path << " at step " << counters.step
                    << "\n";
   }
-  if (failed(openMetrics(opts.resume)))
+  // Every input before the first write: the data of every stage still to
+  // run, and the memory the state needs.
+  for (size_t i = counters.stageIndex; i < stages.size(); ++i)
+    if (failed(checkData(stages[i])))
+      return failure();
+  if (failed(checkHostMemory()))
     return failure();
 
   for (size_t i = counters.stageIndex; i < stages.size(); ++i) {
@@ -629,6 +782,21 @@ template <typename T> LogicalResult PlanRunner<T>::run() {
 } // namespace
 
 LogicalResult mlir::tele::trainPlan(ModuleOp plan, const TrainOptions &opts) {
+  if (opts.maxSteps && *opts.maxSteps <= 0)
+    return emitError(plan.getLoc())
+           << "--steps must be positive, got " << *opts.maxSteps;
+  if (opts.saveEvery < 0)
+    return emitError(plan.getLoc())
+           << "--save-every must be positive (or 0: only at the end), got "
+           << opts.saveEvery;
+  if (opts.evalEvery < 0)
+    return emitError(plan.getLoc())
+           << "--eval-every must be positive (or 0: only at stage ends), got "
+           << opts.evalEvery;
+  if (opts.resume && opts.overwrite)
+    return emitError(plan.getLoc())
+           << "--resume continues the run in --out, --overwrite starts it "
+              "again: pass one";
   if (opts.device == "cuda" && opts.fp64)
     return emitError(plan.getLoc())
            << "--device cuda runs in fp32; --fp64 is for the CPU executor";

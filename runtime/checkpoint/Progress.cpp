@@ -59,5 +59,25 @@ rt::Status tele::ckpt::readProgress(const Metadata &metadata, const std::string 
     return st;
   // Data order and growth draws depend on the seed: a resumed run must use
   // the same, or it would silently stop reproducing.
-  return counter("tele.seed", progress.seed);
+  if (auto st = counter("tele.seed", progress.seed); !st)
+    return st;
+  return checkProgress(progress, path);
+}
+
+rt::Status tele::ckpt::checkProgress(const Progress &p, const std::string &path) {
+  auto inconsistent = [&](const std::string &what) {
+    return rt::Status::error(path + ": inconsistent progress metadata: " + what);
+  };
+  auto n = [](auto v) { return std::to_string(v); };
+  if (p.stageStep > p.step)
+    return inconsistent("stage step " + n(p.stageStep) + " exceeds step " + n(p.step));
+  // Every stage trains at least one step before the next begins.
+  if (p.stageIndex > p.step)
+    return inconsistent("stage " + n(p.stageIndex) + " after only " + n(p.step) + " steps");
+  // The trainer draws one batch per optimizer step.
+  if (p.samplerPosition != uint64_t(p.step))
+    return inconsistent("sampler position " + n(p.samplerPosition) + " but step " + n(p.step));
+  if (p.tokens < p.step || (p.step == 0) != (p.tokens == 0))
+    return inconsistent(n(p.tokens) + " tokens in " + n(p.step) + " steps");
+  return rt::Status::ok();
 }

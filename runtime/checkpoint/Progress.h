@@ -35,9 +35,14 @@ using Metadata = std::map<std::string, std::string>;
 void writeProgress(const Progress &progress, Metadata &metadata);
 
 /// Reads what writeProgress recorded; fails, naming `path`, when the
-/// metadata is not a tele training checkpoint's or a counter is missing,
-/// not a number or negative.
+/// metadata is not a tele training checkpoint's, a counter is missing, not a
+/// number or negative, or the counters contradict each other (checkProgress).
 rt::Status readProgress(const Metadata &metadata, const std::string &path, Progress &progress);
+
+/// Checks the counters against each other: stage step and stage index at
+/// most the step, one batch drawn per step (sampler position == step), at
+/// least one token per step and none before the first.
+rt::Status checkProgress(const Progress &progress, const std::string &path);
 
 } // namespace tele::ckpt
 

@@ -5,12 +5,17 @@
 // overflow checks, and the tensors must tile the data buffer exactly, so a
 // truncated or corrupted checkpoint is reported precisely instead of loading
 // garbage weights. Tensor bytes are copied as-is, which assumes a
-// little-endian host (as every supported target is).
+// little-endian host (as every supported target is). The writer records
+// CRC-32C checksums of every tensor, of the tensor table and of the metadata
+// (see SafeTensors.h), and the reader verifies them, so corruption that
+// keeps the structure valid (a flipped bit in a weight, a changed digit in a
+// step counter, F32 turned into I32) is reported as well.
 //
 //===----------------------------------------------------------------------===//
 #include "checkpoint/SafeTensors.h"
 
 #include "AtomicFile.h"
+#include "checkpoint/Crc32c.h"
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +23,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <tuple>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -152,6 +158,133 @@ Status decodeFloats(const TensorRecord &t, std::vector<T> &out) {
   }
   out = std::move(result);
   return Status::ok();
+}
+
+//===----------------------------------------------------------------------===//
+// Checksums
+//===----------------------------------------------------------------------===//
+
+constexpr const char *kChecksumPrefix = "tele.crc32c.";
+constexpr const char *kTensorChecksumPrefix = "tele.crc32c.tensor.";
+constexpr const char *kTableChecksum = "tele.crc32c.tensors";
+constexpr const char *kMetadataChecksum = "tele.crc32c.metadata";
+
+bool startsWith(const std::string &s, const char *prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+/// The tensor table's checksum: each tensor's name, dtype and shape in name
+/// order. Offsets are left out (the tiling check covers them, and a tensor
+/// moved elsewhere fails its data checksum), so a file re-laid-out by
+/// another writer with the same metadata still verifies.
+template <typename Entries, typename Fields>
+uint32_t tableChecksum(const Entries &entries, Fields fields) {
+  uint32_t crc = 0;
+  for (const auto &entry : entries) {
+    auto [name, dtype, shape] = fields(entry);
+    std::string row = name + '\0' + dtypeName(dtype) + '\0';
+    for (int64_t d : shape)
+      row += std::to_string(d) + ',';
+    row += '\0';
+    crc = crc32cExtend(crc, row.data(), row.size());
+  }
+  return crc;
+}
+
+/// The metadata's checksum: every entry but kMetadataChecksum, in key order.
+uint32_t metadataChecksum(const std::map<std::string, std::string> &metadata) {
+  uint32_t crc = 0;
+  for (const auto &[key, value] : metadata) {
+    if (key == kMetadataChecksum)
+      continue;
+    std::string row = key + '\0' + value + '\0';
+    crc = crc32cExtend(crc, row.data(), row.size());
+  }
+  return crc;
+}
+
+/// Parses the 8 lowercase hex digits that crc32cHex writes.
+bool parseChecksum(const std::string &text, uint32_t &out) {
+  if (text.size() != 8)
+    return false;
+  uint32_t value = 0;
+  for (char c : text) {
+    int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0)
+      return false;
+    value = value << 4 | uint32_t(digit);
+  }
+  out = value;
+  return true;
+}
+
+/// Verifies the header's checksums (when the file has any) and moves them
+/// out of the metadata. `text` is the raw header, for its padding.
+Status verifyHeaderChecksums(const std::string &path, const std::string &text,
+                             SafeTensorsHeader &header) {
+  auto &meta = header.metadata;
+  header.checksummed = std::any_of(meta.begin(), meta.end(), [](const auto &kv) {
+    return startsWith(kv.first, kChecksumPrefix);
+  });
+  if (!header.checksummed)
+    return Status::ok();
+  auto recorded = [&](const std::string &key, uint32_t &out) {
+    auto found = meta.find(key);
+    if (found == meta.end())
+      return Status::error(path + ": checksum '" + key + "' is missing");
+    if (!parseChecksum(found->second, out))
+      return Status::error(path + ": checksum '" + key + "' is not 8 hex digits");
+    return Status::ok();
+  };
+  // JSON allows any whitespace, but tele pads with spaces only: anything
+  // else after the closing brace is a changed byte.
+  size_t last = text.find_last_not_of(' ');
+  if (last == std::string::npos || text[last] != '}')
+    return Status::error(path + ": header padding at file offset " +
+                         std::to_string(8 + last) + " is not a space");
+  uint32_t want;
+  if (Status st = recorded(kMetadataChecksum, want); !st)
+    return st;
+  if (uint32_t have = metadataChecksum(meta); have != want)
+    return Status::error(path + ": metadata checksum mismatch (crc32c " +
+                         crc32cHex(have) + ", recorded " + crc32cHex(want) +
+                         "): a metadata entry (progress counters or checksums) changed");
+  if (Status st = recorded(kTableChecksum, want); !st)
+    return st;
+  uint32_t have = tableChecksum(header.tensors, [](const TensorInfo &t) {
+    return std::make_tuple(t.name, t.dtype, t.shape);
+  });
+  if (have != want)
+    return Status::error(path + ": tensor table checksum mismatch (crc32c " +
+                         crc32cHex(have) + ", recorded " + crc32cHex(want) +
+                         "): a tensor's name, dtype or shape changed");
+  for (const TensorInfo &t : header.tensors) {
+    uint32_t crc;
+    if (Status st = recorded(kTensorChecksumPrefix + t.name, crc); !st)
+      return st;
+    header.tensorChecksums[t.name] = crc;
+  }
+  for (auto it = meta.begin(); it != meta.end();) {
+    if (!startsWith(it->first, kChecksumPrefix)) {
+      ++it;
+      continue;
+    }
+    if (startsWith(it->first, kTensorChecksumPrefix) &&
+        !header.tensorChecksums.count(it->first.substr(std::strlen(kTensorChecksumPrefix))))
+      return Status::error(path + ": checksum '" + it->first + "' names no tensor of the file");
+    it = meta.erase(it);
+  }
+  return Status::ok();
+}
+
+Status checkTensorChecksum(const std::string &path, const std::string &name,
+                           uint32_t have, uint32_t want) {
+  if (have == want)
+    return Status::ok();
+  return Status::error(path + ": tensor '" + name +
+                       "': checksum mismatch (crc32c of its data " +
+                       crc32cHex(have) + ", recorded " + crc32cHex(want) +
+                       "): the file is corrupt");
 }
 
 //===----------------------------------------------------------------------===//
@@ -376,6 +509,8 @@ Status parseHeader(int fd, const std::string &path, uint64_t fileSize,
                          " bytes but tensors cover " + std::to_string(covered) +
                          " (" + std::to_string(dataSize - covered) +
                          " trailing bytes)");
+  if (Status st = verifyHeaderChecksums(path, text, result); !st)
+    return st;
   out = std::move(result);
   return Status::ok();
 }
@@ -617,8 +752,18 @@ Status writeSafeTensors(const std::string &path, const Checkpoint &ckpt) {
                     {"data_offsets", {offset, offset + size}}};
     offset += size;
   }
-  if (!ckpt.metadata.empty())
-    header["__metadata__"] = ckpt.metadata;
+  std::map<std::string, std::string> metadata;
+  for (const auto &[key, value] : ckpt.metadata)
+    if (!startsWith(key, kChecksumPrefix))
+      metadata[key] = value;
+  for (const auto &[name, t] : ckpt.tensors)
+    metadata[kTensorChecksumPrefix + name] =
+        crc32cHex(crc32c(t.bytes.data(), t.bytes.size()));
+  metadata[kTableChecksum] = crc32cHex(tableChecksum(ckpt.tensors, [](const auto &entry) {
+    return std::make_tuple(entry.first, entry.second.dtype, entry.second.shape);
+  }));
+  metadata[kMetadataChecksum] = crc32cHex(metadataChecksum(metadata));
+  header["__metadata__"] = metadata;
 
   std::string text;
   try {
@@ -679,13 +824,46 @@ Status readSafeTensors(const std::string &path, Checkpoint &out) {
     rec.bytes.resize(static_cast<size_t>(info.dataEnd - info.dataBegin));
     st = preadAll(fd, path, rec.bytes.data(), rec.bytes.size(),
                   header.dataStart + info.dataBegin);
+    if (st && header.checksummed)
+      st = checkTensorChecksum(path, info.name,
+                               crc32c(rec.bytes.data(), rec.bytes.size()),
+                               header.tensorChecksums.at(info.name));
     result.tensors.emplace(std::move(info.name), std::move(rec));
   }
   ::close(fd);
   if (!st)
     return st;
   result.metadata = std::move(header.metadata);
+  result.checksummed = header.checksummed;
   out = std::move(result);
+  return Status::ok();
+}
+
+Status verifySafeTensors(const std::string &path, SafeTensorsHeader &out) {
+  int fd;
+  uint64_t size;
+  if (Status st = openForRead(path, fd, size); !st)
+    return st;
+  SafeTensorsHeader header;
+  Status st = parseHeader(fd, path, size, header);
+  // Bounded memory whatever the tensor sizes.
+  std::vector<uint8_t> chunk(header.checksummed ? size_t(1) << 20 : 0);
+  for (size_t i = 0; st && header.checksummed && i < header.tensors.size(); ++i) {
+    const TensorInfo &info = header.tensors[i];
+    uint32_t crc = 0;
+    for (uint64_t at = info.dataBegin; st && at < info.dataEnd;) {
+      size_t n = size_t(std::min<uint64_t>(chunk.size(), info.dataEnd - at));
+      st = preadAll(fd, path, chunk.data(), n, header.dataStart + at);
+      crc = crc32cExtend(crc, chunk.data(), n);
+      at += n;
+    }
+    if (st)
+      st = checkTensorChecksum(path, info.name, crc, header.tensorChecksums.at(info.name));
+  }
+  ::close(fd);
+  if (!st)
+    return st;
+  out = std::move(header);
   return Status::ok();
 }
 

@@ -21,6 +21,18 @@
 // tensors out in name order and omits "__metadata__" when there is none.
 // Supported dtypes: F32 F64 BF16 F16 I32 I64 U8.
 //
+// Checksums: the writer records CRC-32C checksums (8 hex digits) in the
+// metadata, so that a flipped byte anywhere is reported, not loaded; other
+// readers see ordinary metadata and still load the file:
+//   tele.crc32c.tensor.<name>  the tensor's data bytes
+//   tele.crc32c.tensors        the tensor table: each name, dtype and shape
+//   tele.crc32c.metadata       every other metadata entry (progress counters
+//                              and the checksums above)
+// A file with any tele.crc32c.* key must carry all of them (and its header
+// padding must be spaces); readers verify them and strip them from the
+// metadata they return. Files without them (older tele, other writers) load
+// unchecked, with `checksummed` false.
+//
 //===----------------------------------------------------------------------===//
 #ifndef TELE_RUNTIME_CHECKPOINT_SAFETENSORS_H
 #define TELE_RUNTIME_CHECKPOINT_SAFETENSORS_H
@@ -97,6 +109,8 @@ struct TensorRecord {
 struct Checkpoint {
   std::map<std::string, TensorRecord> tensors;
   std::map<std::string, std::string> metadata;
+  /// Set by readSafeTensors: the file carried checksums (all verified).
+  bool checksummed = false;
 };
 
 /// Writes `ckpt` to `path` atomically: the file is written to
@@ -105,12 +119,13 @@ struct Checkpoint {
 /// an existing `path` is left untouched. Fails without writing if a tensor is
 /// inconsistent (bytes.size() != numel * dtype size, negative dim, empty name
 /// or the reserved name "__metadata__") or a name/metadata string is not
-/// valid UTF-8.
+/// valid UTF-8. Records the checksums of the file comment (replacing any
+/// tele.crc32c.* entries of `ckpt.metadata`).
 Status writeSafeTensors(const std::string &path, const Checkpoint &ckpt);
 
-/// Reads and fully validates `path` (see the file comment for the rules).
-/// On failure `out` is unchanged and the message names the file and the
-/// offending tensor or offset.
+/// Reads and fully validates `path` (see the file comment for the rules),
+/// checksums included. On failure `out` is unchanged and the message names
+/// the file and the offending tensor or offset.
 Status readSafeTensors(const std::string &path, Checkpoint &out);
 
 /// A tensor's entry in the header, without its data.
@@ -124,13 +139,23 @@ struct TensorInfo {
 
 struct SafeTensorsHeader {
   std::vector<TensorInfo> tensors; ///< Sorted by name.
-  std::map<std::string, std::string> metadata;
+  std::map<std::string, std::string> metadata; ///< Without tele.crc32c.*.
   uint64_t dataStart = 0; ///< File offset of the data buffer (8 + N).
+  /// Whether the file carries checksums; then the header's own (metadata,
+  /// tensor table) are verified and each tensor's is here, by name.
+  bool checksummed = false;
+  std::map<std::string, uint32_t> tensorChecksums;
 };
 
 /// Reads and validates only the header (names, dtypes, shapes, offsets and
-/// their consistency with the file size); does not read tensor data.
+/// their consistency with the file size, the metadata and tensor-table
+/// checksums); does not read tensor data.
 Status readSafeTensorsHeader(const std::string &path, SafeTensorsHeader &out);
+
+/// Validates `path` like readSafeTensors, streaming the tensor data through
+/// its checksums instead of loading it (for `tele check`); `out` describes
+/// the file.
+Status verifySafeTensors(const std::string &path, SafeTensorsHeader &out);
 
 } // namespace tele::ckpt
 

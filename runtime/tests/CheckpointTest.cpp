@@ -7,11 +7,13 @@
 // package is available, interoperability with Hugging Face's implementation.
 //
 //===----------------------------------------------------------------------===//
+#include "checkpoint/Crc32c.h"
 #include "checkpoint/Progress.h"
 #include "checkpoint/SafeTensors.h"
 
 #include "AtomicFile.h"
 #include "FileTestUtil.h"
+#include "StaleTempFiles.h"
 
 #include <gtest/gtest.h>
 
@@ -150,10 +152,10 @@ TEST(SafeTensors, HeaderLayoutIsPaddedAndContiguous) {
     EXPECT_EQ(j[name]["data_offsets"][1].get<uint64_t>(), offset) << name;
   }
   EXPECT_EQ(b.size(), 8 + n + offset);
-  // No metadata -> no "__metadata__" key.
-  c.metadata.clear();
-  ASSERT_TRUE(writeSafeTensors(path, c));
-  EXPECT_EQ(readBytes(path).find("__metadata__"), std::string::npos);
+  // Every tensor's checksum, the table's and the metadata's are recorded.
+  EXPECT_EQ(j["__metadata__"].size(), c.metadata.size() + c.tensors.size() + 2);
+  EXPECT_TRUE(j["__metadata__"].contains("tele.crc32c.metadata"));
+  EXPECT_TRUE(j["__metadata__"].contains("tele.crc32c.tensors"));
 }
 
 TEST(SafeTensors, HeaderPaddingIsMinimal) {
@@ -676,6 +678,220 @@ TEST(SafeTensors, PythonSafetensorsInterop) {
 }
 
 //===----------------------------------------------------------------------===//
+// Checksums
+//===----------------------------------------------------------------------===//
+
+TEST(Crc32c, KnownValues) {
+  // The check value of CRC-32C (RFC 3720, B.4) and its 32-byte vectors.
+  EXPECT_EQ(crc32c("123456789", 9), 0xE3069283u);
+  std::vector<uint8_t> zeros(32, 0), ones(32, 0xff), up(32);
+  for (int i = 0; i < 32; ++i)
+    up[i] = uint8_t(i);
+  EXPECT_EQ(crc32c(zeros.data(), 32), 0x8A9136AAu);
+  EXPECT_EQ(crc32c(ones.data(), 32), 0x62A8AB43u);
+  EXPECT_EQ(crc32c(up.data(), 32), 0x46DD794Eu);
+  EXPECT_EQ(crc32c(nullptr, 0), 0u);
+  // Extending piecewise gives the checksum of the whole, at any split.
+  for (size_t cut = 0; cut <= 32; ++cut)
+    EXPECT_EQ(crc32cExtend(crc32c(up.data(), cut), up.data() + cut, 32 - cut),
+              0x46DD794Eu);
+  EXPECT_EQ(crc32cHex(0x0000abcdu), "0000abcd");
+}
+
+TEST(SafeTensors, ChecksumsAreVerifiedAndStripped) {
+  TempDir dir("ckpt");
+  std::string path = dir.path("m.safetensors");
+  Checkpoint c = sampleCheckpoint();
+  ASSERT_TRUE(writeSafeTensors(path, c));
+  Checkpoint back;
+  ASSERT_TRUE(readSafeTensors(path, back));
+  EXPECT_TRUE(back.checksummed);
+  EXPECT_EQ(back.metadata, c.metadata); // tele.crc32c.* are not returned
+  SafeTensorsHeader h;
+  ASSERT_TRUE(verifySafeTensors(path, h));
+  EXPECT_TRUE(h.checksummed);
+  EXPECT_EQ(h.tensorChecksums.size(), c.tensors.size());
+  // Rewriting a checkpoint that was read gives the same file.
+  std::string bytes = readBytes(path);
+  ASSERT_TRUE(writeSafeTensors(path, back));
+  EXPECT_EQ(readBytes(path), bytes);
+}
+
+TEST(SafeTensors, FilesWithoutChecksumsStillLoad) {
+  // An older tele's file (or another writer's): no tele.crc32c.* keys.
+  TempDir dir("ckpt");
+  std::string path = dir.path("old.safetensors");
+  writeRaw(path,
+           R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
+           R"("__metadata__":{"tele.step":"3"}})",
+           2);
+  Checkpoint back;
+  ASSERT_TRUE(readSafeTensors(path, back)) << readError(path);
+  EXPECT_FALSE(back.checksummed);
+  EXPECT_EQ(back.metadata.at("tele.step"), "3");
+  SafeTensorsHeader h;
+  ASSERT_TRUE(verifySafeTensors(path, h));
+  EXPECT_FALSE(h.checksummed);
+}
+
+/// The header JSON of a file tele wrote, and the offset of its data.
+std::string headerOf(const std::string &bytes, uint64_t &dataStart) {
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i)
+    n |= uint64_t(static_cast<uint8_t>(bytes[i])) << (8 * i);
+  dataStart = 8 + n;
+  return bytes.substr(8, n);
+}
+
+/// Replaces the first `from` of the header by `to` (same length).
+void patchHeader(const std::string &path, const std::string &from,
+                 const std::string &to) {
+  ASSERT_EQ(from.size(), to.size());
+  std::string bytes = readBytes(path);
+  uint64_t dataStart;
+  size_t at = headerOf(bytes, dataStart).find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  bytes.replace(8 + at, from.size(), to);
+  writeBytes(path, bytes);
+}
+
+TEST(SafeTensors, ChecksumMismatchesAreNamed) {
+  TempDir dir("ckpt");
+  std::string path = dir.path("m.safetensors");
+  Checkpoint c;
+  c.tensors["w"] = patterned(DType::F32, {4, 4}, 1);
+  c.tensors["x"] = patterned(DType::I32, {4, 4}, 2);
+  c.metadata["tele.step"] = "12";
+  auto fresh = [&] { ASSERT_TRUE(writeSafeTensors(path, c)); };
+
+  // A flipped bit in a weight: the tensor is named.
+  fresh();
+  std::string bytes = readBytes(path);
+  uint64_t dataStart;
+  headerOf(bytes, dataStart);
+  bytes[dataStart + 5] ^= 0x10;
+  writeBytes(path, bytes);
+  std::string err = readError(path);
+  EXPECT_NE(err.find(path + ": tensor 'w': checksum mismatch (crc32c of its data "), std::string::npos) << err;
+  EXPECT_NE(err.find("): the file is corrupt"), std::string::npos) << err;
+  SafeTensorsHeader h;
+  Status st = verifySafeTensors(path, h);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.message(), err);
+
+  // A changed digit in the metadata.
+  fresh();
+  patchHeader(path, R"("tele.step":"12")", R"("tele.step":"13")");
+  EXPECT_NE(readError(path).find(path + ": metadata checksum mismatch"), std::string::npos);
+  // F32 and I32 have the same size, so only the table checksum sees this.
+  fresh();
+  patchHeader(path, R"("dtype":"I32")", R"("dtype":"F32")");
+  EXPECT_NE(readError(path).find(path + ": tensor table checksum mismatch"), std::string::npos)
+      << readError(path);
+  // Whitespace other than spaces in the padding.
+  fresh();
+  bytes = readBytes(path);
+  std::string header = headerOf(bytes, dataStart);
+  size_t pad = header.find_last_not_of(' ') + 1;
+  if (pad < header.size()) {
+    bytes[8 + pad] = '\t';
+    writeBytes(path, bytes);
+    EXPECT_EQ(readError(path), path + ": header padding at file offset " +
+                                   std::to_string(8 + pad) + " is not a space");
+  }
+  // A checksum that is missing or malformed.
+  fresh();
+  patchHeader(path, "tele.crc32c.tensor.x", "tele.crc32c.tensor.y");
+  EXPECT_NE(readError(path).find("metadata checksum mismatch"), std::string::npos);
+  fresh();
+  patchHeader(path, "\"tele.crc32c.tensors\"", "\"tele.crc32c.tensorz\"");
+  EXPECT_NE(readError(path).find("metadata checksum mismatch"), std::string::npos);
+  fresh();
+  patchHeader(path, "\"tele.crc32c.metadata\"", "\"tele.crc32c.metadatA\"");
+  EXPECT_EQ(readError(path), path + ": checksum 'tele.crc32c.metadata' is missing");
+}
+
+/// Every single-byte change of a checkpoint is reported, never loaded: 100
+/// random positions and values (fixed seed), and the 8-byte length field.
+TEST(SafeTensors, EverySingleByteCorruptionIsDetected) {
+  TempDir dir("ckpt");
+  std::string path = dir.path("m.safetensors");
+  Checkpoint c = sampleCheckpoint();
+  Progress p;
+  p.step = p.samplerPosition = 350;
+  p.stageIndex = 2;
+  p.stageStep = 150;
+  p.tokens = 350 * 2048;
+  writeProgress(p, c.metadata);
+  ASSERT_TRUE(writeSafeTensors(path, c));
+  const std::string original = readBytes(path);
+  uint64_t dataStart;
+  headerOf(original, dataStart);
+  uint64_t rng = 0x9E3779B97F4A7C15ull;
+  auto next = [&] {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+  };
+  std::vector<size_t> offsets = {0, 1, 7};
+  while (offsets.size() < 103)
+    offsets.push_back(size_t(next() % original.size()));
+  int detected = 0, inHeader = 0;
+  for (size_t at : offsets) {
+    std::string bytes = original;
+    bytes[at] = char(uint8_t(bytes[at]) ^ uint8_t(1 + next() % 255));
+    writeBytes(path, bytes);
+    Checkpoint back;
+    Status st = readSafeTensors(path, back);
+    if (st)
+      st = readProgress(back.metadata, path, p);
+    SafeTensorsHeader h;
+    bool verified = bool(verifySafeTensors(path, h));
+    if (!st && !verified)
+      ++detected;
+    else
+      ADD_FAILURE() << "byte " << at << " changed, but the file loads";
+    inHeader += at < dataStart;
+  }
+  EXPECT_EQ(detected, 103);
+  // Both regions were hit.
+  EXPECT_GT(inHeader, 3);
+  EXPECT_LT(inHeader, 103);
+}
+
+//===----------------------------------------------------------------------===//
+// Leftovers of killed writes
+//===----------------------------------------------------------------------===//
+
+TEST(StaleTempFiles, OnlyTelesOwnPatternIsRecognised) {
+  using tele::rt::staleTempFileOwner;
+  EXPECT_EQ(staleTempFileOwner("ckpt-00000002.safetensors.tmp.4242"), 4242);
+  EXPECT_EQ(staleTempFileOwner("train.tok.tmp.7"), 7);
+  EXPECT_EQ(staleTempFileOwner("notes.txt.tmp.7"), 0);
+  EXPECT_EQ(staleTempFileOwner(".safetensors.tmp.7"), 0);
+  EXPECT_EQ(staleTempFileOwner("a.safetensors.tmp."), 0);
+  EXPECT_EQ(staleTempFileOwner("a.safetensors.tmp.12a"), 0);
+  EXPECT_EQ(staleTempFileOwner("a.safetensors.tmp.1234567890"), 0);
+  EXPECT_EQ(staleTempFileOwner("a.safetensors"), 0);
+}
+
+TEST(StaleTempFiles, RemovesOnlyDeadWritersFiles) {
+  TempDir dir("stale");
+  // pid 999999999 is above any pid_max; pid 1 and this process are alive.
+  std::string dead = "ckpt-1.safetensors.tmp.999999999";
+  std::string live = "ckpt-2.safetensors.tmp.1";
+  std::string mine = tele::rt::AtomicFileWriter::tempPathFor("ckpt-3.safetensors");
+  std::string other = "notes.txt.tmp.999999999";
+  for (const std::string &name : {dead, live, mine, other})
+    writeBytes(dir.path(name), "x");
+  EXPECT_EQ(tele::rt::removeStaleTempFiles(dir.path("")), std::vector<std::string>{dead});
+  for (const std::string &name : {live, mine, other})
+    EXPECT_EQ(readBytes(dir.path(name)), "x") << name;
+  EXPECT_TRUE(tele::rt::removeStaleTempFiles(dir.path("missing")).empty());
+}
+
+//===----------------------------------------------------------------------===//
 // Training progress metadata
 //===----------------------------------------------------------------------===//
 
@@ -685,7 +901,7 @@ TEST(Progress, RoundTripsThroughMetadata) {
   p.stageIndex = 2;
   p.stageStep = 34;
   p.tokens = int64_t(1) << 40;
-  p.samplerPosition = 987654321;
+  p.samplerPosition = 1234;
   p.seed = 42;
   Metadata meta;
   writeProgress(p, meta);
@@ -695,7 +911,7 @@ TEST(Progress, RoundTripsThroughMetadata) {
   EXPECT_EQ(back.stageIndex, 2);
   EXPECT_EQ(back.stageStep, 34);
   EXPECT_EQ(back.tokens, int64_t(1) << 40);
-  EXPECT_EQ(back.samplerPosition, 987654321u);
+  EXPECT_EQ(back.samplerPosition, 1234u);
   EXPECT_EQ(back.seed, 42u);
 }
 
@@ -719,4 +935,34 @@ TEST(Progress, BadMetadataIsNamed) {
   missing.erase("tele.seed");
   st = readProgress(missing, "x.safetensors", out);
   EXPECT_EQ(st.message(), "x.safetensors: metadata 'tele.seed' is missing or invalid");
+}
+
+TEST(Progress, CountersMustAgree) {
+  Progress ok;
+  ok.step = ok.samplerPosition = 10;
+  ok.stageIndex = 1;
+  ok.stageStep = 4;
+  ok.tokens = 320;
+  EXPECT_TRUE(checkProgress(ok, "x").isOk());
+  EXPECT_TRUE(checkProgress(Progress{}, "x").isOk());
+  auto message = [](Progress p) { return checkProgress(p, "x").message(); };
+  Progress p = ok;
+  p.samplerPosition = 11;
+  EXPECT_EQ(message(p), "x: inconsistent progress metadata: sampler position 11 but step 10");
+  p = ok;
+  p.stageStep = 11;
+  EXPECT_EQ(message(p), "x: inconsistent progress metadata: stage step 11 exceeds step 10");
+  p = ok;
+  p.stageIndex = 11;
+  EXPECT_EQ(message(p), "x: inconsistent progress metadata: stage 11 after only 10 steps");
+  p = ok;
+  p.tokens = 0;
+  EXPECT_EQ(message(p), "x: inconsistent progress metadata: 0 tokens in 10 steps");
+  // readProgress applies the same checks.
+  Metadata meta;
+  p = ok;
+  p.samplerPosition = 9;
+  writeProgress(p, meta);
+  EXPECT_EQ(readProgress(meta, "x", p).message(),
+            "x: inconsistent progress metadata: sampler position 9 but step 10");
 }

@@ -12,6 +12,10 @@
 //       on DIR/train.tok, in the same batch order as `tele train`; prints one
 //       JSON line per step (step, loss, grad_norm, lr) like metrics.jsonl.
 //
+// The program file is validated whole before anything is allocated (every
+// malformed field is one line naming it), and the GPU memory it needs (arena,
+// state, inputs) is checked against what the device has free.
+//
 // MFU counts 6 N tokens + 6 L d T tokens (causal attention at half) against
 // 989 TFLOP/s, as the PyTorch reference benchmark does; N is every parameter
 // (state entries not starting with "optim."), L, d and T come from the
@@ -22,6 +26,7 @@
 #include "bench/StepBench.h"
 #include "checkpoint/Progress.h"
 #include "checkpoint/SafeTensors.h"
+#include "MemoryBudget.h"
 #include "data/TokenFile.h"
 #include "tele_rt/tele_rt.h"
 
@@ -91,6 +96,97 @@ int64_t numel(const json &shape) {
   return n;
 }
 
+/// Checks every field of a program that tele-run reads (the runtime's loader
+/// checks the steps); on failure `error` names the field. Element and byte
+/// counts are overflow-checked; `deviceBytes` is what the program allocates.
+bool validateProgram(const json &program, std::string &error, uint64_t &deviceBytes) {
+  auto bad = [&](const std::string &field, const std::string &what) {
+    error = "field '" + field + "' " + what;
+    return false;
+  };
+  auto count = [](const json &j) {
+    return j.is_number_unsigned() || (j.is_number_integer() && j.get<int64_t>() >= 0);
+  };
+  // A shape's element count, checked against overflow (with room for 8-byte elements).
+  auto shapeOf = [&](const json &entry, const std::string &field, uint64_t &elements) {
+    auto shape = entry.find("shape");
+    if (shape == entry.end() || !shape->is_array())
+      return bad(field + ".shape", "is missing or not an array");
+    elements = 1;
+    for (size_t i = 0; i < shape->size(); ++i) {
+      const json &d = (*shape)[i];
+      if (!count(d))
+        return bad(field + ".shape[" + std::to_string(i) + "]", "is not a non-negative integer");
+      if (__builtin_mul_overflow(elements, d.get<uint64_t>(), &elements) ||
+          elements > (uint64_t(1) << 60))
+        return bad(field + ".shape", "has more elements than memory can hold");
+    }
+    return true;
+  };
+  if (program.value("format", json()) != "tele-cuda-program")
+    return bad("format", "is not \"tele-cuda-program\"");
+  if (program.value("version", json()) != 1)
+    return bad("version", "is not 1 (recompile with tele compile)");
+  if (!program.contains("arena_bytes") || !count(program["arena_bytes"]))
+    return bad("arena_bytes", "is missing or not a non-negative integer");
+  deviceBytes = program["arena_bytes"].get<uint64_t>();
+  if (program.contains("init_std") &&
+      (!program["init_std"].is_number() || !(program["init_std"].get<double>() > 0)))
+    return bad("init_std", "is not a positive number");
+  for (const char *key : {"name", "ptx"})
+    if (program.contains(key) && !program[key].is_string())
+      return bad(key, "is not a string");
+  for (const char *key : {"masks", "constants", "outputs", "steps"})
+    if (!program.contains(key) || !program[key].is_array())
+      return bad(key, "is missing or not an array");
+  const json &inputs = program["inputs"];
+  if (!inputs.is_array())
+    return bad("inputs", "is not an array");
+  if (inputs.size() != 4)
+    return bad("inputs", "has " + std::to_string(inputs.size()) +
+                             " entries, not those of a training step (tokens, targets, step, step)");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::string field = "inputs[" + std::to_string(i) + "]";
+    if (!inputs[i].is_object())
+      return bad(field, "is not an object");
+    uint64_t elements;
+    if (!shapeOf(inputs[i], field, elements))
+      return false;
+    if (!inputs[i].contains("dtype") || !inputs[i]["dtype"].is_string())
+      return bad(field + ".dtype", "is missing or not a string");
+    deviceBytes += elements * 8;
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    const json &shape = inputs[i]["shape"];
+    if (shape.size() != 2 || shape[0] == 0 || shape[1] == 0 || shape != inputs[0]["shape"])
+      return bad("inputs[" + std::to_string(i) + "].shape",
+                 "is not a [batch, seq_len] of tokens like inputs[0]");
+  }
+  const json &state = program["state"];
+  if (!state.is_array())
+    return bad("state", "is not an array");
+  std::map<std::string, bool> seen;
+  for (size_t i = 0; i < state.size(); ++i) {
+    std::string field = "state[" + std::to_string(i) + "]";
+    const json &e = state[i];
+    if (!e.is_object())
+      return bad(field, "is not an object");
+    if (!e.contains("name") || !e["name"].is_string() || e["name"].get<std::string>().empty())
+      return bad(field + ".name", "is missing or not a non-empty string");
+    if (seen[e["name"].get<std::string>()])
+      return bad(field + ".name", "repeats '" + e["name"].get<std::string>() + "'");
+    seen[e["name"].get<std::string>()] = true;
+    uint64_t elements;
+    if (!shapeOf(e, field, elements))
+      return false;
+    json init = e.value("init", json("zeros"));
+    if (init != "zeros" && init != "ones" && init != "normal" && init != "derived")
+      return bad(field + ".init", "is not zeros, ones, normal or derived");
+    deviceBytes += elements * 4;
+  }
+  return true;
+}
+
 struct Session {
   tele_rt_device *device = nullptr;
   tele_rt_state *state = nullptr;
@@ -119,7 +215,7 @@ bool runStep(Session &s, const std::vector<int32_t> &in, const std::vector<int32
 }
 } // namespace
 
-int main(int argc, char **argv) {
+static int runTool(int argc, char **argv) {
   Args a;
   std::string error;
   if (!parseArgs(argc, argv, a, error))
@@ -130,17 +226,35 @@ int main(int argc, char **argv) {
   if (!in)
     return die("cannot open " + a.program);
   json program = json::parse(in, nullptr, false);
-  if (program.is_discarded() || !program.contains("state") || !program.contains("inputs"))
+  if (program.is_discarded() || !program.is_object() || !program.contains("state") ||
+      !program.contains("inputs"))
     return die(a.program + ": not a tele program");
+  uint64_t deviceBytes = 0;
+  if (!validateProgram(program, error, deviceBytes))
+    return die(a.program + ": " + error);
   const json &inputs = program["inputs"];
-  if (inputs.size() != 4 || inputs[0]["shape"].size() != 2)
-    return die(a.program + ": not a training step (tokens, targets, step, step)");
   int64_t batch = inputs[0]["shape"][0], seqLen = inputs[0]["shape"][1];
+  if (a.command == "train" && !a.checkpoint.empty()) {
+    // The checkpoint is read whole, then converted to floats.
+    std::ifstream ckptFile(a.checkpoint, std::ios::binary | std::ios::ate);
+    double need = ckptFile ? 2.0 * double(ckptFile.tellg()) : 0.0;
+    uint64_t available = tele::rt::availableHostMemory();
+    if (need > double(available))
+      return die(a.checkpoint + ": reading it needs " + tele::rt::formatBytes(need) +
+                 " of host memory, " + tele::rt::formatBytes(double(available)) +
+                 " is available");
+  }
 
   Session s;
   if (tele_rt_device_open(0, &s.device) != TELE_RT_OK ||
       tele_rt_state_create(s.device, &s.state) != TELE_RT_OK)
     return die(tele_rt_last_error());
+  size_t deviceFree = 0, deviceTotal = 0;
+  if (tele_rt_memory_info(s.device, &deviceFree, &deviceTotal) == TELE_RT_OK &&
+      deviceBytes > deviceFree)
+    return die(a.program + " needs " + tele::rt::formatBytes(double(deviceBytes)) +
+               " of GPU memory (arena, state and inputs), GPU 0 has " +
+               tele::rt::formatBytes(double(deviceFree)) + " free");
   auto t0 = Clock::now();
   if (tele_rt_program_load(s.device, a.program.c_str(), &s.program) != TELE_RT_OK)
     return die(tele_rt_last_error());
@@ -251,4 +365,14 @@ int main(int argc, char **argv) {
                {"loss", out.empty() ? 0.0 : out[0]}};
   std::printf("%s\n", line.dump().c_str());
   return 0;
+}
+
+int main(int argc, char **argv) {
+  // Every input is validated, so nothing should throw; should anything
+  // still, it is one error line and exit status 1, not an abort.
+  try {
+    return runTool(argc, argv);
+  } catch (const std::exception &e) {
+    return die(std::string("internal error: ") + e.what());
+  }
 }

@@ -9,6 +9,7 @@
 //   tele grow CKPT       grow a checkpoint by itself
 //   tele plot METRICS    draw the loss curve with growth marks
 //   tele bench PLAN      time a plan's training step on the GPU
+//   tele check CKPT      verify a checkpoint's checksums and counters
 // Errors print one line, `file:line:col: error: message`, and exit 1.
 //
 //===----------------------------------------------------------------------===//
@@ -38,6 +39,7 @@ static cl::SubCommand dataCmd("data", "Prepare token files from UTF-8 text: tele
 static cl::SubCommand plotCmd("plot", "Plot the loss of a run: tele plot METRICS.jsonl [-o loss.svg]");
 static cl::SubCommand benchCmd("bench", "Time a plan's training step on the GPU: tele bench PLAN [--steps N]");
 static cl::SubCommand growCmd("grow", "Grow a checkpoint: tele grow CKPT --to PLAN-or-SHAPE --out CKPT2");
+static cl::SubCommand checkCmd("check", "Verify a checkpoint (checksums, counters) without loading a model: tele check CKPT");
 
 // train
 static cl::opt<std::string> trainPlanPath(cl::Positional, cl::desc("[PLAN]"), cl::init(""), cl::sub(trainCmd));
@@ -45,6 +47,7 @@ static cl::opt<std::string> device("device", cl::desc("cpu or cuda"), cl::init("
 static cl::opt<int64_t> maxSteps("steps", cl::desc("Cap on the total optimizer steps of the plan"), cl::init(-1), cl::sub(trainCmd));
 static cl::opt<std::string> outDir("out", cl::desc("Output directory (metrics.jsonl, checkpoints)"), cl::init("tele-out"), cl::sub(trainCmd));
 static cl::opt<bool> resume("resume", cl::desc("Continue from the newest checkpoint in --out"), cl::sub(trainCmd));
+static cl::opt<bool> overwrite("overwrite", cl::desc("train: start again in an --out that holds an earlier run (deletes its metrics and checkpoints); grow: replace an existing --out"), cl::sub(trainCmd), cl::sub(growCmd));
 static cl::opt<int64_t> saveEvery("save-every", cl::desc("Checkpoint every K steps (and at the end)"), cl::init(0), cl::sub(trainCmd));
 static cl::opt<int64_t> evalEvery("eval-every", cl::desc("Validation loss every K steps"), cl::init(50), cl::sub(trainCmd));
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of initialisation, growth and data order"), cl::init(1234), cl::sub(trainCmd), cl::sub(growCmd));
@@ -77,6 +80,9 @@ static cl::opt<std::string> growCkpt(cl::Positional, cl::desc("CKPT"), cl::sub(g
 static cl::opt<std::string> growTo("to", cl::desc("Target: a plan file (its growth ops starting from the checkpoint's model apply, in order), or a shape hidden=..,heads=..,ffn=..,layers=.."), cl::sub(growCmd));
 static cl::opt<std::string> growFrom("plan", cl::desc("Plan file describing the checkpoint's model (default: the embedded plan)"), cl::init(""), cl::sub(growCmd));
 static cl::opt<std::string> growOut("out", cl::desc("Output checkpoint"), cl::sub(growCmd));
+// check
+static cl::opt<std::string> checkCkpt(cl::Positional, cl::desc("CKPT"), cl::Required, cl::sub(checkCmd));
+
 static cl::opt<bool> growVerify("verify", cl::desc("Check that the grown model at mask 0 computes the same loss (relative difference <= 1e-6 in fp32, 1e-12 in fp64)"), cl::sub(growCmd));
 
 namespace {
@@ -117,7 +123,8 @@ int main(int argc, char **argv) {
       "  tele data FILES -o DIR make train.tok/val.tok from UTF-8 text\n"
       "  tele grow CKPT --to T  grow a checkpoint\n"
       "  tele plot METRICS      draw the loss curve (text and SVG)\n"
-      "  tele bench PLAN        time a stage's training step on the GPU\n");
+      "  tele bench PLAN        time a stage's training step on the GPU\n"
+      "  tele check CKPT        verify a checkpoint's checksums and counters\n");
 
   DialectRegistry registry;
   mlir::tele::registerAllDialects(registry);
@@ -136,9 +143,11 @@ int main(int argc, char **argv) {
       return 1;
     TrainOptions opts;
     opts.device = device;
-    opts.maxSteps = maxSteps;
+    if (maxSteps.getNumOccurrences())
+      opts.maxSteps = maxSteps;
     opts.outDir = outDir;
     opts.resume = resume;
+    opts.overwrite = overwrite;
     opts.saveEvery = saveEvery;
     opts.evalEvery = evalEvery;
     opts.seed = seed;
@@ -166,6 +175,8 @@ int main(int argc, char **argv) {
                               dataOut))
                ? 1
                : 0;
+  if (checkCmd)
+    return failed(checkCheckpoint(&ctx, checkCkpt)) ? 1 : 0;
   if (plotCmd)
     return failed(plotMetrics(&ctx, plotInput, plotOut)) ? 1 : 0;
   if (benchCmd) {
@@ -181,7 +192,8 @@ int main(int argc, char **argv) {
     auto plan = loadPlan(growFrom, ctx);
     if (!plan)
       return 1;
-    GrowOptions opts{growCkpt, growTo, growOut, growVerify, seed, dataDir, fp64};
+    GrowOptions opts{growCkpt, growTo, growOut, growVerify, seed, dataDir, fp64,
+                     overwrite};
     return failed(growCheckpoint(*plan, opts)) ? 1 : 0;
   }
   cl::PrintHelpMessage();

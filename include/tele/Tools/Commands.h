@@ -36,10 +36,16 @@ struct GrowOptions {
   uint64_t seed = 1234;
   std::string dataDir;
   bool fp64 = false;
+  /// Replace `out` if it exists (never the input checkpoint).
+  bool overwrite = false;
 };
 
 /// Grows a checkpoint of one of `plan`'s models.
 LogicalResult growCheckpoint(ModuleOp plan, const GrowOptions &options);
+
+/// `tele check`: verifies a checkpoint's checksums (streaming, without
+/// loading a model) and its progress counters; prints one summary line.
+LogicalResult checkCheckpoint(MLIRContext *ctx, StringRef path);
 
 /// Prints a text chart of the loss in `metricsPath` (metrics.jsonl) with
 /// growth marks, and writes an SVG plot to `svgPath` unless it is empty.

@@ -12,6 +12,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace mlir::tele {
@@ -19,15 +20,21 @@ namespace mlir::tele {
 struct TrainOptions {
   /// "cpu" (the reference executor) or "cuda".
   std::string device = "cpu";
-  /// Cap on the total number of optimizer steps of the plan; -1: no cap.
-  int64_t maxSteps = -1;
+  /// Cap on the total number of optimizer steps of the plan (positive);
+  /// none: the plan's steps.
+  std::optional<int64_t> maxSteps;
   /// Where metrics.jsonl and checkpoints go.
   std::string outDir = "tele-out";
   /// Continue from the newest checkpoint in outDir.
   bool resume = false;
-  /// Also checkpoint every this many steps (0: only at the end).
+  /// Start again in an outDir that holds an earlier run, deleting its
+  /// metrics and checkpoints (once every input has been validated). Without
+  /// this or `resume`, such a directory is refused.
+  bool overwrite = false;
+  /// Also checkpoint every this many steps (0: only at the end; not negative).
   int64_t saveEvery = 0;
-  /// Validation loss every this many steps and at the end of each stage.
+  /// Validation loss every this many steps (0: never) and at the end of
+  /// each stage.
   int64_t evalEvery = 50;
   /// Validation batches per evaluation.
   int64_t evalBatches = 4;

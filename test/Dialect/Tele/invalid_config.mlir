@@ -9,6 +9,25 @@ tele.model @m <vocab = 16, hidden = 96, heads = 4, head_dim = 16, ffn = 12, laye
 
 // -----
 
+// heads x head_dim is computed with an overflow check: 2^62 + 1 heads of 4
+// wrap around to 4 in int64, which must not pass for hidden = 4.
+// expected-error @+1 {{model heads x head_dim (4611686018427387905 x 4) overflows int64}}
+tele.model @m <vocab = 16, hidden = 4, heads = 4611686018427387905, head_dim = 4, ffn = 12, layers = 1, seq_len = 4>
+
+// -----
+
+// The parameter count (and its size in fp64 bytes) must fit int64: an
+// impossible model, not a large one.
+// expected-error @+1 {{model size overflows int64 (vocab 1000000000000000000, hidden 8, ffn 12, layers 1)}}
+tele.model @m <vocab = 1000000000000000000, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 1, seq_len = 4>
+
+// -----
+
+// expected-error @+1 {{model size overflows int64 (vocab 16, hidden 2000000000, ffn 12, layers 1)}}
+tele.model @m <vocab = 16, hidden = 2000000000, heads = 1000000000, head_dim = 2, ffn = 12, layers = 1, seq_len = 4>
+
+// -----
+
 // The vocabulary must be positive.
 // expected-error @+1 {{model vocab must be positive, got 0}}
 tele.model @m <vocab = 0, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 1, seq_len = 4>

@@ -64,3 +64,13 @@ tele.plan @p {
   // expected-error @+1 {{attribute 'data' failed to satisfy constraint: string attribute}}
   tele.stage @s0 on @tiny <steps = 10, batch = 2, lr_matrix = 1.0e-3, lr_vector = 1.0e-3> {data = 3 : i64}
 }
+
+// -----
+
+// The step's tensors (here the logits, batch x seq_len x vocab) must have
+// element and byte counts that fit int64.
+tele.model @long <vocab = 260, hidden = 8, heads = 2, head_dim = 4, ffn = 12, layers = 1, seq_len = 1000000000>
+tele.plan @p {
+  // expected-error @+1 {{'tele.stage' op batch 1000000000000 of model @long has tensors whose size overflows int64}}
+  tele.stage @s0 on @long <steps = 10, batch = 1000000000000, lr_matrix = 1.0e-3, lr_vector = 1.0e-3>
+}

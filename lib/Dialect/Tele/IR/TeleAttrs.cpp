@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tele/Dialect/Tele/IR/TeleOps.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::tele;
@@ -37,10 +38,32 @@ ModelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     if (field.value <= 0)
       return emitError() << "model " << field.name << " must be positive, got "
                          << field.value;
-  if (hidden != heads * headDim)
+  int64_t product;
+  if (llvm::MulOverflow(heads, headDim, product))
+    return emitError() << "model heads x head_dim (" << heads << " x "
+                       << headDim << ") overflows int64";
+  if (hidden != product)
     return emitError() << "model hidden (" << hidden
                        << ") must equal heads x head_dim (" << heads << " x "
-                       << headDim << " = " << heads * headDim << ")";
+                       << headDim << " = " << product << ")";
+  // getNumParameters' arithmetic, checked, with room for the byte size of
+  // fp64 state: a model whose size overflows is impossible, not huge.
+  int64_t d2, df, perLayer, vd, total;
+  if (llvm::MulOverflow(hidden, hidden, d2) ||
+      llvm::MulOverflow(hidden, ffn, df) ||
+      llvm::MulOverflow(d2, int64_t(4), d2) ||
+      llvm::MulOverflow(df, int64_t(3), df) ||
+      llvm::AddOverflow(d2, df, perLayer) ||
+      llvm::AddOverflow(perLayer, 2 * hidden, perLayer) ||
+      llvm::MulOverflow(perLayer, layers, perLayer) ||
+      llvm::MulOverflow(vocab, hidden, vd) ||
+      llvm::MulOverflow(vd, int64_t(2), vd) ||
+      llvm::AddOverflow(vd, perLayer, total) ||
+      llvm::AddOverflow(total, hidden, total) ||
+      llvm::MulOverflow(total, int64_t(8), total))
+    return emitError() << "model size overflows int64 (vocab " << vocab
+                       << ", hidden " << hidden << ", ffn " << ffn
+                       << ", layers " << layers << ")";
   if (headDim % 2 != 0)
     return emitError() << "model head_dim must be even for RoPE, got "
                        << headDim;

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tele/Dialect/Tele/IR/TeleOps.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
@@ -315,7 +316,27 @@ LogicalResult PlanOp::verifyRegions() {
 
 LogicalResult
 StageOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  return verifyModelRef(*this, symbolTable, getModelAttr(), "model");
+  if (failed(verifyModelRef(*this, symbolTable, getModelAttr(), "model")))
+    return failure();
+  // The step's largest tensors (logits [batch, seq, vocab], the FFN's
+  // [batch, seq, ffn], attention scores [batch, heads, seq, seq]) must have
+  // element and byte counts that fit int64.
+  auto model = cast<ModelOp>(
+      symbolTable.lookupNearestSymbolFrom(modelScope(*this), getModelAttr().getAttr()));
+  ModelConfigAttr m = model.getConfig();
+  int64_t tokens, elements;
+  auto fits = [&](int64_t width) {
+    return !llvm::MulOverflow(tokens, width, elements) &&
+           !llvm::MulOverflow(elements, int64_t(8), elements);
+  };
+  int64_t scores;
+  if (llvm::MulOverflow(getConfig().getBatch(), m.getSeqLen(), tokens) ||
+      !fits(m.getVocab()) || !fits(m.getFfn()) ||
+      llvm::MulOverflow(m.getHeads(), m.getSeqLen(), scores) || !fits(scores))
+    return emitOpError() << "batch " << getConfig().getBatch()
+                         << " of model " << getModelAttr()
+                         << " has tensors whose size overflows int64";
+  return success();
 }
 
 ModelOp GrowthOpInterface::getSourceModel() {
