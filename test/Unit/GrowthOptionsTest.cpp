@@ -59,13 +59,13 @@ struct GrownStates {
     grows = growthOps(*plan);
     ASSERT_EQ(grows.size(), 2u);
     auto f64 = Float64Type::get(ctx.get());
-    StageCompileOptions options{kBatch, f64, 1.0, 7};
-    auto s = compileStage(*plan, findStage(*plan, "s0"), nullptr, -1,
-                          MaskMode::None, options);
-    auto w = compileStage(*plan, findStage(*plan, "s1"), grows[0], 0,
-                          MaskMode::Masked, options);
-    auto d = compileStage(*plan, findStage(*plan, "s2"), grows[1], 1,
-                          MaskMode::Masked, options);
+    StageCompileOptions options{kBatch, f64, 7, 1.0};
+    auto s = compileStage(*plan, findStage(*plan, "s0"), StagePhase::Steady,
+                          options);
+    auto w = compileStage(*plan, findStage(*plan, "s1"),
+                          StagePhase::Transition, options);
+    auto d = compileStage(*plan, findStage(*plan, "s2"),
+                          StagePhase::Transition, options);
     ASSERT_TRUE(succeeded(s) && succeeded(w) && succeeded(d));
     ASSERT_EQ(w->paramMaps.size(), 1u);
     ASSERT_EQ(d->paramMaps.size(), 1u);
