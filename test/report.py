@@ -11,7 +11,10 @@
 # with CI=true in the environment any other skip is counted as a failure,
 # since CI must run everything but the GPU tests.
 #
-# Usage: report.py LIT.json CTEST.xml   (exit status 1 when anything failed)
+# Usage: report.py LIT.json CTEST.xml [LABEL=GTEST.xml ...]
+#   (exit status 1 when anything failed). LABEL=GTEST.xml adds the tests of a
+#   gtest XML report (--gtest_output=xml) as LABEL/<suite>.<test>: dev.sh's
+#   run of the numerics tests under another OpenBLAS core type.
 #
 #===----------------------------------------------------------------------===#
 import json
@@ -74,9 +77,30 @@ def ctest_results(path):
             yield name, "failed", status or "failed", False
 
 
-def main(lit_json, ctest_xml):
+def gtest_results(path, label):
+    """(name, outcome, reason, hardware) per test of a gtest XML report
+    (--gtest_output=xml), each name prefixed with `label/`."""
+    root = ET.parse(path).getroot()
+    for case in root.iter("testcase"):
+        name = f"{label}/{case.get('classname')}.{case.get('name')}"
+        if case.find("failure") is not None or case.find("error") is not None:
+            yield name, "failed", "failed", False
+        elif case.get("result") == "skipped" or case.find("skipped") is not None:
+            skip = case.find("skipped")
+            reason = (skip.get("message") if skip is not None else None) or "no reason given"
+            yield name, "skipped", reason, reason.startswith("no GPU")
+        else:
+            yield name, "passed", "", False
+
+
+def main(lit_json, ctest_xml, *labelled_gtest_xmls):
+    """labelled_gtest_xmls: LABEL=PATH, gtest reports of extra runs."""
     results = []
-    for path, reader, suite in ((lit_json, lit_results, "lit"), (ctest_xml, ctest_results, "ctest")):
+    sources = [(lit_json, lit_results, "lit"), (ctest_xml, ctest_results, "ctest")]
+    for arg in labelled_gtest_xmls:
+        label, path = arg.split("=", 1)
+        sources.append((path, lambda p, label=label: gtest_results(p, label), label))
+    for path, reader, suite in sources:
         if not os.path.exists(path):
             results.append((suite, "failed", "no results (the runner did not finish)", False))
             continue
@@ -107,4 +131,4 @@ def main(lit_json, ctest_xml):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(*sys.argv[1:]))
