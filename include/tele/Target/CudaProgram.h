@@ -6,26 +6,8 @@
 // tensors and inputs it binds, an arena of the planned size, and the list
 // of kernel launches, cuBLASLt GEMMs, zero-fills and copies in order.
 //
-// Program format ("tele-cuda-program", version 1), JSON:
-//   ptx            file name of the PTX module, next to the program
-//   arena_bytes    planned peak of the activation/gradient arena
-//   inputs         [{shape, dtype}] the function's arguments (i32, i64, f32)
-//   state          [{name, shape, dtype}] training-state entries it reads or
-//                  writes (parameters, optimizer moments)
-//   masks          [name] MSG mask scalars the host sets per step
-//   constants      [{values}] f32 constants, uploaded once
-//   outputs        [ref] the returned values
-//   steps          [{op, launch|gemm|zero|copy ...}] in execution order
-//     launch       kernel name, grid, block, args [ref]; id and indices place
-//                  it in `ops` (each op's operand/result shapes and dtypes);
-//                  shared_bytes (when present) the dynamic shared memory
-//                  the kernel is launched with
-//     gemm         {trans_a, trans_b, m, n, k, lda, ldb, ldc, a_dtype, b_dtype,
-//                  c_dtype} in cuBLAS's column-major terms, args [A, B, D] or
-//                  [A, B, D, C] (D = A B + C, C laid out like D); operands
-//                  f32 or bf16 (both alike), result f32 or bf16
-// A buffer reference `ref` is one of {"arena": offset}, {"state": name},
-// {"input": index}, {"mask": name}, {"const": index}, each with "bytes".
+// The program format ("tele-cuda-program", version 1: every key, its type
+// and meaning, with an example) is documented in docs/program-format.md.
 //
 //===----------------------------------------------------------------------===//
 
