@@ -16,6 +16,20 @@
 using namespace mlir;
 using namespace mlir::tele;
 
+namespace {
+/// The loss's gradients and the AdamW step after it: what every training
+/// step pipeline runs once the loss exists.
+void addGradientAndStep(OpPassManager &pm, StringRef stage,
+                        double lrMatrixScale) {
+  pm.addPass(createTeleAutodiff());
+  TeleOptimizerOptions optimizer;
+  optimizer.stageName = stage.str();
+  optimizer.lrMatrixScale = lrMatrixScale;
+  pm.addPass(createTeleOptimizer(optimizer));
+  pm.addPass(createCSEPass());
+}
+} // namespace
+
 void mlir::tele::buildTrainingStepPipeline(
     OpPassManager &pm, const TrainingStepPipelineOptions &options) {
   TeleExpandModelOptions expand;
@@ -24,11 +38,7 @@ void mlir::tele::buildTrainingStepPipeline(
   expand.batch = options.batch;
   expand.dtype = options.dtype;
   pm.addPass(createTeleExpandModel(expand));
-  pm.addPass(createTeleAutodiff());
-  TeleOptimizerOptions optimizer;
-  optimizer.stageName = options.stage;
-  pm.addPass(createTeleOptimizer(optimizer));
-  pm.addPass(createCSEPass());
+  addGradientAndStep(pm, options.stage, /*lrMatrixScale=*/0.0);
 }
 
 void mlir::tele::buildTrainStepPipeline(
@@ -40,12 +50,7 @@ void mlir::tele::buildTrainStepPipeline(
   stage.dtype = options.dtype;
   stage.seed = options.seed;
   pm.addPass(createTeleStageLoss(stage));
-  pm.addPass(createTeleAutodiff());
-  TeleOptimizerOptions optimizer;
-  optimizer.stageName = options.stage;
-  optimizer.lrMatrixScale = options.lrMatrixScale;
-  pm.addPass(createTeleOptimizer(optimizer));
-  pm.addPass(createCSEPass());
+  addGradientAndStep(pm, options.stage, options.lrMatrixScale);
   if (options.target == StepTarget::Cuda)
     buildCudaProgramPipeline(pm, CudaProgramPipelineOptions());
 }
