@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tele/Dialect/Tele/IR/TeleOps.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::tele;
@@ -37,10 +38,17 @@ ModelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     if (field.value <= 0)
       return emitError() << "model " << field.name << " must be positive, got "
                          << field.value;
-  if (hidden != heads * headDim)
-    return emitError() << "model hidden (" << hidden
-                       << ") must equal heads x head_dim (" << heads << " x "
-                       << headDim << " = " << heads * headDim << ")";
+  // Checked: heads x head_dim of user input may not fit in 64 bits.
+  int64_t headsTimesHeadDim = 0;
+  bool overflows = llvm::MulOverflow(heads, headDim, headsTimesHeadDim);
+  if (overflows || hidden != headsTimesHeadDim) {
+    InFlightDiagnostic diag = emitError();
+    diag << "model hidden (" << hidden << ") must equal heads x head_dim ("
+         << heads << " x " << headDim;
+    if (overflows)
+      return diag << ", which overflows 64 bits)";
+    return diag << " = " << headsTimesHeadDim << ")";
+  }
   if (headDim % 2 != 0)
     return emitError() << "model head_dim must be even for RoPE, got "
                        << headDim;
