@@ -98,7 +98,7 @@ run_sanitizer_and_fuzz() {
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   if ctest --test-dir "$SAN_BUILD_DIR" -R "$SAN_CTEST" --output-on-failure -j2 \
        > "$scratch/ctest.log" 2>&1; then
-    echo "sanitizer: ctest: ok, $(grep -Eo 'out of [0-9]+' "$scratch/ctest.log" | grep -Eo '[0-9]+') tests"
+    echo "sanitizer: ctest: ok, $(grep -Eo 'out of [0-9]+' "$scratch/ctest.log" | grep -Eo '[0-9]+') tests ($(grep -c '(Skipped)$' "$scratch/ctest.log" || true) skipped)"
   else
     cat "$scratch/ctest.log"
     echo "sanitizer: ctest: FAILED ($(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$scratch/ctest.log" || echo 'no summary'))"

@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
+#include <string>
 
 using namespace mlir;
 using namespace mlir::tele;
@@ -99,7 +100,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return success();
   });
 
-  StringRef text(reinterpret_cast<const char *>(data), size);
+  // MLIR's lexer stops at a NUL, which files read by tele-opt end with but
+  // libFuzzer's buffer does not: the std::string supplies it.
+  std::string text(reinterpret_cast<const char *>(data), size);
   OwningOpRef<ModuleOp> module =
       parseSourceString<ModuleOp>(text, ParserConfig(&context), "fuzz.mlir");
   if (!module) {

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 
 using namespace mlir;
 
@@ -35,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     return success();
   });
-  StringRef text(reinterpret_cast<const char *>(data), size);
+  // NUL-terminated like the files tele reads (MemoryBuffer::getFile).
+  std::string text(reinterpret_cast<const char *>(data), size);
   OwningOpRef<ModuleOp> module =
       tele::parsePlanYaml(text, "fuzz.yaml", &context);
   if (!module) {
