@@ -3,7 +3,8 @@
 # fresh Debian 12 machine: installs the Debian packages it needs, configures
 # with CMake + Ninja + ccache, builds, then
 #   ./dev.sh demo   trains the embedded default plan (grow twice) and plots it
-#   ./dev.sh test   runs every test: lit/FileCheck suite and ctest (gtest)
+#   ./dev.sh test   runs every test: lit/FileCheck suite and ctest (gtest), then
+#                   the sanitizer build's tests and the fuzz targets (build-san/)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -12,11 +13,14 @@ cd "$(dirname "$0")"
 # the MLIR-free runtime), GoogleTest (runtime and numerics tests), fortunes
 # and fortunes-zh (English and Chinese text of the default corpus),
 # python3-venv (the test venv with Hugging Face `safetensors`, which Debian 12
-# does not package, for the checkpoint interop test).
+# does not package, for the checkpoint interop test), clang 22 with its
+# sanitizer runtimes and libFuzzer (the sanitizer build and the fuzz targets of
+# `./dev.sh test`; llvm-22 brings the symbolizer for their reports).
 PACKAGES=(cmake ninja-build ccache g++ python3 python3-venv
           llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
           libopenblas-dev nlohmann-json3-dev libgtest-dev
-          fortunes fortunes-zh)
+          fortunes fortunes-zh
+          clang-22 libclang-rt-22-dev libfuzzer-22-dev)
 BUILD_DIR=${TELE_BUILD_DIR:-build}
 # ccache keys on paths relative to the clone, so a fresh clone in another folder
 # (CI's, a worktree's) reuses what an earlier build compiled.
@@ -93,11 +97,87 @@ run_tests() {
   "$LIT" -sv "$BUILD_DIR/test" -o "$results/lit.json" || status=1
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 \
     --output-junit "$results/ctest.xml" || status=1
-  local extra
-  extra=$(numerics_on_another_cpu "$results") || status=1
-  # shellcheck disable=SC2086
-  python3 test/report.py "$results/lit.json" "$results/ctest.xml" $extra || status=1
+  numerics_on_another_cpu "$results" >> "$results/extra" || status=1
+  run_sanitizer_and_fuzz "$results" || status=1
+  # shellcheck disable=SC2046
+  python3 test/report.py "$results/lit.json" "$results/ctest.xml" \
+    $(cat "$results/extra") || status=1
   rm -rf "$results"
+  return $status
+}
+
+# The sanitizer build: clang, ASan + UBSan (a finding fails), assertions on,
+# in its own tree; only the fuzz targets and the tests it runs are built.
+SAN_BUILD_DIR=${TELE_SAN_BUILD_DIR:-build-san}
+# Runtime suites of ctest that the sanitizer build runs (ctest name prefixes).
+SAN_CTEST='^(data|checkpoint|bench|kernels|gradcheck)[.]'
+FUZZ_TARGETS=(plan ir safetensors tokenfile)
+FUZZ_SECONDS=${TELE_FUZZ_SECONDS:-30}
+
+# Builds build-san/, runs the runtime tests in it, then each fuzz target: once
+# over its checked-in corpus (test/Fuzz/corpus/<target>, the regression
+# inputs) and for FUZZ_SECONDS more. Prints one line per test run
+# ("sanitizer: ..." / "fuzz: <target>: ..."); new inputs the fuzzers find stay
+# in a temporary folder, and an input that fails is kept in build-san/findings/.
+# TELE_SKIP_SANITIZE=1 skips all of it, except in CI (CI=true).
+run_sanitizer_and_fuzz() {
+  local results=$1
+  if [ "${TELE_SKIP_SANITIZE:-0}" = 1 ] && [ "${CI:-}" != true ]; then
+    echo "sanitizer: skipped (TELE_SKIP_SANITIZE=1)"
+    return 0
+  fi
+  if [ ! -f "$SAN_BUILD_DIR/build.ninja" ]; then
+    cmake -S . -B "$SAN_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+      -DTELE_SANITIZE=ON -DLLVM_EXTERNAL_LIT="$LIT"
+  fi
+  if ! ninja -C "$SAN_BUILD_DIR" tele-sanitize; then
+    # report.py names both as failed: their results are missing.
+    echo "asan-ubsan=$SAN_BUILD_DIR/not-built.xml" >> "$results/extra"
+    echo "fuzz=$SAN_BUILD_DIR/not-built.tsv" >> "$results/extra"
+    return 1
+  fi
+  local status=0 scratch
+  # Scratch files (the targets write theirs under TMPDIR) in memory if possible.
+  scratch=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
+  # Stack traces with file:line; exit on the first report.
+  export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-22/bin/llvm-symbolizer
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  if ctest --test-dir "$SAN_BUILD_DIR" -R "$SAN_CTEST" --output-on-failure -j2 \
+       --output-junit "$results/sanitizer.xml" > "$scratch/ctest.log" 2>&1; then
+    echo "sanitizer: ctest: ok, $(grep -Eo 'out of [0-9]+' "$scratch/ctest.log" | grep -Eo '[0-9]+') tests ($(grep -c '(Skipped)$' "$scratch/ctest.log" || true) skipped)"
+  else
+    cat "$scratch/ctest.log"
+    echo "sanitizer: ctest: FAILED ($(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$scratch/ctest.log" || echo 'no summary'))"
+    status=1
+  fi
+  echo "asan-ubsan=$results/sanitizer.xml" >> "$results/extra"
+  local t fuzzer corpus log execs
+  for t in "${FUZZ_TARGETS[@]}"; do
+    fuzzer=$SAN_BUILD_DIR/bin/tele-$t-fuzzer
+    corpus=test/Fuzz/corpus/$t
+    log=$scratch/$t.log
+    mkdir -p "$scratch/$t" "$scratch/tmp"
+    # New inputs go to the first (temporary) corpus folder; the checked-in one
+    # is only read. Its inputs all run first, which is the regression pass.
+    if TMPDIR=$scratch/tmp "$fuzzer" "$scratch/$t" "$corpus" \
+         -dict="test/Fuzz/$t.dict" -max_total_time="$FUZZ_SECONDS" \
+         -timeout=30 -print_final_stats=1 -artifact_prefix="$scratch/$t-" \
+         > "$log" 2>&1; then
+      execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
+      echo "fuzz: $t: ok, ${execs:-?} execs in ${FUZZ_SECONDS} s ($(ls "$corpus" | wc -l) corpus inputs, $(ls "$scratch/$t" | wc -l) new)"
+      printf '%s\tpassed\t\n' "$t" >> "$results/fuzz.tsv"
+    else
+      printf '%s\tfailed\tinputs kept in %s/findings/\n' "$t" "$SAN_BUILD_DIR" >> "$results/fuzz.tsv"
+      tail -n 60 "$log"
+      mkdir -p "$SAN_BUILD_DIR/findings"
+      cp "$scratch/$t"-* "$SAN_BUILD_DIR/findings/" 2>/dev/null || true
+      echo "fuzz: $t: FAILED (inputs kept in $SAN_BUILD_DIR/findings/)"
+      status=1
+    fi
+  done
+  echo "fuzz=$results/fuzz.tsv" >> "$results/extra"
+  rm -rf "$scratch"
   return $status
 }
 

@@ -14,7 +14,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test", ".yaml", ".json"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.tele_obj_root, "test")
-config.excludes = ["Inputs", "CMakeLists.txt", "compare_losses.py", "README.md", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["Inputs", "Fuzz", "CMakeLists.txt", "compare_losses.py", "README.md", "lit.cfg.py", "lit.site.cfg.py"]
 
 # Strict FileCheck: variables captured in one CHECK-LABEL block stay there.
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope --dump-input=fail"

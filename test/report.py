@@ -11,10 +11,11 @@
 # with CI=true in the environment any other skip is counted as a failure,
 # since CI must run everything but the GPU tests.
 #
-# Usage: report.py LIT.json CTEST.xml [LABEL=GTEST.xml ...]
-#   (exit status 1 when anything failed). LABEL=GTEST.xml adds the tests of a
-#   gtest XML report (--gtest_output=xml) as LABEL/<suite>.<test>: dev.sh's
-#   run of the numerics tests under another OpenBLAS core type.
+# Usage: report.py LIT.json CTEST.xml [LABEL=RESULTS ...]
+#   (exit status 1 when anything failed). LABEL=RESULTS adds the tests of an
+#   extra run as LABEL/<name>: a gtest XML report (the numerics tests under
+#   another OpenBLAS core type), a ctest JUnit report (the sanitizer build's
+#   tests) or TSV lines `name, passed|failed, reason` (the fuzz targets).
 #
 #===----------------------------------------------------------------------===#
 import json
@@ -93,13 +94,32 @@ def gtest_results(path, label):
             yield name, "passed", "", False
 
 
-def main(lit_json, ctest_xml, *labelled_gtest_xmls):
-    """labelled_gtest_xmls: LABEL=PATH, gtest reports of extra runs."""
+def tsv_results(path, label):
+    """(name, outcome, reason, hardware) per line `name<TAB>passed|failed<TAB>reason`
+    (dev.sh's fuzz targets), each name prefixed with `label/`."""
+    with open(path) as f:
+        for line in f:
+            name, outcome, reason = (line.rstrip("\n").split("\t") + ["", ""])[:3]
+            yield f"{label}/{name}", outcome if outcome == "passed" else "failed", reason, False
+
+
+def labelled_results(path, label):
+    """An extra run's results by their format: TSV lines, a gtest XML report
+    (root <testsuites>) or a ctest JUnit report (root <testsuite>)."""
+    if path.endswith(".tsv"):
+        return tsv_results(path, label)
+    if ET.parse(path).getroot().tag == "testsuites":
+        return gtest_results(path, label)
+    return ((f"{label}/{n}", o, r, h) for n, o, r, h in ctest_results(path))
+
+
+def main(lit_json, ctest_xml, *labelled):
+    """labelled: LABEL=PATH, the results of extra runs (labelled_results)."""
     results = []
     sources = [(lit_json, lit_results, "lit"), (ctest_xml, ctest_results, "ctest")]
-    for arg in labelled_gtest_xmls:
+    for arg in labelled:
         label, path = arg.split("=", 1)
-        sources.append((path, lambda p, label=label: gtest_results(p, label), label))
+        sources.append((path, lambda p, label=label: labelled_results(p, label), label))
     for path, reader, suite in sources:
         if not os.path.exists(path):
             results.append((suite, "failed", "no results (the runner did not finish)", False))

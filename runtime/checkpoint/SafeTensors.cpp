@@ -467,6 +467,8 @@ Status parseHeader(int fd, const std::string &path, uint64_t fileSize,
     }
     TensorInfo info;
     info.name = it.key();
+    if (info.name.empty())
+      return Status::error(path + ": a tensor has an empty name");
     if (Status st = parseEntry(path, info.name, *it, info); !st)
       return st;
     if (info.dataEnd > dataSize)
@@ -629,6 +631,10 @@ uint16_t floatToF16(float value) {
 //===----------------------------------------------------------------------===//
 
 int64_t TensorRecord::numel() const {
+  // A zero dimension anywhere makes the tensor empty, however large the
+  // others (whose product alone may not fit in 64 bits).
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end())
+    return 0;
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;

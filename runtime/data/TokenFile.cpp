@@ -90,9 +90,10 @@ struct SplitMix64 {
 
 Status TokenFileWriter::open(const std::string &path, uint32_t vocabSize) {
   open_ = false;
-  if (vocabSize == 0)
+  if (vocabSize == 0 || vocabSize > kTokenFileMaxVocab)
     return Status::error("cannot write token file '" + path +
-                         "': vocab_size must be at least 1");
+                         "': vocab_size must be in [1, 2^31], got " +
+                         std::to_string(vocabSize));
   path_ = path;
   vocabSize_ = vocabSize;
   bytesPerToken_ = vocabSize <= 65536 ? 2 : 4;
@@ -255,6 +256,9 @@ Status TokenFile::open(const std::string &path, TokenFile &out,
   uint32_t vocab = getU32(h + 24);
   if (vocab == 0)
     return err("vocab_size is 0");
+  if (vocab > kTokenFileMaxVocab)
+    return err("vocab_size " + std::to_string(vocab) +
+               " exceeds 2^31 (batches hold int32 tokens)");
   uint32_t reserved = getU32(h + 28);
   if (reserved != 0)
     return err("reserved header field is " + std::to_string(reserved) +

@@ -43,6 +43,9 @@ inline constexpr char kTokenFileMagic[8] = {'T', 'E', 'L', 'E',
                                             'T', 'O', 'K', '1'};
 inline constexpr uint32_t kTokenFileVersion = 1;
 inline constexpr uint64_t kTokenFileHeaderSize = 32;
+/// Batches hold tokens as int32 (the compiled model's dtype), so every token
+/// must be below 2^31: readers and the writer refuse larger vocabularies.
+inline constexpr uint32_t kTokenFileMaxVocab = 0x80000000u;
 
 /// Streams tokens into a token file without holding them all in memory. The
 /// header's num_tokens is patched in at commit(); until then the data lives in

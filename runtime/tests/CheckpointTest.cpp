@@ -423,6 +423,18 @@ TEST(SafeTensors, RejectsMalformedEntries) {
     writeRaw(path, R"({"w":)" + c.entry + "}", 4);
     EXPECT_EQ(readError(path), path + ": tensor 'w': " + c.message) << c.entry;
   }
+  // The writer cannot name a tensor "", so the reader refuses it too (a
+  // checkpoint that loads must save; found by tele-safetensors-fuzzer).
+  writeRaw(path, R"({"":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4);
+  EXPECT_EQ(readError(path), path + ": a tensor has an empty name");
+}
+
+// A zero-size tensor may have dimensions whose product overflows before the
+// zero (this was signed overflow in numel(), found by the sanitizer build).
+TEST(SafeTensors, ZeroSizeTensorWithHugeDimensions) {
+  TensorRecord t;
+  t.shape = {int64_t(1) << 62, 2, 0};
+  EXPECT_EQ(t.numel(), 0);
 }
 
 TEST(SafeTensors, RejectsOverlappingTensors) {

@@ -284,6 +284,14 @@ TEST(TokenFile, RejectsBadHeaderFields) {
             path + ": reserved header field is 7 (expected 0)");
   writeBytes(path, rawHeader("TELETOK1", 1, 4, ~0ull, 260));
   EXPECT_CONTAINS(TokenFile::open(path, tf).message(), "is impossible");
+  // Tokens of a larger vocabulary would turn negative in int32 batches
+  // (found by tele-tokenfile-fuzzer); 2^31 itself is the largest allowed.
+  writeBytes(path, rawHeader("TELETOK1", 1, 4, 0, 0x80000001u));
+  EXPECT_EQ(TokenFile::open(path, tf).message(),
+            path + ": vocab_size 2147483649 exceeds 2^31 (batches hold int32 "
+                   "tokens)");
+  writeBytes(path, rawHeader("TELETOK1", 1, 4, 0, 0x80000000u));
+  EXPECT_TRUE(TokenFile::open(path, tf));
 }
 
 TEST(TokenFile, RejectsTokenOutsideVocabUnlessUnchecked) {
@@ -319,6 +327,9 @@ TEST(TokenFile, WriterRejectsTokenOutsideVocab) {
                               "': token 2 is 260, not below vocab_size 260");
   EXPECT_TRUE(dir.list().empty()); // no target, no temp file
   EXPECT_FALSE(writeTokenFile(path, {}, 0));
+  EXPECT_EQ(writeTokenFile(path, {}, 0x80000001u).message(),
+            "cannot write token file '" + path +
+                "': vocab_size must be in [1, 2^31], got 2147483649");
 }
 
 TEST(TokenFile, WriteIntoMissingDirectoryFails) {

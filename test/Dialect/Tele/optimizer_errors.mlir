@@ -31,3 +31,26 @@ func.func @m_loss_grad(%t: tensor<2x4xi32>) -> (tensor<f32>, tensor<8xf32>) attr
   return %l, %a : tensor<f32>, tensor<8xf32>
 }
 func.func private @m_step()
+
+// -----
+
+// A loss that reads no parameter has no gradients to apply (it used to give
+// a tele.global_norm of nothing, which does not verify; found by
+// tele-ir-fuzzer).
+// expected-error @+1 {{'func.func' op tele-optimizer: no gradients to apply (the loss reads no tele.param)}}
+func.func @m_loss_grad(%l: tensor<f32>) -> tensor<f32> attributes {tele.params = []} {
+  return %l : tensor<f32>
+}
+
+// -----
+
+// The gradient function returns the scalar loss first.
+// expected-error @+1 {{'func.func' op tele-optimizer: expected a body returning the scalar loss first}}
+func.func private @m_loss_grad(tensor<f32>) -> tensor<f32> attributes {tele.params = []}
+
+// -----
+
+// expected-error @+1 {{'func.func' op tele-optimizer: expected a body returning the scalar loss first}}
+func.func @m_loss_grad() attributes {tele.params = []} {
+  return
+}

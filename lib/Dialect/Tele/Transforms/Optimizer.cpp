@@ -98,6 +98,20 @@ LogicalResult OptimizerPass::buildStep(func::FuncOp gradFn,
   if (module.lookupSymbol(stepName))
     return gradFn.emitOpError() << "tele-optimizer: @" << stepName
                                 << " already exists";
+  // The step needs a body, a scalar loss first and at least one gradient
+  // (tele.global_norm of none is invalid).
+  FunctionType gradType = gradFn.getFunctionType();
+  auto lossType = gradType.getNumResults()
+                      ? dyn_cast<RankedTensorType>(gradType.getResult(0))
+                      : RankedTensorType();
+  if (gradFn.isExternal() || !lossType || lossType.getRank() != 0)
+    return gradFn.emitOpError()
+           << "tele-optimizer: expected a body returning the scalar loss "
+              "first";
+  if (gradType.getNumResults() < 2)
+    return gradFn.emitOpError()
+           << "tele-optimizer: no gradients to apply (the loss reads no "
+              "tele.param)";
 
   OpBuilder builder(gradFn);
   builder.setInsertionPointAfter(gradFn);

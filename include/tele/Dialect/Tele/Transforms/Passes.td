@@ -106,6 +106,10 @@ def TeleOptimizer : Pass<"tele-optimizer", "::mlir::ModuleOp"> {
            "Multiplier of the matrix-like LR (muP width scaling: d0/d after "
            "width growth); 0: the plan's scale for `stage` (1 without one)">,
   ];
+  // It builds a #tele.stage_config from the options before it looks for a
+  // gradient function, so the dialect must be loaded even for a module
+  // without tele ops.
+  let dependentDialects = ["::mlir::tele::TeleDialect"];
 }
 
 def TeleLowerGrowth : Pass<"tele-lower-growth", "::mlir::ModuleOp"> {
